@@ -1,0 +1,36 @@
+# Every recipe is a plain cargo command underneath; `just` alone lists them.
+
+# List the recipes.
+default:
+    @just --list
+
+# Run one lesson with its arguments: `just run race-lock --json`.
+run lesson *args:
+    cargo run --release -p {{lesson}} -- {{args}}
+
+# Run a copyable example: `just example race_lock`.
+example name *args:
+    cargo run --release --example {{name}} -- {{args}}
+
+# Build every binary, then run every test (unit, doc and end-to-end).
+test:
+    cargo build --workspace
+    cargo test --workspace
+
+# The same tests optimised: races show differently once compiled in release.
+test-release:
+    cargo build --workspace --release
+    cargo test --workspace --release
+
+# The loom model checks of the lock and counter lessons (their own target dir keeps the main cache).
+loom:
+    RUSTFLAGS="--cfg loom" cargo test --release -p race-lock --lib --target-dir target/loom -- loom
+
+# Format check and clippy with warnings denied.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Build the documentation with warnings denied.
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

@@ -1,0 +1,108 @@
+//! What every end-to-end test needs: find a lesson's binary, run it, read its JSON lines, and
+//! check the project's exit-status conventions.
+
+#![allow(dead_code)] // Each lesson's module uses the helpers it needs.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The directory cargo put this build's binaries in (`target/debug` for `cargo test`).
+fn bin_dir() -> PathBuf {
+    // This test binary lives in `target/<profile>/deps/`; the lesson binaries one level up.
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary is in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The path of lesson binary `name`, built by `cargo build --workspace`.
+pub fn bin_path(name: &str) -> PathBuf {
+    let path = bin_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` (or `just test`) before `cargo test`",
+        path.display()
+    );
+    path
+}
+
+/// A command running lesson binary `name`, with a generous timeout so a hang fails the test
+/// instead of the whole run.
+pub fn bin(name: &str) -> Command {
+    let mut cmd = Command::new(bin_path(name));
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// Every stdout line of `output` parsed as a JSON object.
+pub fn json_rows(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+/// Runs `name --json args...`, requires exit status 0, and returns the JSON rows.
+pub fn run_json(name: &str, args: &[&str]) -> Vec<Value> {
+    let output = bin(name)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("the binary starts");
+    assert!(
+        output.status.success(),
+        "{name} {args:?} exited with {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = json_rows(&output);
+    for row in &rows {
+        assert_design_fields(row);
+    }
+    rows
+}
+
+/// Checks that `row` carries every field DESIGN.md promises scripts.
+pub fn assert_design_fields(row: &Value) {
+    for key in [
+        "lesson", "variant", "workers", "items", "expected", "result", "correct", "wall_s", "per_s",
+    ] {
+        assert!(row.get(key).is_some(), "field {key} missing from {row}");
+    }
+}
+
+/// The row of `variant` in `rows`.
+pub fn row<'a>(rows: &'a [Value], variant: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["variant"] == variant)
+        .unwrap_or_else(|| panic!("no row for {variant} in {rows:?}"))
+}
+
+/// Runs `name args...` and requires the bad-input convention: exit status 2, one short line on
+/// stderr naming the problem, no panic.
+pub fn assert_usage_error(name: &str, args: &[&str]) -> String {
+    let output = bin(name).args(args).output().expect("the binary starts");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{name} {args:?}: want exit 2, got {}; stderr: {stderr}",
+        output.status
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "{name} {args:?} panicked: {stderr}"
+    );
+    let first = stderr.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("error:"),
+        "{name} {args:?}: stderr should start with an error line: {stderr}"
+    );
+    stderr
+}
