@@ -34,3 +34,12 @@ lint:
 # Build the documentation with warnings denied.
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Every Python twin beside its Rust lesson on the same sizes, one table: `just compare --quick`.
+compare *args:
+    cargo build --release --workspace
+    cargo run --release -p compare -- {{args}}
+
+# The benchmarks of the hot paths of every lesson (divan).
+bench:
+    cargo bench --workspace

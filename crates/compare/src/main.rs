@@ -1,0 +1,179 @@
+//! `compare`: every Python twin beside its Rust lesson, same sizes, one run, one table.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+use compare::plan::{PLANS, Plan};
+use compare::{Pair, chart, machine, markdown_table, pair_rows, parse_rows, text_table};
+use indicatif::{ProgressBar, ProgressStyle};
+use timing::usage_error;
+
+/// Runs every Python twin in examples/python/ and its Rust lesson on the same sizes, one after
+/// the other on this machine, pairs their rows by the Rust variant each Python row answers, and
+/// prints one table: both wall times and rates, the Rust speedup, and both results checked. It
+/// writes the table as Markdown and a chart as SVG under --out. Build the binaries first:
+/// `cargo build --release --workspace` (`just compare` does both). Exit status 1 when a result
+/// on either side is wrong or a side failed to run.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Small sizes, for a quick check that every pair runs and is correct.
+    #[arg(long)]
+    quick: bool,
+
+    /// Only this lesson (repeatable); all of them by default.
+    #[arg(long = "lesson")]
+    lessons: Vec<String>,
+
+    /// The Python interpreter that runs the twins.
+    #[arg(long, default_value = "python3")]
+    python: String,
+
+    /// Where the Markdown table and the SVG chart go.
+    #[arg(long, default_value = "target/compare")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    timing::main_with(run)
+}
+
+fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let plans = chosen_plans(&cli.lessons)?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin_dir = std::env::current_exe()
+        .context("finding this program's own path")?
+        .parent()
+        .context("this program has no parent directory")?
+        .to_path_buf();
+    let machine = machine::describe(&cli.python);
+    println!("machine: {machine}");
+
+    let progress = ProgressBar::new(2 * plans.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .expect("the template is a valid indicatif template"),
+    );
+    let mut pairs = Vec::new();
+    let mut problems = Vec::new();
+    for plan in &plans {
+        if plan.needs_redis && std::env::var_os("REDIS_URL").is_none() {
+            problems.push(format!("{}: skipped, REDIS_URL is not set", plan.lesson));
+            progress.inc(2);
+            continue;
+        }
+        let args = plan.args(cli.quick);
+        progress.set_message(format!("python {}", plan.script));
+        let script = root.join("examples/python").join(plan.script);
+        let python = side(
+            Command::new(&cli.python).arg(&script),
+            args,
+            plan.lesson,
+            "Python",
+        );
+        progress.inc(1);
+        progress.set_message(format!("rust {}", plan.lesson));
+        let binary = bin_dir.join(plan.lesson);
+        if !binary.exists() {
+            return Err(usage_error(format!(
+                "{} is missing: run `cargo build --release --workspace` first",
+                binary.display()
+            )));
+        }
+        let rust = side(&mut Command::new(&binary), args, plan.lesson, "Rust");
+        progress.inc(1);
+        match (python, rust) {
+            (Ok(py), Ok(rs)) => {
+                let (found, unmatched) = pair_rows(plan.lesson, &py, &rs);
+                pairs.extend(found);
+                problems.extend(unmatched);
+            }
+            (py, rs) => problems.extend(
+                py.err()
+                    .into_iter()
+                    .chain(rs.err())
+                    .map(|e| format!("{e:#}")),
+            ),
+        }
+    }
+    progress.finish_and_clear();
+    report(&cli, &machine, &pairs, &problems)
+}
+
+/// The plans named with `--lesson`, or all of them.
+fn chosen_plans(names: &[String]) -> Result<Vec<Plan>> {
+    for name in names {
+        if !PLANS.iter().any(|p| p.lesson == name) {
+            let known: Vec<&str> = PLANS.iter().map(|p| p.lesson).collect();
+            return Err(usage_error(format!(
+                "no lesson {name:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(PLANS
+        .iter()
+        .filter(|p| names.is_empty() || names.iter().any(|n| n == p.lesson))
+        .copied()
+        .collect())
+}
+
+/// Runs one side with `--json` and the plan's sizes, and parses its rows.
+fn side(
+    cmd: &mut Command,
+    args: &[&str],
+    lesson: &str,
+    who: &str,
+) -> Result<Vec<serde_json::Value>> {
+    let output = cmd
+        .arg("--json")
+        .args(args)
+        .output()
+        .with_context(|| format!("{lesson}: starting the {who} side"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::bail!(
+            "{lesson}: the {who} side exited with {}: {}",
+            output.status,
+            stderr.trim()
+        );
+    }
+    parse_rows(&stdout).with_context(|| format!("{lesson}: reading the {who} side's rows"))
+}
+
+/// Prints the table and the problems, writes the Markdown and the chart, and picks the exit status.
+fn report(cli: &Cli, machine: &str, pairs: &[Pair], problems: &[String]) -> Result<ExitCode> {
+    print!("{}", text_table(pairs));
+    for problem in problems {
+        println!("problem: {problem}");
+    }
+    std::fs::create_dir_all(&cli.out)
+        .map_err(|e| usage_error(format!("cannot create {}: {e}", cli.out.display())))?;
+    let command = if cli.quick {
+        "just compare --quick"
+    } else {
+        "just compare"
+    };
+    let markdown = format!(
+        "Measured on {machine}, in one run of `{command}`.\n\n{}",
+        markdown_table(pairs)
+    );
+    let md_path = cli.out.join("compare.md");
+    std::fs::write(&md_path, markdown).with_context(|| format!("writing {}", md_path.display()))?;
+    let svg_path = cli.out.join("compare.svg");
+    if !pairs.is_empty() {
+        chart::write_svg(pairs, machine, &svg_path)?;
+    }
+    println!("wrote {} and {}", md_path.display(), svg_path.display());
+    let all_good =
+        problems.iter().all(|p| p.contains("skipped")) && pairs.iter().all(Pair::both_as_expected);
+    Ok(if all_good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
