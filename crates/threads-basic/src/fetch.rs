@@ -1,0 +1,286 @@
+//! I/O-bound work on threads: fetching `requests` pages from a slow server one after another,
+//! with one thread per request, and with a bounded pool of threads.
+//!
+//! The tutorial's "web scraping with threads" fetched real sites, whose speed nobody controls;
+//! here the site is a local [`DelayServer`] holding every response back by `delay`, so the ideal
+//! is known: sequential takes `requests x delay`, and with `k` requests in flight at once it
+//! takes `ceil(requests / k) x delay`. A thread waiting on a socket uses no CPU, so even on two
+//! cores twenty threads overlap twenty waits.
+//!
+//! The client is [`ureq`]: blocking, small, no async runtime (which would be the next lesson).
+//! One [`ureq::Agent`] is shared by all threads (it is `Sync`: its state sits behind an `Arc`
+//! and a lock), configured once; see [`agent`] for why it does not keep connections open.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use timing::{Latencies, Row, Stopwatch};
+use ureq::Agent;
+
+use crate::server::{DelayServer, PAGE_BYTES, page_len};
+use crate::{Error, LESSON, join_scoped};
+
+/// How long a fetch may take beyond the server's delay before it counts as failed, so a broken
+/// server fails the row instead of hanging the program.
+const FETCH_SLACK: Duration = Duration::from_secs(30);
+
+/// One fetched page: which, how many body bytes arrived (or the error), and how long it took.
+#[derive(Debug)]
+struct Fetched {
+    page: u64,
+    bytes: Result<u64, String>,
+    latency: Duration,
+}
+
+/// The client every variant uses: a deadline per request (`timeout_global` covers connecting,
+/// sending and reading the whole body), and a new connection per request.
+///
+/// Why no connection reuse, when reuse is usually faster: `tiny_http` writes a response's
+/// headers and body in two `write`s. On a reused connection, Nagle's algorithm on the server
+/// holds the body back until the client acknowledges the headers, and the client's delayed ACK
+/// waits 40 ms for something to piggyback on: 40 ms added to every request (measured here: 92 ms
+/// per request at a 50 ms delay). A fresh connection starts in quick-ACK mode and does not
+/// stall. A fresh connection per URL is also what the tutorial's `requests.get` in a loop does.
+fn agent(delay: Duration) -> Agent {
+    Agent::config_builder()
+        .timeout_global(Some(delay + FETCH_SLACK))
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
+        .build()
+        .into()
+}
+
+/// GETs page `page` and counts the body bytes that arrived.
+fn fetch(agent: &Agent, server: &DelayServer, page: u64) -> Fetched {
+    let watch = Stopwatch::start();
+    let bytes = agent
+        .get(server.url(page))
+        .call()
+        // `read_to_vec` reads to the end of the body (up to ureq's 10 MB default limit, far
+        // above any page here); a connection cut short is an error, not a short Vec.
+        .and_then(|mut response| response.body_mut().read_to_vec())
+        .map(|body| body.len() as u64)
+        .map_err(|e| e.to_string());
+    Fetched {
+        page,
+        bytes,
+        latency: watch.elapsed(),
+    }
+}
+
+/// The row of an I/O variant. `expected` is the closed form of the bytes the server sends for
+/// pages `0..requests` (`requests x PAGE_BYTES + 0 + 1 + ... + (requests - 1)`); `result` the
+/// bytes that arrived. Correct also needs every page once, each exactly as long as sent.
+fn io_row(
+    variant: &str,
+    in_flight: usize,
+    requests: u64,
+    fetched: &[Fetched],
+    wall: Duration,
+) -> Row {
+    let expected = requests * PAGE_BYTES + requests * (requests - 1) / 2;
+    let mut latencies = Latencies::new();
+    let mut seen = vec![false; requests as usize];
+    let (mut received, mut whole, mut first_error) = (0, 0, None);
+    for f in fetched {
+        latencies.record(f.latency);
+        match &f.bytes {
+            Ok(bytes) => {
+                received += bytes;
+                if *bytes == page_len(f.page)
+                    && !std::mem::replace(&mut seen[f.page as usize], true)
+                {
+                    whole += 1;
+                }
+            }
+            Err(e) => first_error = first_error.or(Some(e.clone())),
+        }
+    }
+    let note = match first_error {
+        None => format!("{whole} pages whole, {in_flight} in flight"),
+        Some(e) => format!("{whole} of {requests} pages whole; first error: {e}"),
+    };
+    Row::new(LESSON, variant)
+        .workers(in_flight)
+        .items(requests)
+        .check(expected, received)
+        .require(whole == requests)
+        .wall(wall)
+        .latencies(&latencies)
+        .note(note)
+}
+
+/// Starts the server, runs `fetch_all` against it with a fresh client, then shuts both down
+/// (client first, so the server's connection threads see their connections close).
+fn against_server(
+    delay: Duration,
+    fetch_all: impl FnOnce(&Agent, &DelayServer) -> Result<Vec<Fetched>, Error>,
+) -> Result<(Vec<Fetched>, Duration), Error> {
+    let server = DelayServer::start(delay)?;
+    let agent = agent(delay);
+    let watch = Stopwatch::start();
+    let fetched = fetch_all(&agent, &server)?;
+    let wall = watch.elapsed();
+    drop(agent);
+    server.shutdown()?;
+    Ok((fetched, wall))
+}
+
+/// Step 4a, the tutorial's first scraper: fetch `requests` pages one after another. Takes about
+/// `requests x delay`: the program spends nearly all of it waiting.
+pub fn io_sequential(requests: u64, delay: Duration) -> Result<Row, Error> {
+    let (fetched, wall) = against_server(delay, |agent, server| {
+        Ok((0..requests)
+            .map(|page| fetch(agent, server, page))
+            .collect())
+    })?;
+    Ok(io_row("io-sequential", 1, requests, &fetched, wall))
+}
+
+/// Step 4b, one thread per request: every fetch starts at once and the waits overlap, so the
+/// whole takes about one `delay`. Simple and fast for 20 URLs; for 20 000 it would start 20 000
+/// threads (each with its own stack) and open as many sockets at once, which is why 4c exists.
+pub fn io_thread_per_request(requests: u64, delay: Duration) -> Result<Row, Error> {
+    let (fetched, wall) = against_server(delay, |agent, server| {
+        // Scoped, so the threads borrow the agent and the server instead of needing `Arc`s.
+        thread::scope(|s| {
+            let handles = (0..requests)
+                .map(|page| {
+                    let name = format!("fetch-{page}");
+                    thread::Builder::new()
+                        .name(name.clone())
+                        .spawn_scoped(s, move || fetch(agent, server, page))
+                        .map_err(|source| Error::Spawn { name, source })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            handles.into_iter().map(join_scoped).collect()
+        })
+    })?;
+    Ok(io_row(
+        "io-thread-per-request",
+        requests as usize,
+        requests,
+        &fetched,
+        wall,
+    ))
+}
+
+/// Step 4c, `ThreadPoolExecutor(max_workers=workers)`: a fixed number of threads, each taking
+/// the next page number until none is left. At most `workers` requests are in flight, so it
+/// takes about `ceil(requests / workers) x delay`, with threads and sockets bounded whatever the
+/// number of URLs.
+///
+/// The work list is just a shared counter: `fetch_add` hands each page number to exactly one
+/// thread. `Relaxed` is enough because the counter publishes no other data (each result comes
+/// back through `join`). A channel of URLs would do the same where the work is not an index.
+pub fn io_pool(requests: u64, workers: usize, delay: Duration) -> Result<Row, Error> {
+    let workers = workers.min(requests as usize);
+    let next = AtomicU64::new(0);
+    let (fetched, wall) = against_server(delay, |agent, server| {
+        thread::scope(|s| {
+            let next = &next;
+            let handles = (0..workers)
+                .map(|i| {
+                    let name = format!("pool-{i}");
+                    let work = move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let page = next.fetch_add(1, Ordering::Relaxed);
+                            if page >= requests {
+                                return mine;
+                            }
+                            mine.push(fetch(agent, server, page));
+                        }
+                    };
+                    let spawned = thread::Builder::new()
+                        .name(name.clone())
+                        .spawn_scoped(s, work);
+                    spawned.map_err(|source| Error::Spawn { name, source })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut all = Vec::new();
+            for handle in handles {
+                all.extend(join_scoped(handle)?);
+            }
+            Ok(all)
+        })
+    })?;
+    Ok(io_row("io-pool", workers, requests, &fetched, wall))
+}
+
+/// The lesson's verdict on the I/O rows: the speedup of `io-thread-per-request` and `io-pool`
+/// over `io-sequential`, each computed from the rows' wall times, beside the ideal for the
+/// number of requests that row had in flight (`requests / ceil(requests / in_flight)`).
+pub fn speedup_verdicts(rows: &[Row]) -> Vec<String> {
+    let Some(sequential) = rows.iter().find(|r| r.variant == "io-sequential") else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter(|r| r.variant == "io-thread-per-request" || r.variant == "io-pool")
+        .filter(|r| r.wall_s > 0.0 && r.workers > 0)
+        .map(|r| {
+            let rounds = r.items.div_ceil(r.workers as u64).max(1);
+            let ideal = r.items as f64 / rounds as f64;
+            format!(
+                "{}: {:.1}x faster than io-sequential (ideal {:.1}x: {} requests in flight, {} round{} of waiting)",
+                r.variant,
+                sequential.wall_s / r.wall_s,
+                ideal,
+                r.workers,
+                rounds,
+                if rounds == 1 { "" } else { "s" }
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DELAY: Duration = Duration::from_millis(5);
+
+    #[test]
+    fn every_variant_gets_every_page_whole() {
+        for row in [
+            io_sequential(5, DELAY).unwrap(),
+            io_thread_per_request(5, DELAY).unwrap(),
+            io_pool(5, 2, DELAY).unwrap(),
+            io_pool(3, 8, DELAY).unwrap(),
+        ] {
+            assert!(row.correct, "{row:?}");
+            assert!(row.p50_ns.is_some() && row.max_ns >= row.p50_ns);
+        }
+    }
+
+    #[test]
+    fn verdict_is_computed_from_the_rows() {
+        let row = |variant: &str, workers, millis| {
+            Row::new(LESSON, variant)
+                .workers(workers)
+                .items(20)
+                .wall(Duration::from_millis(millis))
+        };
+        let rows = [
+            row("io-sequential", 1, 1000),
+            row("io-thread-per-request", 20, 100),
+            row("io-pool", 8, 200),
+        ];
+        let lines = speedup_verdicts(&rows);
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[0].starts_with("io-thread-per-request: 10.0x"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("ideal 20.0x"), "{}", lines[0]);
+        assert!(lines[1].contains("5.0x faster"), "{}", lines[1]);
+        assert!(
+            lines[1].contains("ideal 6.7x: 8 requests in flight, 3 rounds"),
+            "{}",
+            lines[1]
+        );
+        assert!(speedup_verdicts(&rows[1..]).is_empty());
+    }
+}

@@ -1,0 +1,139 @@
+//! The Rust counterpart of subclassing `threading.Thread` and overriding `run()`.
+//!
+//! Python's tutorial writes `class MyThread(Thread)` with a `run()` method and calls `start()`.
+//! Rust has no inheritance; the same shape is a small trait, [`Job`], that any type implements,
+//! and one generic function, [`start`], that runs any `Job` on a thread of its own. The job is
+//! plain data plus a method: it can be built, tested and run without a thread at all, which the
+//! subclass cannot.
+
+use std::ops::RangeInclusive;
+use std::thread::{self, JoinHandle};
+
+use timing::{Row, Stopwatch};
+
+use crate::{Error, LESSON, join, split, sum_to};
+
+/// Work that can run on a thread of its own: the `run()` of a `Thread` subclass.
+///
+/// `Send + 'static` because the job moves to the new thread and may outlive the caller's stack;
+/// the `Output` comes back through [`JoinHandle::join`], which is why it must be `Send` too.
+pub trait Job: Send + 'static {
+    /// What the job hands back when it is done.
+    type Output: Send + 'static;
+
+    /// The thread's name (the `name=` of `Thread.__init__`).
+    fn name(&self) -> String;
+
+    /// The work. Takes `self` by value: a job runs once, like a `Thread` can be started once,
+    /// and the type system now says so.
+    fn run(self) -> Self::Output;
+}
+
+/// Starts `job` on a new named thread: `MyThread(...).start()`.
+pub fn start<J: Job>(job: J) -> Result<JoinHandle<J::Output>, Error> {
+    let name = job.name();
+    thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || job.run())
+        .map_err(|source| Error::Spawn { name, source })
+}
+
+/// A job summing a range of integers: the state a subclass would keep in `self`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumRange {
+    /// Its number among its siblings, for the thread name.
+    pub index: usize,
+    /// The numbers to add up.
+    pub range: RangeInclusive<u64>,
+}
+
+impl Job for SumRange {
+    type Output = u64;
+
+    fn name(&self) -> String {
+        format!("sum-{}", self.index)
+    }
+
+    fn run(self) -> u64 {
+        self.range.sum()
+    }
+}
+
+/// Step 2b, the "subclass": `workers` [`SumRange`] jobs started with [`start`], their results
+/// joined and added. Correct means the total is `n(n+1)/2`.
+///
+/// Since `named`: the thread's body is no longer a closure written at the spawn site but a type
+/// implementing [`Job`], so the spawning code ([`start`]) is written once for every kind of job.
+pub fn job_trait(n: u64, workers: usize) -> Result<Row, Error> {
+    let watch = Stopwatch::start();
+    let handles = split(n, workers)
+        .into_iter()
+        .enumerate()
+        .map(|(index, range)| start(SumRange { index, range }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut total = 0;
+    for handle in handles {
+        total += join(handle)?;
+    }
+    let wall = watch.elapsed();
+    Ok(Row::new(LESSON, "job-trait")
+        .workers(workers)
+        .items(n)
+        .check(sum_to(n), total)
+        .wall(wall))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A second kind of job, to show `start` takes any type implementing `Job`.
+    struct Shout(&'static str);
+
+    impl Job for Shout {
+        type Output = String;
+        fn name(&self) -> String {
+            "shout".into()
+        }
+        fn run(self) -> String {
+            format!(
+                "{} from {}",
+                self.0.to_uppercase(),
+                thread::current().name().unwrap()
+            )
+        }
+    }
+
+    #[test]
+    fn any_job_runs_on_its_own_named_thread() {
+        let out = join(start(Shout("hi")).unwrap()).unwrap();
+        assert_eq!(out, "HI from shout");
+        let sum = join(
+            start(SumRange {
+                index: 3,
+                range: 1..=4,
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(sum, 10);
+    }
+
+    #[test]
+    fn a_job_runs_without_a_thread_too() {
+        assert_eq!(
+            SumRange {
+                index: 0,
+                range: 5..=6
+            }
+            .run(),
+            11
+        );
+    }
+
+    #[test]
+    fn job_trait_sums_exactly() {
+        let row = job_trait(12_345, 3).unwrap();
+        assert!(row.correct, "{row:?}");
+    }
+}
