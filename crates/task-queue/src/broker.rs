@@ -1,0 +1,223 @@
+//! The broker: where jobs wait, a SQLite file or a Redis server, opened through apalis.
+//!
+//! Both backends are configured alike, because the defaults do not suit a lesson that kills
+//! workers: apalis takes a worker for dead after `heartbeat_interval * missed_heartbeats`
+//! (30 s x 2 on SQLite, 30 s x 10 on Redis by default) and only then gives its jobs to another
+//! worker. Here the heartbeat is 1 s and three missed beats make a worker dead, so a killed
+//! worker's job runs again within a few seconds. The price is one small write per worker per
+//! second, which is nothing next to the jobs.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskId, TaskResult, TaskSink, WaitForCompletion};
+use apalis_redis::RedisStorage;
+use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
+use futures::stream;
+use ulid::Ulid;
+
+use crate::job::{Job, Output};
+
+/// The queue name when none is given: producers and workers must agree on it. (apalis' default
+/// is the Rust type path of the job, which would silently change if the type moved.)
+pub const DEFAULT_QUEUE: &str = "task-queue";
+
+/// How often a worker beats; see the module header.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Missed beats after which a worker is dead and its jobs are re-queued.
+pub const MISSED_HEARTBEATS: usize = 3;
+
+/// How long to wait for a broker before saying it is not there.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What went wrong with a broker: each is something the user can fix (start Redis, pick a
+/// writable path), so the binary reports it as bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The URL is neither `sqlite://PATH` nor `redis://HOST:PORT`.
+    #[error("broker URL `{0}` is neither sqlite://PATH nor redis://HOST:PORT")]
+    BadUrl(String),
+    /// The SQLite file cannot be created or opened.
+    #[error("cannot open SQLite queue {path}: {reason}")]
+    Sqlite {
+        /// The file.
+        path: String,
+        /// What SQLite said.
+        reason: String,
+    },
+    /// The Redis server does not answer.
+    #[error("cannot reach Redis at {url}: {reason}")]
+    Redis {
+        /// The URL.
+        url: String,
+        /// What the client said.
+        reason: String,
+    },
+}
+
+/// Where the jobs wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broker {
+    /// A SQLite file: one machine, no server.
+    Sqlite(PathBuf),
+    /// A Redis server: workers on many machines.
+    Redis(String),
+}
+
+impl FromStr for Broker {
+    type Err = BrokerError;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(BrokerError::BadUrl(url.to_string()));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("redis://") {
+            Ok(Self::Redis(url.to_string()))
+        } else {
+            Err(BrokerError::BadUrl(url.to_string()))
+        }
+    }
+}
+
+impl std::fmt::Display for Broker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Redis(url) => f.write_str(url),
+        }
+    }
+}
+
+impl Broker {
+    /// The backend's name, used as the `variant` of the demo's row.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Redis(_) => "redis",
+        }
+    }
+
+    /// Opens the broker, failing within a few seconds when it is not there.
+    pub async fn connect(&self, queue: &str) -> Result<Queue, BrokerError> {
+        match self {
+            Self::Sqlite(path) => {
+                let fail = |e: &dyn std::fmt::Display| BrokerError::Sqlite {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                };
+                // Several worker processes write the same file: wait for the lock rather than
+                // fail at once (WAL mode, set by `setup`, lets readers go on meanwhile).
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(CONNECT_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| fail(&e))?;
+                // Creates the tables on first use; a no-op afterwards.
+                SqliteStorage::setup(&pool).await.map_err(|e| fail(&e))?;
+                let config = apalis_sqlite::Config::default()
+                    .queue(queue)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(MISSED_HEARTBEATS);
+                Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
+            }
+            Self::Redis(url) => {
+                let fail = |reason: String| BrokerError::Redis {
+                    url: url.clone(),
+                    reason,
+                };
+                let client = redis::Client::open(url.as_str()).map_err(|e| fail(e.to_string()))?;
+                // The connection manager retries a refused connection with backoff; bound it,
+                // so that a wrong port is an error in seconds, not a silent wait.
+                let mut conn =
+                    tokio::time::timeout(CONNECT_TIMEOUT, client.get_connection_manager())
+                        .await
+                        .map_err(|_| fail(format!("no answer within {CONNECT_TIMEOUT:?}")))?
+                        .map_err(|e| fail(e.to_string()))?;
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                let config = apalis_redis::Config::default()
+                    .queue(queue)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(MISSED_HEARTBEATS);
+                Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
+            }
+        }
+    }
+}
+
+/// An open queue on either backend. An enum rather than a generic function: apalis' backend
+/// traits carry many bounds, and two explicit arms read better than one signature of them.
+#[derive(Debug)]
+pub enum Queue {
+    /// apalis-sqlite's storage.
+    Sqlite(SqliteStorage<Job>),
+    /// apalis-redis' storage.
+    Redis(RedisStorage<Job>),
+}
+
+/// One job's final record in the broker.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// How many times it was started (more than 1: retried or redelivered).
+    pub attempts: usize,
+    /// Its output, or the error it failed with for good.
+    pub result: Result<Output, String>,
+}
+
+impl Queue {
+    /// Enqueues `jobs` and returns their task ids, in order. The ids are made here (ULIDs, as
+    /// both backends use), not by the broker, so the producer knows where to look for results.
+    pub async fn submit(
+        &mut self,
+        jobs: &[Job],
+        max_attempts: usize,
+    ) -> anyhow::Result<Vec<TaskId>> {
+        let ids: Vec<TaskId> = jobs
+            .iter()
+            .map(|_| TaskId::from_ulid(Ulid::generate()))
+            .collect();
+        let tasks = jobs.iter().zip(&ids).map(|(job, id)| {
+            TaskBuilder::new(*job)
+                .task_id(id.clone())
+                .max_attempts(max_attempts)
+                .build()
+        });
+        // One batch: apalis buffers what it is sent and writes it in one transaction (SQLite)
+        // or one script call (Redis), instead of a round trip per job.
+        let mut tasks = stream::iter(tasks);
+        match self {
+            Self::Sqlite(s) => s.push_all(&mut tasks).await?,
+            Self::Redis(s) => s.push_all(&mut tasks).await?,
+        }
+        Ok(ids)
+    }
+
+    /// The final records of those of `ids` that have finished (done, or failed for good).
+    pub async fn finished(&mut self, ids: &[TaskId]) -> anyhow::Result<Vec<(TaskId, Finished)>> {
+        let results: Vec<TaskResult<Output>> = match self {
+            Self::Sqlite(s) => s.check_status(ids.iter().cloned()).await?,
+            Self::Redis(s) => s.check_status(ids.iter().cloned()).await?,
+        };
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                let finished = Finished {
+                    attempts: r.attempt,
+                    result: r.result.clone(),
+                };
+                (r.task_id, finished)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,147 @@
+//! The job itself: what a producer puts on the queue, what a worker computes, and the handler
+//! apalis calls for every delivery.
+//!
+//! The job is the tutorial's `square` (or, with `--work`, a sum sized to keep a core busy), so
+//! that every result can be checked against a number the demo computes on its own.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use apalis::prelude::{AbortError, Attempt, BoxDynError, Data};
+use serde::{Deserialize, Serialize};
+
+/// One unit of work, as it travels through the broker (JSON, via apalis' codec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// The job's number in its batch: the input of the computation.
+    pub n: u64,
+    /// 0 for the tutorial's `n * n`; otherwise the number of loop steps of [`compute`].
+    pub work: u64,
+    /// When set, the job always fails: it shows retries and a job that fails for good.
+    pub fail: bool,
+    /// When the producer enqueued it, in microseconds since the Unix epoch. Wall-clock time,
+    /// not `Instant`, because producer and worker are different processes (or machines: then
+    /// their clocks must agree, as with any cross-machine latency).
+    pub enqueued_us: u64,
+}
+
+/// What a worker returns for a job. apalis stores it in the broker under the job's task id, so
+/// a job that runs twice (at-least-once delivery) overwrites its own result instead of adding a
+/// second one: that is what makes the job idempotent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    /// The computed value.
+    pub value: u64,
+    /// When the worker finished, in microseconds since the Unix epoch.
+    pub done_us: u64,
+    /// The process id of the worker that produced this result.
+    pub worker_pid: u32,
+}
+
+/// The computation: `n * n` when `work` is 0 (the tutorial's `square`), else the sum of
+/// `n * k` for `k` in `0..work`. `black_box` keeps the optimiser from replacing the loop by
+/// its closed form, which [`expected`] uses to check it.
+pub fn compute(n: u64, work: u64) -> u64 {
+    if work == 0 {
+        return n * n;
+    }
+    let mut acc = 0u64;
+    for k in 0..work {
+        acc = acc.wrapping_add(black_box(n) * k);
+    }
+    acc
+}
+
+/// The result [`compute`] must give, from a closed form: `n * n`, or `n * work * (work - 1) / 2`.
+pub fn expected(n: u64, work: u64) -> u64 {
+    if work == 0 {
+        n * n
+    } else {
+        n.wrapping_mul(work * (work - 1) / 2)
+    }
+}
+
+/// Microseconds since the Unix epoch.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// What every delivery on one worker process shares, handed to the handler by apalis' `Data`.
+#[derive(Debug, Clone)]
+pub struct WorkerState {
+    /// Retries after the first attempt; the attempt after the last retry gives up for good.
+    pub retries: usize,
+    /// Fault injection for tests and the demo: on this job (1-based, counted on this worker),
+    /// the worker kills itself with SIGKILL in the middle of the job.
+    pub die_on_job: Option<u64>,
+    /// Jobs started on this worker, to find the one to die on.
+    pub started: Arc<AtomicU64>,
+}
+
+/// The handler apalis calls for every delivery of a job.
+///
+/// CPU work runs on `spawn_blocking`, not inline: a long computation on the runtime's threads
+/// would stall the worker's heartbeat, and the broker would then think the worker dead and
+/// hand its jobs to someone else. A failure is a plain error while retries remain (apalis'
+/// `RetryPolicy` runs the job again in this worker), and an `AbortError` on the last attempt,
+/// which both backends record as final (`Killed` in apalis' words) instead of re-queueing it.
+pub async fn handle(
+    job: Job,
+    attempt: Attempt,
+    state: Data<WorkerState>,
+) -> Result<Output, BoxDynError> {
+    // Relaxed: a plain counter; nothing else is published through it.
+    let started = state.started.fetch_add(1, Ordering::Relaxed) + 1;
+    if state.die_on_job == Some(started) {
+        // Be mid-job for a moment (the job is locked to this worker), then die like `kill -9`.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    }
+    if job.fail {
+        let message = format!(
+            "job {} failed on purpose (attempt {})",
+            job.n,
+            attempt.current()
+        );
+        if attempt.current() > state.retries {
+            return Err(AbortError::new(message).into());
+        }
+        return Err(message.into());
+    }
+    let value = tokio::task::spawn_blocking(move || compute(job.n, job.work)).await?;
+    Ok(Output {
+        value,
+        done_us: now_us(),
+        worker_pid: std::process::id(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compute_matches_the_closed_form() {
+        for n in [0, 1, 7, 999] {
+            for work in [0, 1, 2, 1000] {
+                assert_eq!(compute(n, work), expected(n, work), "n={n} work={work}");
+            }
+        }
+    }
+
+    #[test]
+    fn jobs_round_trip_through_json() {
+        let job = Job {
+            n: 3,
+            work: 0,
+            fail: false,
+            enqueued_us: 42,
+        };
+        let text = serde_json::to_string(&job).unwrap();
+        assert_eq!(serde_json::from_str::<Job>(&text).unwrap(), job);
+    }
+}

@@ -1,0 +1,49 @@
+//! A distributed task queue: producers put jobs on a broker, worker processes (on one machine
+//! or many) pull them, and every job is done at least once, even when a worker is killed.
+//!
+//! The Python tutorial ends with Celery: `@app.task def square(x)`, `square.delay(4)`, and
+//! `celery -A tasks worker` started on as many machines as you like, all pulling from one
+//! Redis or RabbitMQ. Rust's counterpart here is `apalis` 1.0: a job is any `Serialize` type,
+//! a worker is an async function, and the broker is a backend crate: `apalis-sqlite` (one
+//! file, no server: the default here) or `apalis-redis` (when workers run on several
+//! machines). What differs from Celery:
+//! - No pickling and no task registry: the job is a plain struct ([`job::Job`]) that travels as
+//!   JSON, and the worker is the function [`job::handle`], checked by the compiler.
+//! - A killed worker loses nothing. Every worker beats a heartbeat into the broker; when its
+//!   beats stop for 3 s ([`broker::HEARTBEAT`] x [`broker::MISSED_HEARTBEATS`]), another
+//!   worker puts its jobs back on the queue. Celery, by default, acknowledges a job when it
+//!   starts (`acks_late=False`), so a worker killed mid-job loses it, and a Redis broker hides
+//!   a dead worker's prefetched jobs for its visibility timeout (one hour).
+//! - Delivery is therefore *at least once*, as with every broker that survives crashes: a job
+//!   can run twice (the killed run and the rerun). The jobs here are idempotent: a result is
+//!   stored under its job's task id, so a rerun overwrites it instead of adding a second one.
+//!   Make your own jobs idempotent too (an upsert keyed by job id, not an append).
+//! - A failing job is retried in the worker ([`apalis::prelude::RetryPolicy`], `--retries`),
+//!   then recorded as failed with its error; `task-queue status` lists it.
+//!
+//! What to watch for in the output: jobs/s and the enqueue-to-done latency per backend (Redis
+//! is the faster broker; SQLite needs no server); `rerun` (jobs started more than once) and
+//! `worker_restarts` after a worker was killed, with `check` still `ok`.
+//!
+//! How to run it:
+//! ```text
+//! cargo run --release -p task-queue                                 # demo on a temporary SQLite file
+//! cargo run --release -p task-queue -- demo --broker redis://127.0.0.1:6379
+//! # or by hand, one command per terminal (or per machine, sharing one Redis):
+//! cargo run --release -p task-queue -- worker --broker sqlite:///tmp/q.db
+//! cargo run --release -p task-queue -- submit --broker sqlite:///tmp/q.db --jobs 1000
+//! cargo run --release -p task-queue -- status --broker sqlite:///tmp/q.db
+//! ```
+
+pub mod broker;
+pub mod demo;
+pub mod job;
+pub mod status;
+pub mod supervise;
+pub mod worker;
+
+/// The lesson's name, as every row spells it.
+pub const LESSON: &str = "task-queue";
+
+pub use broker::{Broker, BrokerError, Queue};
+pub use demo::{DemoOptions, DemoOutcome};

@@ -1,0 +1,115 @@
+//! The demo's worker processes: this binary re-executed as `task-queue worker`, watched, replaced
+//! when one dies, and always stopped and reaped, also on an error or Ctrl-C.
+//!
+//! Re-executing the binary, not forking: after `fork` a child of a multithreaded process (the
+//! demo runs a tokio runtime) may only call async-signal-safe functions until it execs, and a
+//! worker is a whole tokio program. A fresh process is also exactly what a worker on another
+//! machine is.
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// How many unexpected worker exits the demo replaces before it gives up (a worker that
+/// cannot reach the broker would otherwise be restarted forever).
+const MAX_RESTARTS: usize = 8;
+
+/// The demo's worker processes.
+#[derive(Debug)]
+pub struct Workers {
+    /// The running children.
+    children: Vec<Child>,
+    /// The arguments every worker gets (`worker --broker ...`).
+    args: Vec<String>,
+    /// Workers that died and were replaced.
+    pub restarts: usize,
+}
+
+impl Workers {
+    /// Starts `count` workers; the first also gets `first_extra` (fault injection).
+    pub fn start(count: usize, args: Vec<String>, first_extra: &[String]) -> anyhow::Result<Self> {
+        let mut workers = Self {
+            children: Vec::with_capacity(count),
+            args,
+            restarts: 0,
+        };
+        for i in 0..count {
+            let extra = if i == 0 { first_extra } else { &[] };
+            workers.spawn(extra)?;
+        }
+        Ok(workers)
+    }
+
+    fn spawn(&mut self, extra: &[String]) -> anyhow::Result<()> {
+        let exe = std::env::current_exe().context("finding this program to start workers")?;
+        let child = Command::new(exe)
+            .args(&self.args)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting a worker process")?;
+        self.children.push(child);
+        Ok(())
+    }
+
+    /// The process id of the first live worker.
+    pub fn first_pid(&self) -> Option<u32> {
+        self.children.first().map(Child::id)
+    }
+
+    /// Reaps workers that exited and starts replacements; fails when they keep dying.
+    pub fn check(&mut self) -> anyhow::Result<()> {
+        let mut exited: Vec<ExitStatus> = Vec::new();
+        let mut i = 0;
+        while i < self.children.len() {
+            if let Some(status) = self.children[i].try_wait()? {
+                self.children.swap_remove(i);
+                exited.push(status);
+            } else {
+                i += 1;
+            }
+        }
+        for status in exited {
+            // Exit status 2 is the worker saying the broker is not there: no point restarting.
+            if status.code() == Some(2) || self.restarts >= MAX_RESTARTS {
+                bail!("a worker exited ({status}); see its error above");
+            }
+            self.restarts += 1;
+            self.spawn(&[])?;
+        }
+        Ok(())
+    }
+
+    /// Stops every worker: SIGTERM (each finishes its jobs in hand and hands the rest back),
+    /// then SIGKILL for any still running after `grace`, and reaps them all.
+    pub fn stop(&mut self, grace: Duration) {
+        for child in &self.children {
+            // A worker that already exited gives ESRCH; nothing to do then.
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            self.children
+                .retain_mut(|c| matches!(c.try_wait(), Ok(None)));
+            if self.children.is_empty() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for mut child in self.children.drain(..) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Workers {
+    /// Whatever path the demo leaves by (an error, a panic), no worker outlives it.
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(5));
+    }
+}
