@@ -1,0 +1,263 @@
+//! Child processes: this program re-executed as a hidden worker, every child reaped, and every
+//! child ended when the user presses Ctrl-C or sends SIGTERM.
+//!
+//! Why re-execute instead of `fork`: after `fork` in a multithreaded process the child may only
+//! call async-signal-safe functions (no allocation, no locks) until it `exec`s, and the
+//! `ipc-channel` maintainers advise spawning for the same reason. `std::process::Command` with
+//! `current_exe()` is Python's "spawn" start method: a fresh process that parses its own
+//! arguments, so the child code is ordinary Rust.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+use nix::unistd::{Pid, getpid, getppid};
+
+/// Pids of the children that are running or exited but not yet reaped. The interrupt handler
+/// kills every one of them. A pid leaves this list only while its child is a zombie (exited, not
+/// yet reaped), so the pid cannot have been reused by an unrelated process when the handler
+/// sends its signal.
+static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Set once by the Ctrl-C / SIGTERM handler. Spawning checks it under the `LIVE` lock and the
+/// handler sets it before taking that lock, so either the spawner sees the flag (and does not
+/// spawn) or the handler sees the new pid (and kills it): the mutex orders the two.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// How to start a worker: a build of this program, run with the hidden `worker` subcommand.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// The program to execute: this binary, or (in benchmarks) the binary cargo built beside them.
+    program: PathBuf,
+}
+
+impl Worker {
+    /// Workers that are this very program (`std::env::current_exe`), Python's "spawn".
+    pub fn current() -> anyhow::Result<Self> {
+        let program = std::env::current_exe().context("finding this program to re-execute")?;
+        Ok(Self { program })
+    }
+
+    /// Workers run from `program`, which must be a build of the `queue-ipc` binary.
+    pub fn program(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+        }
+    }
+
+    /// Starts `queue-ipc worker <args> --parent <our pid>` with its stdout piped to us and its
+    /// stderr shared with ours (so a child's error reaches the user).
+    pub(crate) fn spawn(&self, args: &[OsString]) -> anyhow::Result<ChildGuard> {
+        let mut live = lock_live();
+        // Relaxed is enough: the `LIVE` mutex orders this load against the handler's store.
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            bail!("interrupted before the child started");
+        }
+        let child = Command::new(&self.program)
+            .arg("worker")
+            .args(args)
+            .arg("--parent")
+            .arg(std::process::id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting worker {}", self.program.display()))?;
+        let pid = i32::try_from(child.id()).context("a pid fits in pid_t")?;
+        live.push(pid);
+        Ok(ChildGuard {
+            child,
+            pid,
+            status: None,
+        })
+    }
+}
+
+/// A running child that is killed and reaped when dropped, so an early return or a panic in the
+/// parent never leaves a zombie or an orphan behind.
+#[derive(Debug)]
+pub(crate) struct ChildGuard {
+    /// The child.
+    child: Child,
+    /// Its pid, as the signal and wait calls want it.
+    pid: i32,
+    /// Its exit status, once reaped.
+    status: Option<ExitStatus>,
+}
+
+impl ChildGuard {
+    /// The child's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The read end of the child's stdout pipe (only the first call gets it).
+    pub(crate) fn take_stdout(&mut self) -> anyhow::Result<ChildStdout> {
+        self.child
+            .stdout
+            .take()
+            .context("the child's stdout was taken already")
+    }
+
+    /// Whether the child has exited, without reaping it (`WNOWAIT`) and without blocking.
+    pub(crate) fn has_exited(&self) -> bool {
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT | WaitPidFlag::WNOHANG;
+        !matches!(
+            waitid(Id::Pid(Pid::from_raw(self.pid)), flags),
+            Ok(WaitStatus::StillAlive)
+        )
+    }
+
+    /// Waits for the child to exit and reaps it. It first waits with `WNOWAIT`, which leaves the
+    /// child a zombie, takes its pid off the kill list, and only then reaps it: the obvious
+    /// `child.wait()` then "forget the pid" would leave an instant in which the handler could
+    /// signal a recycled pid belonging to a stranger.
+    pub(crate) fn wait(&mut self) -> anyhow::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+        loop {
+            match waitid(Id::Pid(Pid::from_raw(self.pid)), flags) {
+                Err(Errno::EINTR) => continue,
+                Err(err) => return Err(err).context("waiting for the child"),
+                Ok(_) => break,
+            }
+        }
+        forget(self.pid);
+        let status = self.child.wait().context("reaping the child")?;
+        self.status = Some(status);
+        Ok(status)
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            // SIGKILL, not SIGTERM: the child holds nothing that needs a graceful end (the
+            // segment name is unlinked by the parent), and it cannot ignore SIGKILL. Killing a
+            // child that already exited is harmless: it stays a zombie until `wait` reaps it.
+            let _ = self.child.kill();
+            let _ = self.wait();
+        }
+    }
+}
+
+/// A child's exit status in words: "exited with status 1", "killed by SIGKILL".
+pub fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => match Signal::try_from(signal) {
+            Ok(signal) => format!("killed by {signal}"),
+            Err(_) => format!("killed by signal {signal}"),
+        },
+        (None, None) => format!("ended ({status})"),
+    }
+}
+
+/// Installs the Ctrl-C / SIGTERM / SIGHUP handler of the parent: it kills every child, which
+/// unblocks whatever the parent was waiting on (a read sees end of file, a wait returns), so the
+/// parent's own code path removes the segments and reaps the children, and the run ends with
+/// status 130. If the parent is somehow still running three seconds later, the handler removes
+/// the segments itself and exits.
+///
+/// `ctrlc` runs the handler on its own thread (the real signal handler only writes to a pipe), so
+/// the handler may lock and allocate, which a real signal handler must never do.
+pub fn stop_children_on_interrupt() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        // Relaxed: the `LIVE` lock below orders it against `spawn` (see `INTERRUPTED`), and the
+        // main thread learns of it after the kills below end its children.
+        INTERRUPTED.store(true, Ordering::Relaxed);
+        for &pid in lock_live().iter() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        crate::shm::unlink_all_registered();
+        std::process::exit(130);
+    })
+    .context("installing the Ctrl-C handler")
+}
+
+/// Whether the user interrupted the run (Ctrl-C, SIGTERM).
+pub fn interrupted() -> bool {
+    // Relaxed: the handler killed our children after storing it; we ask only once we have seen a
+    // child end, and a late answer costs nothing but a less precise message.
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Run first in every worker: ask the kernel to SIGKILL this process when its parent dies (so a
+/// parent killed with `kill -9` leaves no orphan working on), then check that the parent is still
+/// the one that started us, since it may have died before the request was made.
+pub(crate) fn become_worker(parent: u32) -> anyhow::Result<()> {
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
+    if u32::try_from(getppid().as_raw()).ok() != Some(parent) {
+        bail!("parent {parent} is gone");
+    }
+    Ok(())
+}
+
+/// Dies here as `kill -9` would kill it: the hidden `--child-dies-after` fault for the tests.
+pub(crate) fn die_now() -> ! {
+    let _ = kill(getpid(), Signal::SIGKILL);
+    // SIGKILL to oneself is delivered before `kill` returns to user space; abort is a backstop.
+    std::process::abort()
+}
+
+fn forget(pid: i32) {
+    lock_live().retain(|&p| p != pid);
+}
+
+/// The lock guards a `Vec` that is only pushed to and filtered, which cannot leave it half
+/// changed, so a poisoned lock (a panic elsewhere while held) still guards valid data.
+fn lock_live() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits for one line (the child's "ready") on its stdout, or end of file if it died first.
+pub(crate) fn read_ready(stdout: &mut impl io::BufRead) -> io::Result<bool> {
+    let mut line = String::new();
+    stdout.read_line(&mut line)?;
+    Ok(line.trim_end() == READY)
+}
+
+/// What a worker prints on stdout once it has attached to the segment.
+pub(crate) const READY: &str = "ready";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_as_words() {
+        assert_eq!(describe(ExitStatus::from_raw(0)), "exited with status 0");
+        assert_eq!(
+            describe(ExitStatus::from_raw(3 << 8)),
+            "exited with status 3"
+        );
+        assert_eq!(describe(ExitStatus::from_raw(9)), "killed by SIGKILL");
+    }
+
+    #[test]
+    fn a_dropped_guard_kills_and_reaps_its_child() {
+        let child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        lock_live().push(pid);
+        drop(ChildGuard {
+            child,
+            pid,
+            status: None,
+        });
+        assert!(!lock_live().contains(&pid));
+        // Reaped: the pid no longer names a process (not even a zombie) of ours.
+        assert_eq!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH));
+    }
+}
