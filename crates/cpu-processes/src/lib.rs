@@ -1,0 +1,254 @@
+//! CPU-bound work split over threads and over processes: the same sum four ways, timed.
+//!
+//! Python original: the tutorials' `cpu_intensive_task(n)` sums `range(n)` in a loop, once per
+//! `multiprocessing.Process`, and show that two *threads* doing the same take as long as one
+//! (the GIL lets one thread run Python at a time) while two *processes* take half. Rust has no
+//! GIL: its threads run the loop on every core at once, so [`threads`] scales like the process
+//! variants do, without a second address space. Processes are still shown, both ways Python
+//! starts them: [`fork()`] (`nix::unistd::fork`, the child is a copy of the parent, results come
+//! back through a pipe, every child is reaped with `waitpid`) and [`spawn()`] (the program
+//! re-executes itself as a hidden `worker` subcommand, Python's "spawn" start method, the result
+//! comes back on the child's stdout).
+//!
+//! What to watch for in the output: `speedup` (wall time of [`sequential`] over the variant's)
+//! near the number of workers for all three parallel variants, `efficiency` (speedup / workers)
+//! near 100 %, and the memory columns. `peak_rss_kib` is the parent's own peak resident memory
+//! (`getrusage(RUSAGE_SELF)`), a high-water mark of the whole run so far: threads add only their
+//! stacks to it. `child_peak_rss_kib` is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there
+//! the peak of the *largest single* child reaped so far, not the sum of all children: processes
+//! cost roughly `workers` times that on top of the parent. A forked child's figure also counts
+//! the pages it still shares copy-on-write with the parent, so it overstates what fork really
+//! adds; a re-executed child's pages are its own. See [`memory`].
+//!
+//! Every child is accounted for: a child that exits non-zero or is killed by a signal is
+//! reported by pid and cause and fails the run (exit status 1); Ctrl-C or SIGTERM while children
+//! run kills and reaps them before the program exits (status 130). See [`children`].
+//!
+//! Run it: `cargo run --release -p cpu-processes` (all four variants, one worker per core), or
+//! `cargo run --release -p cpu-processes -- --variant fork --workers 4 --n 100000000`.
+//!
+//! Process start costs (fork+waitpid, re-exec+wait, thread spawn+join) are measured by
+//! `cargo bench -p cpu-processes --bench start`; on the project's 2-vCPU machine, in one run:
+//! see the table in [`children`].
+
+pub mod children;
+pub mod fork;
+pub mod memory;
+pub mod spawn;
+
+use std::hint::black_box;
+use std::thread;
+use std::time::Duration;
+
+use timing::{Row, Stopwatch};
+
+pub use children::Error;
+pub use fork::fork;
+pub use spawn::spawn;
+
+/// How the child of task 0 fails on purpose, for the tests of failure reporting (the hidden
+/// `--crash-child` flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Crash {
+    /// The child exits with status 3 before working.
+    Exit,
+    /// The child kills itself with SIGKILL before working, as the OOM killer would. (Not
+    /// `abort()`: SIGABRT can leave a core file behind.)
+    Kill,
+}
+
+impl Crash {
+    /// The flag value, as the re-executed worker parses it.
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            Crash::Exit => "exit",
+            Crash::Kill => "kill",
+        }
+    }
+}
+
+/// The lesson name, as rows and the binary spell it.
+pub const LESSON: &str = "cpu-processes";
+
+/// The tutorial's `cpu_intensive_task(n)`: the sum of `0..n`, one addition at a time.
+///
+/// `std::hint::black_box` hides each `i` from the optimiser. Without it LLVM recognises the loop
+/// as an arithmetic series and replaces it with `n * (n - 1) / 2` (its "scalar evolution" pass
+/// does exactly that), so the "work" would take nanoseconds and every variant would measure
+/// only its own start-up cost. `wrapping_add` rather than `+`: callers only pass an `n` whose
+/// sum fits (see [`expected_total`]), and `+` would add a debug-build overflow check whose panic
+/// path allocates, which a forked child must never do.
+pub fn cpu_intensive_task(n: u64) -> u64 {
+    let mut total: u64 = 0;
+    for i in 0..n {
+        total = total.wrapping_add(black_box(i));
+    }
+    total
+}
+
+/// The closed form of one task's sum, `0 + 1 + ... + (n - 1) = n (n - 1) / 2`, or `None` when
+/// it does not fit in a `u64`. Computed in `u128`, so the product itself cannot overflow.
+pub fn series_sum(n: u64) -> Option<u64> {
+    let n = u128::from(n);
+    u64::try_from(n * n.saturating_sub(1) / 2).ok()
+}
+
+/// What `workers` tasks of size `n` add up to, by the closed form: the `expected` of every row,
+/// computed without running the code under test. `None` when the total overflows a `u64`.
+pub fn expected_total(n: u64, workers: usize) -> Option<u64> {
+    series_sum(n)?.checked_mul(u64::try_from(workers).ok()?)
+}
+
+/// The largest `n` whose total over `workers` tasks fits in a `u64`, for the error message.
+pub fn max_n(workers: usize) -> u64 {
+    // `expected_total` is monotonic in `n`: binary search for the last `n` where it fits.
+    let (mut fits, mut overflows) = (1_u64, u64::MAX);
+    while overflows - fits > 1 {
+        let mid = fits + (overflows - fits) / 2;
+        if expected_total(mid, workers).is_some() {
+            fits = mid;
+        } else {
+            overflows = mid;
+        }
+    }
+    fits
+}
+
+/// `sequential`: the baseline. The same `workers` tasks, one after another, on this thread.
+pub fn sequential(n: u64, workers: usize) -> Row {
+    let (total, wall) = Stopwatch::time(|| (0..workers).map(|_| cpu_intensive_task(n)).sum());
+    measured_row("sequential", 1, n, workers, total, wall)
+}
+
+/// `threads`: one OS thread per task, all in this process. There is no GIL to take turns on, so
+/// the tasks run on all cores at once: this is the row Python's two-threads run cannot match.
+///
+/// Scoped threads (`thread::scope`) may borrow from this stack frame and are always joined;
+/// each handle is joined explicitly so that a panicking worker becomes an error rather than a
+/// lost result (a scope would re-raise the panic instead).
+pub fn threads(n: u64, workers: usize) -> Result<Row, Error> {
+    let (total, wall) = Stopwatch::time(|| {
+        thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|index| {
+                    thread::Builder::new()
+                        .name(format!("worker-{index}"))
+                        .spawn_scoped(scope, move || cpu_intensive_task(n))
+                        .map_err(Error::ThreadStart)
+                })
+                .collect::<Result<_, _>>()?;
+            handles.into_iter().try_fold(0_u64, |total, handle| {
+                let sum = handle.join().map_err(|_| Error::ThreadPanicked)?;
+                Ok(total.wrapping_add(sum))
+            })
+        })
+    });
+    Ok(measured_row("threads", workers, n, workers, total?, wall))
+}
+
+/// A row checked against the closed form, with the parent's memory so far.
+fn measured_row(
+    variant: &str,
+    workers: usize,
+    n: u64,
+    tasks: usize,
+    total: u64,
+    wall: Duration,
+) -> Row {
+    Row::new(LESSON, variant)
+        .workers(workers)
+        .items(n.saturating_mul(tasks as u64))
+        .check(expected_total(n, tasks).unwrap_or(0), total)
+        .wall(wall)
+        .extra("peak_rss_kib", memory::self_peak_kib())
+}
+
+/// Adds `speedup` (sequential wall / this wall) and `efficiency` (speedup / workers) to every row,
+/// when a `sequential` row is among them, and a note summing up speed and memory.
+pub fn annotate(rows: &mut [Row]) {
+    let baseline = rows
+        .iter()
+        .find(|r| r.variant == "sequential")
+        .map(|r| r.wall_s);
+    for row in rows.iter_mut() {
+        let mut note = Vec::new();
+        if let Some(base) = baseline.filter(|_| row.wall_s > 0.0) {
+            let speedup = base / row.wall_s;
+            let efficiency = speedup / row.workers as f64;
+            row.extra.insert("speedup".into(), speedup.into());
+            row.extra.insert("efficiency".into(), efficiency.into());
+            note.push(format!("{speedup:.2}x, {:.0}% eff.", efficiency * 100.0));
+        }
+        if let Some(kib) = row.extra.get("peak_rss_kib").and_then(|v| v.as_u64()) {
+            note.push(format!("parent {}", memory::fmt_kib(kib)));
+        }
+        if let Some(kib) = row.extra.get("child_peak_rss_kib").and_then(|v| v.as_u64()) {
+            note.push(format!(
+                "+ {} x child <= {}",
+                row.workers,
+                memory::fmt_kib(kib)
+            ));
+        }
+        let failed = row.extra.get("failed_children").and_then(|v| v.as_array());
+        if let Some(failed) = failed.filter(|f| !f.is_empty()) {
+            let causes: Vec<_> = failed.iter().filter_map(|f| f.as_str()).collect();
+            note.push(format!("FAILED: {}", causes.join("; ")));
+        }
+        row.note = note.join("; ");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loop_agrees_with_the_closed_form() {
+        for n in [0, 1, 2, 3, 10, 1000, 12_345] {
+            // The reference is a plain fold, independent of both functions under test.
+            let reference: u64 = (0..n).sum();
+            assert_eq!(cpu_intensive_task(n), reference, "n = {n}");
+            assert_eq!(series_sum(n), Some(reference), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn overflow_is_detected_not_wrapped() {
+        // n = 2^32: one sum is 2^63 - 2^31, two are 2^64 - 2^32 (fits), three do not fit.
+        let n = 1_u64 << 32;
+        assert_eq!(expected_total(n, 2), Some(u64::MAX - (1 << 32) + 1));
+        assert_eq!(expected_total(n, 3), None);
+        assert_eq!(series_sum(u64::MAX), None);
+        let max = max_n(2);
+        assert!(expected_total(max, 2).is_some());
+        assert!(expected_total(max + 1, 2).is_none());
+    }
+
+    #[test]
+    fn sequential_and_threads_are_exact() {
+        let seq = sequential(10_000, 3);
+        assert!(seq.correct, "{seq:?}");
+        assert_eq!(seq.expected, 3 * 49_995_000);
+        let thr = threads(10_000, 3).unwrap();
+        assert!(thr.correct, "{thr:?}");
+        assert_eq!(thr.workers, 3);
+    }
+
+    #[test]
+    fn annotate_computes_speedup_and_efficiency() {
+        let mut rows = vec![
+            Row::new(LESSON, "sequential").wall(Duration::from_millis(200)),
+            Row::new(LESSON, "threads")
+                .workers(2)
+                .wall(Duration::from_millis(100)),
+        ];
+        annotate(&mut rows);
+        assert_eq!(rows[1].extra["speedup"], 2.0);
+        assert_eq!(rows[1].extra["efficiency"], 1.0);
+        assert!(
+            rows[1].note.starts_with("2.00x, 100% eff."),
+            "{}",
+            rows[1].note
+        );
+    }
+}
