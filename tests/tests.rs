@@ -5,3 +5,6 @@
 //! make cargo build another package's binaries. `just test` does both.
 
 mod support;
+mod threads_basic;
+mod task_queue;
+mod pool_batch;

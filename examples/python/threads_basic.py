@@ -1,0 +1,333 @@
+"""The Python `threading` tutorial's programs, completed so that they run, and measured.
+
+The twin of the Rust lesson `threads-basic` (crates/threads-basic): two threads printing numbers
+and letters, named threads, a `Thread` subclass overriding `run()`, pausing/resuming/stopping a
+worker with `threading.Event`s, and fetching URLs one after another, on one thread each and on a
+`ThreadPoolExecutor`, from a local `http.server` that holds each response back by --delay-ms.
+The tutorial's listings lost their `start()`/`join()` lines and fetched real web sites; here every
+thread is started and joined, and the site is local so the ideal time is known.
+
+Same flags as the Rust binary for the sizes both share (--json, --workers, --numbers, --requests,
+--delay-ms); with --json, one JSON object per line with the Rust rows' fields plus "pairs_with",
+the Rust variant the row compares with. Standard library only, Python 3.11.
+
+    python3 examples/python/threads_basic.py
+    python3 examples/python/threads_basic.py --json --requests 20 --delay-ms 50 --workers 8
+"""
+
+import argparse
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+LESSON = "threads-basic"
+PAGE_BYTES = 4096  # page i has PAGE_BYTES + i bytes, as in the Rust server
+IO_POOL_DEFAULT = 8
+PAUSE_S = 0.020
+
+
+def row(variant, pairs_with, workers, items, expected, result, wall, ok=True, note="", lat=None):
+    r = {
+        "lesson": LESSON, "variant": variant, "workers": workers, "items": items,
+        "expected": expected, "result": result, "correct": expected == result and ok,
+        "wall_s": wall, "per_s": items / wall if wall > 0 else 0.0, "pairs_with": pairs_with,
+    }
+    if lat:
+        lat = sorted(lat)
+        rank = lambda q: lat[min(len(lat) - 1, max(0, int(q * len(lat) + 0.5) - 1))]
+        r.update(p50_ns=int(rank(0.50) * 1e9), p99_ns=int(rank(0.99) * 1e9), max_ns=int(lat[-1] * 1e9))
+    if note:
+        r["note"] = note
+    return r
+
+
+def split(n, parts):
+    return [range(n * i // parts + 1, n * (i + 1) // parts + 1) for i in range(parts)]
+
+
+def hello():
+    """The tutorial's first program: one thread prints numbers, one letters; both joined."""
+    out = []  # list.append is atomic under the GIL; the tutorial printed instead
+
+    def print_numbers():
+        for n in "12345":
+            out.append(n)
+            time.sleep(0.001)
+
+    def print_letters():
+        for c in "abcde":
+            out.append(c)
+            time.sleep(0.001)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=print_numbers), threading.Thread(target=print_letters)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    kept = [x for x in out if x.isdigit()] == list("12345")
+    return row("hello", "hello", 2, len(out), 10, len(out), wall, kept, "arrived: " + " ".join(out))
+
+
+def named(n, workers):
+    """Thread(name=...) and results handed back through a shared list, one slot per thread."""
+    results = [None] * workers
+
+    def work(i, r):
+        results[i] = (threading.current_thread().name, sum(r))
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(i, r), name=f"summer-{i}")
+               for i, r in enumerate(split(n, workers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    names_kept = all(results[i][0] == f"summer-{i}" for i in range(workers))
+    total = sum(s for _, s in results)
+    return row("named", "named", workers, n, n * (n + 1) // 2, total, wall, names_kept)
+
+
+class SumThread(threading.Thread):
+    """The tutorial's subclass: state in self, work in run(), the result left on the object."""
+
+    def __init__(self, index, numbers):
+        super().__init__(name=f"sum-{index}")
+        self.numbers = numbers
+        self.result = None
+
+    def run(self):
+        self.result = sum(self.numbers)
+
+
+def subclass(n, workers):
+    t0 = time.perf_counter()
+    threads = [SumThread(i, r) for i, r in enumerate(split(n, workers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return row("subclass", "job-trait", workers, n, n * (n + 1) // 2, sum(t.result for t in threads), wall)
+
+
+def control():
+    """Pause, resume, stop: Python cannot kill a thread either; the worker checks Events."""
+    running, stop, parked = threading.Event(), threading.Event(), threading.Event()
+    running.set()
+    done = [0]
+
+    def worker():
+        while not stop.is_set():
+            if not running.is_set():
+                parked.set()
+                running.wait()  # sleeps until resumed (or stopped: stop also sets running)
+                parked.clear()
+                continue
+            x = done[0] | 1
+            for _ in range(200):
+                x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
+                x ^= x >> 7
+                x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+            done[0] += 1
+
+    def wait_for(cond):
+        deadline = time.monotonic() + 2.0
+        while not cond():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.00005)
+        return True
+
+    t0 = time.perf_counter()
+    t = threading.Thread(target=worker, name="controlled")
+    t.start()
+    started = wait_for(lambda: done[0] > 0)
+    running.clear()
+    was_parked = parked.wait(2.0)
+    at_pause = done[0]
+    time.sleep(PAUSE_S)
+    while_paused = done[0] - at_pause
+    running.set()
+    resumed = wait_for(lambda: done[0] > at_pause + while_paused)
+    s0 = time.perf_counter()
+    stop.set()
+    running.set()
+    t.join(2.0)
+    stop_took = time.perf_counter() - s0
+    ended = not t.is_alive()
+    wall = time.perf_counter() - t0
+    ok = started and was_parked and resumed and ended
+    note = f"{while_paused} units while paused {PAUSE_S * 1e3:.1f} ms; ended {stop_took * 1e6:.0f} us after stop"
+    return row("control", "control", 1, done[0], 0, while_paused, wall, ok, note)
+
+
+class SlowHandler(http.server.BaseHTTPRequestHandler):
+    """GET /page/<i>: PAGE_BYTES + i bytes after the server's delay."""
+
+    def do_GET(self):
+        time.sleep(self.server.delay)
+        try:
+            i = int(self.path.removeprefix("/page/"))
+        except ValueError:
+            self.send_error(404)
+            return
+        body = bytes([ord("a") + i % 26]) * (PAGE_BYTES + i)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass  # no access log on stderr
+
+
+class SlowServer(http.server.ThreadingHTTPServer):
+    """One thread per request, so the delays of concurrent requests overlap; non-daemon request
+    threads, so server_close() joins them all (a clean shutdown, nothing left running)."""
+
+    daemon_threads = False
+    block_on_close = True
+    # socketserver's default listen backlog is 5: twenty clients connecting at once overflow it,
+    # the kernel drops their SYNs, and they retry after a full second. Rust's std uses 128.
+    request_queue_size = 128
+
+
+def start_server(delay):
+    server = SlowServer(("127.0.0.1", 0), SlowHandler)
+    server.delay = delay
+    # A short poll interval: shutdown() waits up to one interval (default 0.5 s) to be noticed.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), name="http-server")
+    thread.start()
+    return server, thread
+
+
+def stop_server(server, thread):
+    server.shutdown()  # stops serve_forever
+    server.server_close()  # closes the socket and joins every request thread
+    thread.join()
+
+
+def fetch(base, page):
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(f"{base}/page/{page}", timeout=30) as response:
+            n = len(response.read())
+    except OSError as e:
+        n = e
+    return page, n, time.perf_counter() - t0
+
+
+def io_variant(variant, pairs_with, requests, delay, in_flight, fetch_all):
+    server, thread = start_server(delay)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        t0 = time.perf_counter()
+        fetched = fetch_all(base)
+        wall = time.perf_counter() - t0
+    finally:
+        stop_server(server, thread)
+    expected = requests * PAGE_BYTES + requests * (requests - 1) // 2
+    received = sum(n for _, n, _ in fetched if isinstance(n, int))
+    whole = len({p for p, n, _ in fetched if n == PAGE_BYTES + p})
+    note = f"{whole} pages whole, {in_flight} in flight"
+    return row(variant, pairs_with, in_flight, requests, expected, received, wall,
+               whole == requests, note, [t for _, _, t in fetched])
+
+
+def io_sequential(requests, delay):
+    return io_variant("io-sequential", "io-sequential", requests, delay, 1,
+                      lambda base: [fetch(base, p) for p in range(requests)])
+
+
+def io_threads(requests, delay):
+    def fetch_all(base):
+        results = [None] * requests
+
+        def one(p):
+            results[p] = fetch(base, p)
+
+        threads = [threading.Thread(target=one, args=(p,)) for p in range(requests)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    return io_variant("io-threads", "io-thread-per-request", requests, delay, requests, fetch_all)
+
+
+def io_executor(requests, delay, workers):
+    workers = min(workers, requests)
+
+    def fetch_all(base):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda p: fetch(base, p), range(requests)))
+
+    return io_variant("io-executor", "io-pool", requests, delay, workers, fetch_all)
+
+
+VARIANTS = ["hello", "named", "subclass", "control", "io-sequential", "io-threads", "io-executor"]
+
+
+def sized(lo, hi):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number '{text}'")
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is not in {lo}..={hi}")
+        return value
+    return parse
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--json", action="store_true", help="one JSON object per variant per line")
+    p.add_argument("--workers", type=sized(1, 1024), help="threads [default: cores; io-executor: 8]")
+    p.add_argument("--variant", action="append", choices=VARIANTS, help="repeatable; default all")
+    p.add_argument("--numbers", type=sized(1, 20_000_000), default=1_000_000)
+    p.add_argument("--requests", type=sized(1, 1000), default=20)
+    p.add_argument("--delay-ms", type=sized(0, 10_000), default=50)
+    a = p.parse_args()
+    workers = a.workers or os.cpu_count() or 1
+    pool = a.workers or IO_POOL_DEFAULT
+    delay = a.delay_ms / 1000
+    run = {
+        "hello": hello,
+        "named": lambda: named(a.numbers, workers),
+        "subclass": lambda: subclass(a.numbers, workers),
+        "control": control,
+        "io-sequential": lambda: io_sequential(a.requests, delay),
+        "io-threads": lambda: io_threads(a.requests, delay),
+        "io-executor": lambda: io_executor(a.requests, delay, pool),
+    }
+    rows = [run[v]() for v in VARIANTS if not a.variant or v in a.variant]
+    if a.json:
+        for r in rows:
+            print(json.dumps(r))
+    else:
+        print(f"{'variant':<14} {'workers':>7} {'items':>9} {'check':<8} {'wall':>10}  note")
+        for r in sorted(rows, key=lambda r: r["wall_s"]):
+            check = "ok" if r["correct"] else f"WRONG {r['result']} of {r['expected']}"
+            print(f"{r['variant']:<14} {r['workers']:>7} {r['items']:>9} {check:<8} "
+                  f"{r['wall_s'] * 1e3:>7.2f} ms  {r.get('note', '')}")
+        seq = next((r for r in rows if r["variant"] == "io-sequential"), None)
+        for r in rows:
+            if seq and r["variant"] in ("io-threads", "io-executor"):
+                rounds = -(-r["items"] // r["workers"])
+                print(f"{r['variant']}: {seq['wall_s'] / r['wall_s']:.1f}x faster than io-sequential "
+                      f"(ideal {r['items'] / rounds:.1f}x: {r['workers']} requests in flight)")
+    return 0 if all(r["correct"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+//! Threads in one file: spawn and join, a named thread returning its result, a panic joined as
+//! an error, scoped threads borrowing local data, and a worker asked to stop by a flag.
+//!
+//! `cargo run --example threads_basic`. The standard library only, so there are no
+//! `[dependencies]` lines to paste: copy the file into `src/main.rs` of any project.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
+fn main() -> Result<(), String> {
+    // 1. Python's `Thread(target=f).start()` and `join()`: `spawn` starts it, `join` waits.
+    //    `move` gives the thread its own copy of what it uses: it may outlive this function.
+    let greeting = String::from("hello from a thread");
+    let handle = thread::spawn(move || println!("{greeting}"));
+    handle.join().map_err(|_| "the greeting thread panicked")?;
+
+    // 2. A named thread that returns its result through `join` (no shared list, no lock).
+    //    `Builder` names the thread and reports a failed start as an error instead of panicking.
+    let summer = thread::Builder::new()
+        .name("summer".into())
+        .spawn(|| (1..=1_000_u64).sum::<u64>())
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    let sum = summer.join().map_err(|_| "the summer thread panicked")?;
+    assert_eq!(sum, 1_000 * 1_001 / 2);
+    println!("summer returned {sum}");
+
+    // 3. A panic in a thread is not lost: `join` returns it as an `Err`, and the caller decides.
+    //    (The default panic hook still prints the panic on stderr; that line is expected.)
+    let doomed = thread::spawn(|| -> u64 { panic!("deliberately") });
+    match doomed.join() {
+        Ok(_) => return Err("a panicking thread returned a value".into()),
+        Err(payload) => {
+            let msg = payload.downcast_ref::<&str>().copied().unwrap_or("?");
+            println!("joined a panic as an error: {msg}");
+        }
+    }
+
+    // 4. Scoped threads borrow local data: the scope joins them all before it returns, so `&`
+    //    and `&mut` borrows are fine and no `Arc` or `Mutex` is needed.
+    let numbers: Vec<u64> = (1..=10_000).collect();
+    let mut halves = [0_u64; 2];
+    let (left, right) = numbers.split_at(numbers.len() / 2);
+    let (first, second) = halves.split_at_mut(1);
+    thread::scope(|s| {
+        s.spawn(|| first[0] = left.iter().sum());
+        s.spawn(|| second[0] = right.iter().sum());
+    });
+    assert_eq!(halves[0] + halves[1], 10_000 * 10_001 / 2);
+    println!("scoped halves: {halves:?}");
+
+    // 5. Stopping a thread: Rust cannot kill one (a killed thread could leave a lock held), so
+    //    the worker checks a flag between units of work and returns by itself.
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let worker = {
+        let (stop, done) = (Arc::clone(&stop), Arc::clone(&done));
+        thread::spawn(move || {
+            // Acquire pairs with the Release store below: once the flag is seen, so is all the
+            // main thread wrote before it.
+            while !stop.load(Ordering::Acquire) {
+                // Relaxed: a progress counter, read for display only.
+                done.fetch_add(1, Ordering::Relaxed);
+                thread::sleep(Duration::from_millis(1));
+            }
+            done.load(Ordering::Relaxed)
+        })
+    };
+    thread::sleep(Duration::from_millis(20));
+    stop.store(true, Ordering::Release);
+    let units = worker.join().map_err(|_| "the worker panicked")?;
+    println!("worker stopped by itself after {units} units");
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! `threads-basic` end to end: every variant through the binary, the verdict, bad input, and the
+//! Python twin.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{assert_usage_error, bin, json_rows, row, run_json};
+
+const LESSON: &str = "threads-basic";
+const VARIANTS: [&str; 8] = [
+    "hello",
+    "named",
+    "job-trait",
+    "scoped",
+    "control",
+    "io-sequential",
+    "io-thread-per-request",
+    "io-pool",
+];
+/// Small sizes: the suite runs in a debug build on two cores.
+const SMALL: &[&str] = &[
+    "--workers",
+    "2",
+    "--numbers",
+    "10000",
+    "--requests",
+    "6",
+    "--delay-ms",
+    "5",
+];
+/// The bytes the server sends for pages 0..6: 6 x 4096 + (0 + 1 + ... + 5).
+const SIX_PAGES_BYTES: u64 = 6 * 4096 + 15;
+
+fn u64_of(row: &Value, key: &str) -> u64 {
+    row[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {row}"))
+}
+
+#[test]
+fn every_variant_is_correct() {
+    let rows = run_json(LESSON, SMALL);
+    let variants: Vec<&str> = rows
+        .iter()
+        .map(|r| r["variant"].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, VARIANTS);
+    for r in &rows {
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        assert!(r.get("expected_failure").is_none(), "{r}");
+    }
+    assert_eq!(u64_of(row(&rows, "hello"), "result"), 10);
+    for summing in ["named", "job-trait", "scoped"] {
+        assert_eq!(
+            u64_of(row(&rows, summing), "result"),
+            50_005_000,
+            "{summing}"
+        );
+    }
+    let control = row(&rows, "control");
+    assert_eq!(u64_of(control, "units_while_paused"), 0);
+    assert!(u64_of(control, "items") > 0, "{control}");
+    for io in ["io-sequential", "io-thread-per-request", "io-pool"] {
+        let r = row(&rows, io);
+        assert_eq!(u64_of(r, "expected"), SIX_PAGES_BYTES, "{r}");
+        assert_eq!(u64_of(r, "result"), SIX_PAGES_BYTES, "{r}");
+        assert_eq!(u64_of(r, "items"), 6, "{r}");
+        assert!(r.get("p99_ns").is_some(), "{r}");
+    }
+    assert_eq!(u64_of(row(&rows, "io-sequential"), "workers"), 1);
+    assert_eq!(u64_of(row(&rows, "io-thread-per-request"), "workers"), 6);
+    assert_eq!(u64_of(row(&rows, "io-pool"), "workers"), 2);
+}
+
+#[test]
+fn only_the_chosen_variants_run() {
+    let rows = run_json(LESSON, &[SMALL, &["--variant", "io-pool"]].concat());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["variant"], "io-pool");
+    let rows = run_json(
+        LESSON,
+        &[SMALL, &["--variant", "scoped", "--variant", "hello"]].concat(),
+    );
+    let variants: Vec<&str> = rows
+        .iter()
+        .map(|r| r["variant"].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, ["hello", "scoped"]);
+}
+
+#[test]
+fn the_table_gives_speedups_beside_their_ideal() {
+    let io = [
+        "--variant",
+        "io-sequential",
+        "--variant",
+        "io-thread-per-request",
+        "--variant",
+        "io-pool",
+    ];
+    let output = bin(LESSON).args(SMALL).args(io).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
+    // The ideals follow from the sizes: 6 requests at once, or 2 at a time in 3 rounds.
+    assert!(
+        table.contains("io-thread-per-request: ")
+            && table.contains("(ideal 6.0x: 6 requests in flight, 1 round"),
+        "{table}"
+    );
+    assert!(
+        table.contains("io-pool: ")
+            && table.contains("(ideal 2.0x: 2 requests in flight, 3 rounds"),
+        "{table}"
+    );
+    assert!(table.contains("faster than io-sequential"), "{table}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    for args in [
+        &["--workers", "0"][..],
+        &["--workers", "abc"],
+        &["--workers", "100000"],
+        &["--requests", "0"],
+        &["--requests", "1000000"],
+        &["--requests", "-3"],
+        &["--numbers", "0"],
+        &["--numbers", "99999999999"],
+        &["--delay-ms", "86400000"],
+        &["--variant", "kill"],
+    ] {
+        let stderr = assert_usage_error(LESSON, args);
+        assert!(
+            stderr.contains(args[0]) || stderr.contains(args[1]),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn python_twin_runs_and_pairs_with_rust_variants() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/threads_basic.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .arg("--json")
+        .args(SMALL)
+        .output()
+        .expect("python3 is installed");
+    assert!(output.status.success(), "{output:?}");
+    let rows = json_rows(&output);
+    assert_eq!(rows.len(), 7, "{rows:?}");
+    for r in &rows {
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        let pairs_with = r["pairs_with"].as_str().unwrap_or("");
+        assert!(VARIANTS.contains(&pairs_with), "{r}");
+    }
+    for io in ["io-sequential", "io-threads", "io-executor"] {
+        assert_eq!(u64_of(row(&rows, io), "result"), SIX_PAGES_BYTES, "{io}");
+    }
+}
