@@ -1,0 +1,183 @@
+//! The two as-completed variants: uneven tasks finishing out of submission order, then many
+//! trivial tasks to measure what `submit` + `as_completed` costs per task.
+
+use std::time::Duration;
+
+use timing::{Row, Stopwatch};
+
+use crate::completion::{Handle, TaskId};
+use crate::job::Job;
+use crate::processes::ProcessExecutor;
+use crate::tally::Tally;
+use crate::threads::Executor;
+
+/// How many uneven tasks the completion-order demo submits.
+pub const DEMO_TASKS: u64 = 8;
+
+/// How long demo task `id` sleeps: 160 ms, 80, 40, 20, then 10 ms. The first is the longest, so
+/// with two or more workers the later, shorter tasks finish before it.
+pub fn demo_sleep_ms(id: u64) -> u64 {
+    (160u64 >> id.min(63)).max(10)
+}
+
+/// Tasks a process worker may have in flight in the demo: one, so a short task never waits
+/// inside a busy worker's pipe behind a long one.
+pub const DEMO_WINDOW: usize = 1;
+
+/// Tasks a process worker may have in flight in the throughput run: enough that one `write`
+/// carries many tasks and the pipe round trip is hidden.
+pub const THROUGHPUT_WINDOW: usize = 64;
+
+/// The sum of `id²` over ids `0..n`, in closed form: (n-1)·n·(2n-1)/6.
+pub fn sum_of_squares_below(n: u64) -> u128 {
+    let n = u128::from(n);
+    if n == 0 {
+        0
+    } else {
+        (n - 1) * n * (2 * n - 1) / 6
+    }
+}
+
+/// `threads-as-completed`: Python's `ThreadPoolExecutor` + `as_completed`, on `workers` threads.
+///
+/// Eight tasks of decreasing length are submitted, and `as_completed` yields them as they
+/// finish: the row's `completion_order` differs from submission order whenever there are two or
+/// more workers. Then `tasks` trivial tasks are submitted and collected the same way; the row's
+/// wall time and rate are that second part (items = `tasks`).
+pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Row> {
+    let mut executor = Executor::new(workers)?;
+    let mut tally = Tally::default();
+    let demo: Vec<Handle> = (0..DEMO_TASKS)
+        .map(|x| {
+            executor.submit(move || {
+                Job::Square {
+                    x,
+                    sleep_ms: demo_sleep_ms(x),
+                }
+                .run()
+            })
+        })
+        .collect();
+    executor
+        .as_completed(demo)
+        .for_each(|done| tally.record(done));
+    let demo_order = tally.completion_order.clone();
+
+    let watch = Stopwatch::start();
+    // The ids go on from where the demo stopped, and every task's input is its id.
+    let handles: Vec<Handle> = (DEMO_TASKS..DEMO_TASKS + tasks)
+        .map(|x| executor.submit(move || Ok(x * x)))
+        .collect();
+    executor
+        .as_completed(handles)
+        .for_each(|done| tally.record(done));
+    let wall = watch.elapsed();
+    executor.shutdown()?;
+    let row = tally.row("threads-as-completed", workers, DEMO_TASKS + tasks);
+    Ok(as_completed_row(row, &tally, tasks, wall, &demo_order, &[]))
+}
+
+/// `processes-as-completed`: the same API over worker processes, like `ProcessPoolExecutor`.
+///
+/// The demo runs with one task in flight per worker, the throughput part on a second pool with
+/// [`THROUGHPUT_WINDOW`]. `kill_during`, when set, makes the worker process running that demo
+/// task die by SIGKILL: that task is reported failed ([`TaskError::WorkerLost`]), a replacement
+/// worker starts, everything else still finishes, and the row is correct when exactly that task
+/// failed.
+///
+/// [`TaskError::WorkerLost`]: crate::TaskError::WorkerLost
+pub fn processes_as_completed(
+    workers: usize,
+    tasks: u64,
+    kill_during: Option<u64>,
+) -> anyhow::Result<Row> {
+    let mut tally = Tally::default();
+    let mut executor = ProcessExecutor::new(workers, DEMO_WINDOW)?;
+    let demo: Vec<Handle> = (0..DEMO_TASKS)
+        .map(|x| match kill_during {
+            Some(victim) if victim == x => executor.submit(Job::KillWorker),
+            _ => executor.submit(Job::Square {
+                x,
+                sleep_ms: demo_sleep_ms(x),
+            }),
+        })
+        .collect();
+    executor
+        .as_completed(demo)
+        .for_each(|done| tally.record(done));
+    let replaced = executor.workers_replaced();
+    executor.shutdown()?;
+    let demo_order = tally.completion_order.clone();
+
+    let mut executor = ProcessExecutor::new(workers, THROUGHPUT_WINDOW)?;
+    let watch = Stopwatch::start();
+    let handles: Vec<Handle> = (DEMO_TASKS..DEMO_TASKS + tasks)
+        .map(|x| executor.submit(Job::Square { x, sleep_ms: 0 }))
+        .collect();
+    executor.as_completed(handles).for_each(|mut done| {
+        // A second pool numbers its tasks from 0 again; shift them past the demo's ids so one
+        // tally holds both without a clash (each task's input, like its id, starts at 8).
+        done.id += DEMO_TASKS;
+        tally.record(done);
+    });
+    let wall = watch.elapsed();
+    executor.shutdown()?;
+    let want_failed: Vec<u64> = kill_during.into_iter().collect();
+    let row = tally.row("processes-as-completed", workers, DEMO_TASKS + tasks);
+    let row = as_completed_row(row, &tally, tasks, wall, &demo_order, &want_failed);
+    Ok(row.extra("workers_replaced", replaced))
+}
+
+/// Finishes an as-completed row: exactly the `want_failed` tasks failed, the others' squares
+/// add up to the closed form, the rate is the trivial tasks', and the demo's order is shown.
+fn as_completed_row(
+    row: Row,
+    tally: &Tally,
+    tasks: u64,
+    wall: Duration,
+    demo_order: &[TaskId],
+    want_failed: &[TaskId],
+) -> Row {
+    let sum: u128 = tally.finished.iter().map(|&(_, v)| u128::from(v)).sum();
+    let lost: u128 = want_failed.iter().map(|&id| u128::from(id * id)).sum();
+    let want_sum = sum_of_squares_below(DEMO_TASKS + tasks) - lost;
+    let in_order = demo_order.windows(2).all(|w| w[0] < w[1]);
+    row.require(tally.failed_ids() == want_failed && sum == want_sum)
+        .items(tasks)
+        .wall(wall)
+        .extra("completion_order", demo_order.to_vec())
+        .note(format!(
+            "uneven tasks finished {demo_order:?}{}",
+            if in_order { " (as submitted)" } else { "" }
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_form_matches_a_loop() {
+        for n in [0u64, 1, 2, 10, 1000] {
+            let looped: u128 = (0..n).map(|i| u128::from(i * i)).sum();
+            assert_eq!(sum_of_squares_below(n), looped);
+        }
+    }
+
+    #[test]
+    fn demo_lengths_decrease_to_a_floor() {
+        let lengths: Vec<u64> = (0..DEMO_TASKS).map(demo_sleep_ms).collect();
+        assert_eq!(lengths, vec![160, 80, 40, 20, 10, 10, 10, 10]);
+    }
+
+    #[test]
+    fn threads_complete_out_of_order_and_account_for_everything() {
+        let row = threads_as_completed(3, 200).unwrap();
+        assert!(row.correct, "{}", row.to_json());
+        assert_eq!(row.expected, DEMO_TASKS + 200);
+        let order = row.extra["completion_order"].as_array().unwrap();
+        // Three workers: task 0 (160 ms) cannot finish before task 2 (40 ms), which starts with it.
+        let pos = |id: u64| order.iter().position(|v| v == id).unwrap();
+        assert!(pos(2) < pos(0));
+    }
+}

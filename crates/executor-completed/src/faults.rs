@@ -1,0 +1,196 @@
+//! When tasks do not simply finish: errors and panics, a deadline, and cancelled pending work.
+//! Each variant still accounts for every submitted task exactly once.
+
+use std::time::{Duration, Instant};
+
+use timing::{Row, Stopwatch};
+
+use crate::completion::{Handle, TaskId};
+use crate::job::Job;
+use crate::tally::Tally;
+use crate::threads::Executor;
+
+/// Tasks the `errors` variant submits; two of them go wrong.
+pub const ERROR_TASKS: u64 = 8;
+/// The task that returns `Err` in the `errors` variant.
+pub const FAILING_TASK: TaskId = 2;
+/// The task that panics in the `errors` variant.
+pub const PANICKING_TASK: TaskId = 5;
+
+/// `errors`: one task returns `Err`, one panics; both arrive through `as_completed` as `Err`
+/// carrying the task's id, and the other six finish on the same workers.
+///
+/// Python keeps the exception in the future and raises it from `future.result()`; here the
+/// error is a value in the completion. A panic is caught on the worker (`catch_unwind`), so the
+/// worker lives on; the panic message is still printed to stderr where it happened.
+pub fn errors(workers: usize) -> anyhow::Result<Row> {
+    let mut executor = Executor::new(workers)?;
+    let watch = Stopwatch::start();
+    let handles: Vec<Handle> = (0..ERROR_TASKS)
+        .map(|x| {
+            let job = match x {
+                FAILING_TASK => Job::Fail { x },
+                PANICKING_TASK => Job::Panic { x },
+                _ => Job::Square { x, sleep_ms: 2 * x },
+            };
+            executor.submit(move || job.run())
+        })
+        .collect();
+    let mut tally = Tally::default();
+    executor
+        .as_completed(handles)
+        .for_each(|done| tally.record(done));
+    let wall = watch.elapsed();
+    executor.shutdown()?;
+    let row = tally.row("errors", workers, ERROR_TASKS);
+    Ok(row
+        .require(tally.failed_ids() == [FAILING_TASK, PANICKING_TASK])
+        .require(tally.finished.len() as u64 == ERROR_TASKS - 2)
+        .items(ERROR_TASKS)
+        .wall(wall)
+        .note(format!(
+            "task {FAILING_TASK} Err and task {PANICKING_TASK} panic both came back as Err"
+        )))
+}
+
+/// How long the `timeout` variant's slow tasks take.
+pub const SLOW_MS: u64 = 500;
+/// The `timeout` variant's deadline, counted from the first submit.
+pub const DEADLINE_MS: u64 = 200;
+
+/// `timeout`: `as_completed` with a deadline yields what finished by then and hands back the
+/// rest, reported as not finished (Python: `as_completed(fs, timeout=...)` raises
+/// `TimeoutError`).
+///
+/// Two fast tasks per worker (5 ms) are submitted first, then one slow task per worker
+/// ([`SLOW_MS`]); at the [`DEADLINE_MS`] deadline the slow ones are still running. The timeout
+/// stops the *waiting*, not the work: a thread cannot be stopped from outside, so the slow tasks
+/// run on, and the row's `finished_late` counts them coming in after the deadline. They stay
+/// counted as timed out, once.
+pub fn timeout(workers: usize) -> anyhow::Result<Row> {
+    let w = workers as u64;
+    let mut executor = Executor::new(workers)?;
+    let watch = Stopwatch::start();
+    let deadline = Instant::now() + Duration::from_millis(DEADLINE_MS);
+    let handles: Vec<Handle> = (0..3 * w)
+        .map(|x| {
+            let sleep_ms = if x < 2 * w { 5 } else { SLOW_MS };
+            executor.submit(move || Job::Square { x, sleep_ms }.run())
+        })
+        .collect();
+    let mut tally = Tally::default();
+    let mut done = executor.as_completed_until(handles, deadline);
+    done.by_ref().for_each(|c| tally.record(c));
+    let not_finished = done.not_finished();
+    tally.time_out(&not_finished);
+    let not_finished_ids = tally.timed_out.clone();
+    // Wait for the stragglers anyway, to show they were still working, not lost.
+    let late = executor.as_completed(not_finished).count();
+    let wall = watch.elapsed();
+    executor.shutdown()?;
+    let slow_ids: Vec<TaskId> = (2 * w..3 * w).collect();
+    Ok(tally
+        .row("timeout", workers, 3 * w)
+        .require(not_finished_ids == slow_ids && late == slow_ids.len())
+        .items(3 * w)
+        .wall(wall)
+        .extra("timed_out_ids", not_finished_ids)
+        .extra("finished_late", late)
+        .note(format!(
+            "{} of {} not finished at {DEADLINE_MS} ms; they finished later anyway",
+            slow_ids.len(),
+            3 * w
+        )))
+}
+
+/// `cancel`: cancelling pending work cancels every task that had not started, and says how
+/// many (Python: `executor.shutdown(cancel_futures=True)`).
+///
+/// Four tasks per worker are submitted. The first task on each worker waits at a gate, so when
+/// `cancel_pending` runs exactly `workers` tasks are running and the other `3 × workers` are
+/// still queued: the count is the same on every run, not a race against the clock. The running
+/// ones then finish; the cancelled ones arrive through `as_completed` as `Cancelled`.
+pub fn cancel(workers: usize) -> anyhow::Result<Row> {
+    let w = workers as u64;
+    let mut executor = Executor::new(workers)?;
+    let watch = Stopwatch::start();
+    let (gate, started) = gated_start(&mut executor, workers, 0)?;
+    let handles: Vec<Handle> = (w..4 * w)
+        .map(|x| executor.submit(move || Job::Square { x, sleep_ms: 1 }.run()))
+        .collect();
+    let cancelled = executor.cancel_pending();
+    drop(gate);
+    let mut tally = Tally::default();
+    let all = started.into_iter().chain(handles).collect();
+    executor.as_completed(all).for_each(|c| tally.record(c));
+    let wall = watch.elapsed();
+    executor.shutdown()?;
+    Ok(tally
+        .row("cancel", workers, 4 * w)
+        .require(cancelled as u64 == 3 * w && tally.cancelled.len() == cancelled)
+        .require(tally.finished.len() as u64 == w)
+        .items(4 * w)
+        .wall(wall)
+        .extra("cancelled_by_shutdown", cancelled)
+        .note(format!(
+            "{cancelled} pending tasks cancelled, {w} running ones finished"
+        )))
+}
+
+/// Occupies every worker with a task that waits at a gate, and returns once all of them are
+/// running: the gate (drop it to open) and their handles. Their ids are `0..workers`; they
+/// return their id squared. `priority` is what they are submitted with.
+pub(crate) fn gated_start(
+    executor: &mut Executor,
+    workers: usize,
+    priority: i32,
+) -> anyhow::Result<(crossbeam_channel::Sender<()>, Vec<Handle>)> {
+    // A channel nobody sends on is a gate: every `recv` blocks until the sender is dropped.
+    let (gate_tx, gate_rx) = crossbeam_channel::bounded::<()>(0);
+    let (started_tx, started_rx) = crossbeam_channel::unbounded();
+    let handles = (0..workers as u64)
+        .map(|x| {
+            let (gate_rx, started_tx) = (gate_rx.clone(), started_tx.clone());
+            executor.submit_with_priority(priority, move || {
+                // The receiver below outlives every gated task, so this send cannot fail.
+                let _ = started_tx.send(());
+                let _ = gate_rx.recv();
+                Ok(x * x)
+            })
+        })
+        .collect();
+    for _ in 0..workers {
+        started_rx.recv()?;
+    }
+    Ok((gate_tx, handles))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_accounts_for_the_two_failures() {
+        let row = errors(3).unwrap();
+        assert!(row.correct, "{}", row.to_json());
+        assert_eq!(row.extra["failed"], 2);
+        assert_eq!(row.extra["finished"], ERROR_TASKS - 2);
+    }
+
+    #[test]
+    fn timeout_reports_the_slow_tasks_once() {
+        let row = timeout(2).unwrap();
+        assert!(row.correct, "{}", row.to_json());
+        assert_eq!(row.extra["timed_out_ids"], serde_json::json!([4, 5]));
+        assert_eq!((row.expected, row.result), (6, 6));
+    }
+
+    #[test]
+    fn cancel_cancels_exactly_what_waited() {
+        for workers in [1, 3] {
+            let row = cancel(workers).unwrap();
+            assert!(row.correct, "{}", row.to_json());
+            assert_eq!(row.extra["cancelled"], 3 * workers);
+        }
+    }
+}
