@@ -8,3 +8,4 @@ mod support;
 mod threads_basic;
 mod task_queue;
 mod pool_batch;
+mod race_lock;

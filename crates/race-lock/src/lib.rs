@@ -1,0 +1,120 @@
+//! Lost updates: ten threads adding to one counter lose some of their additions unless the read
+//! and the write happen as one step, and here is every standard way to make them one.
+//!
+//! # The Python original
+//!
+//! The tutorial starts ten `threading.Thread`s that each run `counter += 1` in a loop, says the
+//! total comes out short, and fixes it with `with lock: counter += 1`; then it shows
+//! `threading.Semaphore` and `threading.Condition`. Run as written on CPython 3.11, the `+= 1`
+//! version loses **no** update (0 lost in 60 trials of 10 × 1 000, and in 10 × 1 000 000): the
+//! interpreter switches threads only at calls and backward jumps, and there is none between the
+//! read and the write. Put a call in between (`counter = add_one(counter)`) and it loses about
+//! half. `examples/python/race_lock.py` runs both and the `Lock`, and says so.
+//!
+//! Rust differs in two ways. The tutorial's program does not compile (below): the compiler
+//! rejects a data race outright, so the shared counter must be a type made for sharing (an
+//! atomic, a `Mutex`). And there is no interpreter lock: threads run truly in parallel, and the
+//! kernel may stop one between any two instructions, so a read-then-write ([`RacyCounter`]:
+//! safe Rust, an atomic load, a short pause standing for the work real code does there, then a
+//! separate store) loses a large share of its updates on every run. Without the pause the
+//! compiler fuses the load and the store into one `inc` instruction: two cores running at once
+//! still lose updates with it, but threads taking turns on one busy core lose none, which is
+//! CPython's `+= 1` story again.
+//!
+//! ```compile_fail,E0499
+//! // The tutorial's program, translated word for word: ten threads, one plain integer.
+//! let mut counter = 0u64;
+//! std::thread::scope(|s| {
+//!     for _ in 0..10 {
+//!         s.spawn(|| {
+//!             for _ in 0..1000 {
+//!                 counter += 1;
+//!             }
+//!         });
+//!     }
+//! });
+//! ```
+//!
+//! The compiler says "cannot borrow `counter` as mutable more than once at a time" (E0499):
+//! `counter += 1` needs a `&mut u64`, which Rust guarantees is the *only* way to reach that
+//! integer while it lives, and ten threads running at once cannot each hold the only one. A
+//! data race needs two threads with access to the same place and at least one writing without
+//! synchronisation; `&mut` (one writer) or `&` (many readers) rules that out before the program
+//! runs. (`move` closures would compile, but each thread would then count its own copy.)
+//! The global that Python uses fares no better:
+//!
+//! ```compile_fail,E0133
+//! static mut COUNTER: u64 = 0;
+//! std::thread::spawn(|| COUNTER += 1);
+//! ```
+//!
+//! "use of mutable static is unsafe" (E0133): any thread may touch a `static mut`, so the
+//! compiler cannot prove accesses are not racing and leaves it to an `unsafe` block, where this
+//! code would be undefined behaviour. The way out is a type that can be mutated through a shared
+//! reference because it synchronises inside: [`MutexCounter`], [`AtomicCounter`].
+//!
+//! The variants, each a step from the last: [`racy()`] (read, then write: deliberately broken),
+//! [`mutex()`], [`atomic()`], [`rwlock()`] (read-mostly, two counts kept equal), [`semaphore()`]
+//! (a counting semaphore built from `Mutex` + `Condvar`, at most K at once) and [`condvar()`] (a
+//! bounded buffer between producers and consumers).
+//!
+//! # What to watch for
+//!
+//! - `racy` loses a large share of its updates: the table says `broken, as meant: 612 034 of
+//!   2 000 000`, and the verdict how many were lost. The count varies from run to run.
+//! - `mutex`, `atomic`, `rwlock` are exact; `atomic` is usually several times the `mutex`'s rate,
+//!   since nothing waits. The p50/p99/max columns are the waits to take a lock (one in
+//!   [`SAMPLE_EVERY`] timed): the p99 of a contended lock is often a thousand times its p50,
+//!   where the holder was descheduled and every waiter slept.
+//! - `semaphore`: `max_in_flight` never passes `--permits`, and the rate is about
+//!   `permits / HOLD` however many threads there are.
+//! - `condvar`: every item arrives exactly once (count, sum and sum of squares checked).
+//!
+//! # Running it
+//!
+//! ```text
+//! cargo run --release -p race-lock
+//! cargo run --release -p race-lock -- --variant racy --increments 1000000
+//! cargo run --release -p race-lock -- --json
+//! ```
+//!
+//! The model checks (every interleaving of small cases, with `loom`), in their own target
+//! directory so they do not rebuild the main one:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test --release -p race-lock --lib --target-dir target/loom -- loom
+//! ```
+//!
+//! They prove the mutex, atomic and rwlock counters never lose an update, the semaphore never
+//! admits more than its permits and the buffer delivers each item once; and they find the racy
+//! counter's lost update (that model is `#[should_panic]`: it is meant to fail).
+//!
+//! # Benchmarks
+//!
+//! `cargo bench -p race-lock` times one increment of each counter with 1, 2 and 10 threads
+//! hammering it at once (`benches/increments.rs`, divan). Median time per increment, per thread,
+//! on 2 vCPUs, one run:
+//!
+//! BENCH_TABLE
+
+mod atomic;
+mod condvar;
+mod mutex;
+mod racy;
+mod rwlock;
+mod semaphore;
+mod sync;
+mod workers;
+
+pub use atomic::{AtomicCounter, atomic};
+pub use condvar::{BoundedBuffer, Closed, Received, condvar};
+pub use mutex::{MutexCounter, mutex};
+pub use racy::{RacyCounter, racy};
+pub use rwlock::{RwCounter, WRITE_EVERY, rwlock};
+pub use semaphore::{HOLD, Permit, Semaphore, semaphore};
+pub use workers::{SAMPLE_EVERY, WorkerPanicked};
+
+pub(crate) use workers::{join_all, merged, timed_wait};
+
+/// The lesson's name, as its binary and its JSON rows spell it.
+pub const LESSON: &str = "race-lock";
