@@ -14,6 +14,7 @@ use anyhow::{Context as _, anyhow};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
+use tokio::net::TcpSocket;
 use tokio::sync::oneshot;
 
 /// The body `GET /item/{n}` answers with: the line `item {n}` repeated to about a kilobyte, so a
@@ -38,21 +39,28 @@ pub struct DelayServer {
 impl DelayServer {
     /// Binds `127.0.0.1:0` and starts serving `/item/{n}`, each response after `delay`.
     pub fn start(delay: Duration) -> anyhow::Result<Self> {
-        // Bind here, on the caller's thread, so a bind failure is an error now rather than a
-        // message from another thread later; the port is then known before any client starts.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
+        // The thread binds and reports the address (or the failure) before it serves, so the
+        // port is known, and a bind error is an error here, before any client starts.
+        let (bound_tx, bound) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("delay-server".into())
-            .spawn(move || serve(listener, delay, stopped))
+            .spawn(move || serve(delay, bound_tx, stopped))
             .context("starting the server thread")?;
-        Ok(Self {
-            addr,
+        let mut server = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             stop: Some(stop),
             thread: Some(thread),
-        })
+        };
+        match bound.recv() {
+            Ok(addr) => server.addr = addr,
+            // The thread ended before binding: joining it says why (and Drop is not needed).
+            Err(_) => {
+                server.stop_and_join().context("starting the HTTP server")?;
+                anyhow::bail!("the HTTP server ended before it was bound");
+            }
+        }
+        Ok(server)
     }
 
     /// The URL of item `n`.
@@ -90,8 +98,8 @@ impl Drop for DelayServer {
 
 /// The server thread: a current-thread runtime is enough for a server that only sleeps.
 fn serve(
-    listener: std::net::TcpListener,
     delay: Duration,
+    bound: std::sync::mpsc::Sender<SocketAddr>,
     stopped: oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -99,7 +107,16 @@ fn serve(
         .enable_time()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
+        // `TcpSocket` rather than `TcpListener::bind`, for the backlog: `bind` asks the kernel
+        // for 128 pending connections, and `io-gather` opens hundreds at once. Connections past
+        // the backlog are dropped and retried by the client's kernel a whole second later.
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let listener = socket.listen(1024)?;
+        // An error means `start` is gone; nobody will ever connect, so stop.
+        if bound.send(listener.local_addr()?).is_err() {
+            return Ok(());
+        }
         let app = Router::new()
             .route("/item/{n}", get(item))
             .with_state(delay);

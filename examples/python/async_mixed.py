@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""async-mixed, the Python original: asyncio.gather over many requests, and
+loop.run_in_executor(ProcessPoolExecutor) for the CPU-bound part of each task.
+
+The tutorial's program, completed so it runs on its own: a local asyncio HTTP server whose
+every response is delayed by --delay-ms (on its own thread and event loop, standing in for a
+remote service), a raw asyncio client, and a heartbeat coroutine that wants to run every
+millisecond and records how late each tick was. Variants:
+
+  io-gather            --requests GETs at once with asyncio.gather     (pairs with io-gather)
+  cpu-inline           CPU step on the event loop: the mistake         (pairs with cpu-inline)
+  cpu-thread-executor  run_in_executor(ThreadPoolExecutor(workers))    (pairs with cpu-spawn-blocking)
+  cpu-process-pool     run_in_executor(ProcessPoolExecutor(workers))   (pairs with cpu-rayon)
+
+The threads variant keeps the event loop free, but the GIL lets only one thread run Python at
+a time, so the CPU steps do not run in parallel and the heartbeat waits for the GIL (up to the
+5 ms switch interval per tick). The process pool is the tutorial's answer.
+
+Same flags and JSON fields as the Rust binary. --work defaults to 200 000 here (Rust:
+20 000 000): one iteration of a Python loop costs tens of nanoseconds, so each step still takes
+about 10 ms. Pass the same --work to both to compare per-iteration speed.
+
+Run it: python3 examples/python/async_mixed.py [--json] [--variant NAME ...]
+"""
+
+import argparse
+import asyncio
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+
+LESSON = "async-mixed"
+VARIANTS = {
+    "io-gather": "io-gather",
+    "cpu-inline": "cpu-inline",
+    "cpu-thread-executor": "cpu-spawn-blocking",
+    "cpu-process-pool": "cpu-rayon",
+}
+PERIOD = 0.001  # the heartbeat wants to run every millisecond
+
+
+def body_for(n):
+    """The body of /item/{n}: the line "item {n}" repeated to about a kilobyte."""
+    line = f"item {n}\n"
+    return (line * -(-1024 // len(line))).encode()
+
+
+def sum_of_squares(start, work):
+    """The CPU step: sum of k*k for k in start..start+work, one term at a time."""
+    total = 0
+    for k in range(start, start + work):
+        total += k * k
+    return total
+
+
+def closed_form(start, work):
+    """The same sum from (n-1)n(2n-1)/6: an independent check of every task's answer."""
+    below = lambda n: (n - 1) * n * (2 * n - 1) // 6 if n else 0
+    return below(start + work) - below(start)
+
+
+class DelayServer:
+    """An HTTP/1.1 server on 127.0.0.1:0 in its own thread and event loop."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.error = None
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="delay-server", daemon=True)
+        self.thread.start()
+        self.ready.wait()
+        if self.error:
+            raise self.error
+
+    def _run(self):
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.loop.run_until_complete(self._serve())
+        finally:
+            self.loop.close()
+
+    async def _serve(self):
+        try:
+            # backlog 1024: io-gather opens hundreds of connections at once.
+            self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+            self.port = self.server.sockets[0].getsockname()[1]
+        except OSError as err:
+            self.error = err
+            return
+        finally:
+            self.ready.set()
+        try:
+            await self.server.serve_forever()
+        except asyncio.CancelledError:
+            pass  # close() from shutdown() ends serve_forever this way
+
+    async def _handle(self, reader, writer):
+        try:
+            request = await reader.readuntil(b"\r\n\r\n")
+            path = request.split(b" ", 2)[1].decode()
+            n = int(path.rsplit("/", 1)[1])
+            await asyncio.sleep(self.delay)
+            body = body_for(n)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                         % len(body) + body)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ValueError, IndexError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def shutdown(self):
+        """Stops accepting, lets the handlers finish, and joins the thread."""
+        async def close():
+            self.server.close()
+            await self.server.wait_closed()
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=30)
+        self.thread.join(timeout=30)
+
+
+async def fetch(port, n):
+    """GET /item/{n} with a raw asyncio connection; returns the body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"GET /item/{n} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                     .encode())
+        await writer.drain()
+        response = await reader.read()  # the server closes after one response
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = response.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"unexpected response {head[:40]!r}")
+    return body
+
+
+async def heartbeat(stop, lateness):
+    """Runs every PERIOD and records how late each tick was, in nanoseconds. Like tokio's
+    MissedTickBehavior::Burst: after a stall every overdue tick runs at once, each recording its
+    own lateness, so a stall counts once per millisecond it lasted."""
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while not stop.is_set():
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        lateness.append(int((loop.time() - due) * 1e9))
+        due += PERIOD
+    now = loop.time()
+    while due <= now:  # ticks due when the stop came were held up by the same stall
+        lateness.append(int((now - due) * 1e9))
+        due += PERIOD
+
+
+def percentiles(samples):
+    ordered = sorted(samples) or [0]
+    rank = lambda q: ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.5) - 1))]
+    return {"p50_ns": rank(0.50), "p99_ns": rank(0.99), "max_ns": ordered[-1]}
+
+
+def row(variant, args, items, expected, result, wall, **extra):
+    out = {"lesson": LESSON, "variant": variant, "workers": args.workers, "items": items,
+           "expected": expected, "result": result, "correct": expected == result,
+           "wall_s": wall, "per_s": items / wall if wall > 0 else 0.0}
+    out.update(extra)
+    out["pairs_with"] = VARIANTS[variant]
+    return out
+
+
+async def io_gather(args, port):
+    start = time.perf_counter()
+    outcomes = await asyncio.gather(*(fetch(port, n) for n in range(args.requests)),
+                                    return_exceptions=True)
+    wall = time.perf_counter() - start
+    whole = sum(1 for n, body in enumerate(outcomes) if body == body_for(n))
+    return row("io-gather", args, args.requests, args.requests, whole, wall,
+               delay_ms=args.delay_ms, note=f"{wall / (args.delay_ms / 1000):.1f}x one delay")
+
+
+async def mixed(variant, args, port, executor):
+    """--tasks tasks: fetch an item, then sum squares from its number, beside a heartbeat."""
+    loop = asyncio.get_running_loop()
+
+    async def task(item):
+        body = await fetch(port, item)
+        seed = int(body.split(b"\n", 1)[0].removeprefix(b"item "))
+        if executor is None:
+            total = sum_of_squares(seed, args.work)  # the mistake: the loop runs nothing else
+        else:
+            total = await loop.run_in_executor(executor, sum_of_squares, seed, args.work)
+        return seed == item and total == closed_form(item, args.work)
+
+    stop, lateness = asyncio.Event(), []
+    beat = asyncio.create_task(heartbeat(stop, lateness))
+    start = time.perf_counter()
+    outcomes = await asyncio.gather(*(task(i) for i in range(args.tasks)), return_exceptions=True)
+    wall = time.perf_counter() - start
+    stop.set()
+    await beat
+    right = sum(1 for o in outcomes if o is True)
+    return row(variant, args, args.tasks, args.tasks, right, wall, **percentiles(lateness),
+               heartbeat_ticks=len(lateness), work=args.work)
+
+
+def run_variant(variant, args, port):
+    if variant == "io-gather":
+        return asyncio.run(io_gather(args, port))
+    if variant == "cpu-inline":
+        return asyncio.run(mixed(variant, args, port, None))
+    if variant == "cpu-thread-executor":
+        with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
+            return asyncio.run(mixed(variant, args, port, pool))
+    # "spawn", not "fork": forking a process that runs a server thread can copy a held lock.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
+        list(pool.map(abs, range(args.workers)))  # start the workers before the clock does
+        return asyncio.run(mixed(variant, args, port, pool))
+
+
+def sized(low, high):
+    def parse(text):
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not in {low}..={high}")
+        return value
+    return parse
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", action="store_true", help="one JSON object per variant per line")
+    p.add_argument("--workers", type=sized(1, 1024), default=os.cpu_count() or 1)
+    p.add_argument("--variant", action="append", choices=list(VARIANTS), default=[])
+    p.add_argument("--requests", type=sized(1, 400), default=200)
+    p.add_argument("--delay-ms", type=sized(1, 10_000), default=50)
+    p.add_argument("--tasks", type=sized(1, 10_000), default=32)
+    p.add_argument("--work", type=sized(1, 1_000_000_000), default=200_000)
+    return p.parse_args()
+
+
+def main():
+    args = parse_args()
+    chosen = [v for v in VARIANTS if not args.variant or v in args.variant]
+    server = DelayServer(args.delay_ms / 1000)
+    try:
+        rows = [run_variant(v, args, server.port) for v in chosen]
+    finally:
+        server.shutdown()
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+    else:
+        print(f"{LESSON} (Python)")
+        print(f"{'variant':<20} {'check':>9} {'wall':>9} {'p50':>9} {'p99':>9} {'max':>9}")
+        for r in sorted(rows, key=lambda r: r["wall_s"]):
+            ms = lambda key: f"{r[key] / 1e6:.2f} ms" if key in r else "-"
+            check = f"{'ok' if r['correct'] else 'WRONG'} {r['result']}"
+            print(f"{r['variant']:<20} {check:>9} {r['wall_s'] * 1e3:>6.1f} ms "
+                  f"{ms('p50_ns'):>9} {ms('p99_ns'):>9} {ms('max_ns'):>9}")
+    return 0 if all(r["correct"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
