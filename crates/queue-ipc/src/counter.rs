@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use timing::{Row, Stopwatch};
 
-use crate::process::{READY, Worker, describe, die_now, read_ready};
+use crate::process::{READY, Worker, die_now, read_ready, wait_all};
 use crate::shm::Segment;
 use crate::{LESSON, Variant, WorkerArgs, segment_name};
 
@@ -56,13 +56,7 @@ pub fn shm_counter(
     // Release pairs with the children's Acquire load of GO; nothing needs publishing yet (the
     // counter is zero from creation), so this is only a starting gun, and the ordering is cheap.
     words[GO].store(1, Ordering::Release);
-    let mut failures = Vec::new();
-    for kid in &mut kids {
-        let status = kid.wait()?;
-        if !status.success() {
-            failures.push(format!("child {} {}", kid.pid(), describe(status)));
-        }
-    }
+    let failures = wait_all(&mut kids)?;
     let wall = watch.elapsed();
     // Relaxed is enough: `waitpid` returned for every child, and the kernel orders a process's
     // writes before its exit is reported to the parent.
@@ -72,7 +66,10 @@ pub fn shm_counter(
     let note = if failures.is_empty() {
         format!("{children} processes, one AtomicU64, no lock, none lost")
     } else {
-        failures.join("; ")
+        format!(
+            "{} (the first failure stops the others)",
+            failures.join("; ")
+        )
     };
     Ok(Row::new(LESSON, Variant::ShmCounter.name())
         .workers(children)

@@ -104,6 +104,10 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     verdicts(&mut report);
     report.print(cli.common.json);
+    // A failure also gets one line on stderr, where it is seen even with --json.
+    for row in report.rows().iter().filter(|row| !row.as_expected()) {
+        eprintln!("error: {}: {}", row.variant, row.note);
+    }
     Ok(report.exit_code())
 }
 

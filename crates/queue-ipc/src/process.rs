@@ -140,6 +140,39 @@ impl ChildGuard {
     }
 }
 
+/// Waits for every child in `kids`, in the order they exit, and returns the failures as
+/// "child <pid> <cause>". At the first failure the others are killed: the run is already wrong,
+/// and the user should hear it now, not when the slowest survivor finishes.
+///
+/// `waitid(P_ALL, WNOWAIT)` says which child exited first without reaping it; only children of
+/// this run exist when it is called (every earlier one was reaped), so that pid is one of `kids`.
+pub(crate) fn wait_all(kids: &mut [ChildGuard]) -> anyhow::Result<Vec<String>> {
+    let mut failures = Vec::new();
+    let mut left = kids.len();
+    while left > 0 {
+        let pid = match waitid(Id::All, WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Err(Errno::EINTR) => continue,
+            Err(err) => return Err(err).context("waiting for the children"),
+            Ok(status) => status.pid().map_or(0, Pid::as_raw),
+        };
+        let kid = kids
+            .iter_mut()
+            .find(|kid| kid.pid == pid && kid.status.is_none())
+            .with_context(|| format!("pid {pid} is not one of this run's children"))?;
+        let status = kid.wait()?;
+        left -= 1;
+        if !status.success() {
+            failures.push(format!("child {} {}", kid.pid(), describe(status)));
+            if failures.len() == 1 && left > 0 {
+                for other in kids.iter_mut().filter(|k| k.status.is_none()) {
+                    let _ = other.child.kill();
+                }
+            }
+        }
+    }
+    Ok(failures)
+}
+
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if self.status.is_none() {

@@ -1,0 +1,352 @@
+//! `queue-ipc`: every variant correct, bad input, and the faults of a process lesson (a child
+//! killed mid-stream, the parent interrupted or killed), each checked by looking: worker
+//! processes by their command line in `/proc`, segments by name in `/dev/shm`.
+
+use std::fs;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{assert_usage_error, bin_path, json_rows, row, run_json};
+
+const LESSON: &str = "queue-ipc";
+/// Small sizes: the whole module runs in a few seconds in a debug build.
+const SMALL: [&str; 10] = [
+    "--messages",
+    "2000",
+    "--bytes",
+    "64",
+    "--increments",
+    "20000",
+    "--elements",
+    "50000",
+    "--workers",
+    "2",
+];
+
+/// Starts `queue-ipc args...` with stdout and stderr captured.
+fn start(args: &[&str]) -> Child {
+    Command::new(bin_path(LESSON))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Waits for `parent` to exit (failing the test if it takes over 30 s, a hang), requires that
+/// it left no worker and no segment behind, and returns its output.
+fn finish(mut parent: Child) -> Output {
+    let pid = parent.id();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while parent.try_wait().expect("try_wait works").is_none() {
+        if Instant::now() > deadline {
+            let _ = parent.kill();
+            panic!("queue-ipc (pid {pid}) hung");
+        }
+        sleep(Duration::from_millis(20));
+    }
+    assert_nothing_left(pid);
+    parent.wait_with_output().expect("the output is readable")
+}
+
+/// No worker of `parent` runs (or is a zombie of it) and no segment of it is in `/dev/shm`.
+fn assert_nothing_left(parent: u32) {
+    let workers = workers_of(parent);
+    for &pid in &workers {
+        // Kill leftovers so a failing test does not leave them running (or hold our pipes).
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert!(
+        workers.is_empty(),
+        "workers of {parent} left running: {workers:?}"
+    );
+    let segments = segments_of(parent);
+    assert!(
+        segments.is_empty(),
+        "segments of {parent} left in /dev/shm: {segments:?}"
+    );
+}
+
+/// Worker processes started by `parent`: their command line ends with `--parent <pid>`, which
+/// finds them even after they were reparented.
+fn workers_of(parent: u32) -> Vec<u32> {
+    let tail = format!("--parent\0{parent}\0");
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmd| cmd.ends_with(tail.as_bytes()) && cmd.starts_with(b"/"))
+        })
+        .collect()
+}
+
+/// Names in `/dev/shm` that belong to run `parent` (`queue-ipc-<pid>-...`).
+fn segments_of(parent: u32) -> Vec<String> {
+    let prefix = format!("queue-ipc-{parent}-");
+    fs::read_dir("/dev/shm")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|name| name.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Polls until `parent` has `n` workers running (at most 20 s) and returns their pids.
+fn wait_for_workers(parent: u32, n: usize) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let workers = workers_of(parent);
+        if workers.len() >= n {
+            return workers;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{parent} never started {n} workers"
+        );
+        sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {name} {pid} failed");
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn every_variant_is_correct_and_leaves_nothing() {
+    let mut args = vec!["--json"];
+    args.extend(SMALL);
+    let output = finish(start(&args));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = json_rows(&output);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for variant in ["ipc-channel", "pipe", "shm-counter", "shm-array"] {
+        let r = row(&rows, variant);
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(r["lesson"], LESSON);
+    }
+    for variant in ["ipc-channel", "pipe"] {
+        let r = row(&rows, variant);
+        assert_eq!(r["expected"], 2000);
+        assert!(r["p50_ns"].is_u64() && r["max_ns"].is_u64(), "{r}");
+    }
+    // Two children times 20 000 increments; the sum 0 + 1 + ... + 49 999.
+    assert_eq!(row(&rows, "shm-counter")["result"], 2 * 20_000);
+    assert_eq!(row(&rows, "shm-counter")["workers"], 2);
+    assert_eq!(row(&rows, "shm-array")["result"], 50_000u64 * 49_999 / 2);
+    assert!(
+        row(&rows, "shm-array")["memcpy_bytes_per_s"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
+#[test]
+fn only_the_chosen_variant_runs() {
+    let mut args = vec!["--variant", "pipe"];
+    args.extend(SMALL);
+    let rows = run_json(LESSON, &args);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["variant"], "pipe");
+    assert_eq!(rows[0]["payload_bytes"], 64);
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    assert_usage_error(LESSON, &["--messages", "0"]);
+    assert_usage_error(LESSON, &["--bytes", "0"]);
+    assert_usage_error(LESSON, &["--elements", "999999999999"]);
+    assert_usage_error(LESSON, &["--workers", "0"]);
+    assert_usage_error(LESSON, &["--variant", "queue"]);
+    let err = assert_usage_error(LESSON, &["--messages", "100000000", "--bytes", "16777216"]);
+    assert!(err.contains("64 GiB"), "{err}");
+}
+
+/// Every variant with each child dying by SIGKILL after `after` units of work.
+fn run_with_dying_children(after: u64) -> Vec<(Value, String)> {
+    ["ipc-channel", "pipe", "shm-counter", "shm-array"]
+        .into_iter()
+        .map(|variant| {
+            let after = after.to_string();
+            let mut args = vec!["--json", "--variant", variant, "--child-dies-after", &after];
+            args.extend(SMALL);
+            let output = finish(start(&args));
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{variant}: {err}");
+            assert!(err.contains("killed by SIGKILL"), "{variant}: {err}");
+            let rows = json_rows(&output);
+            assert_eq!(rows.len(), 1, "{variant}: {rows:?}");
+            assert_eq!(rows[0]["correct"], false, "{variant}: {}", rows[0]);
+            (rows[0].clone(), err)
+        })
+        .collect()
+}
+
+#[test]
+fn a_child_dying_mid_stream_is_reported_and_leaves_nothing() {
+    let rows = run_with_dying_children(500);
+    for (r, err) in &rows[..2] {
+        assert_eq!(
+            (&r["result"], &r["expected"]),
+            (&500.into(), &2000.into()),
+            "{r}"
+        );
+        assert!(err.contains("received 500 of 2 000 messages"), "{err}");
+    }
+    // One child dies after 500 increments; the other is stopped at once or after its own 500.
+    let counter = rows[2].0["result"].as_u64().unwrap();
+    assert!((500..=1000).contains(&counter), "{}", rows[2].0);
+    // a[i] = i for the first 500 elements, zeros after.
+    assert_eq!(rows[3].0["result"], 500u64 * 499 / 2);
+}
+
+#[test]
+fn a_child_dying_before_it_attaches_is_reported_and_leaves_nothing() {
+    for (r, _) in run_with_dying_children(0) {
+        assert_ne!(r["result"], r["expected"], "{r}");
+    }
+}
+
+#[test]
+fn kill_9_of_a_streaming_child_is_noticed_promptly() {
+    for variant in ["ipc-channel", "pipe"] {
+        let args = [
+            "--json",
+            "--variant",
+            variant,
+            "--messages",
+            "100000000",
+            "--bytes",
+            "64",
+        ];
+        let parent = start(&args);
+        let workers = wait_for_workers(parent.id(), 1);
+        sleep(Duration::from_millis(300));
+        signal(workers[0], "-9");
+        let output = finish(parent);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{variant}: {err}");
+        assert!(
+            err.contains(&format!("child {} killed by SIGKILL", workers[0])),
+            "{err}"
+        );
+        let rows = json_rows(&output);
+        let received = rows[0]["result"].as_u64().unwrap();
+        assert!(received < 100_000_000, "{}", rows[0]);
+        assert!(err.contains("of 100 000 000 messages"), "{err}");
+    }
+}
+
+#[test]
+fn kill_9_of_one_counting_child_stops_the_others() {
+    let args = [
+        "--json",
+        "--variant",
+        "shm-counter",
+        "--increments",
+        "1000000000",
+    ];
+    let parent = start(&[&args[..], &["--workers", "2"]].concat());
+    let workers = wait_for_workers(parent.id(), 2);
+    sleep(Duration::from_millis(300));
+    signal(workers[0], "-9");
+    let output = finish(parent);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("killed by SIGKILL"));
+}
+
+#[test]
+fn sigterm_and_sigint_to_the_parent_end_the_children() {
+    for (sig, variant, size) in [
+        ("-TERM", "shm-counter", "--increments"),
+        ("-INT", "ipc-channel", "--messages"),
+    ] {
+        let parent = start(&["--variant", variant, size, "100000000"]);
+        wait_for_workers(parent.id(), 1);
+        sleep(Duration::from_millis(300));
+        signal(parent.id(), sig);
+        let output = finish(parent);
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{sig}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("interrupted"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn kill_9_of_the_parent_ends_the_children_and_leaks_no_segment() {
+    let mut parent = start(&["--variant", "shm-counter", "--increments", "1000000000"]);
+    let pid = parent.id();
+    wait_for_workers(pid, 1);
+    // Once every child has attached, the parent unlinks the name: nothing can leak after that.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !segments_of(pid).is_empty() {
+        assert!(Instant::now() < deadline, "the segment was never unlinked");
+        sleep(Duration::from_millis(10));
+    }
+    signal(pid, "-9");
+    parent.wait().expect("the parent is reaped");
+    // The children asked the kernel for SIGKILL when their parent dies (PR_SET_PDEATHSIG).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !workers_of(pid).is_empty() && Instant::now() < deadline {
+        sleep(Duration::from_millis(20));
+    }
+    assert_nothing_left(pid);
+}
+
+#[test]
+fn the_python_twin_runs_and_is_correct() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/queue_ipc.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .args([
+            "--json",
+            "--messages",
+            "300",
+            "--bytes",
+            "64",
+            "--increments",
+            "300",
+        ])
+        .args(["--elements", "1000", "--workers", "2"])
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = json_rows(&output);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let mut pairs: Vec<&str> = rows
+        .iter()
+        .map(|r| r["pairs_with"].as_str().unwrap())
+        .collect();
+    pairs.sort_unstable();
+    assert_eq!(pairs, ["ipc-channel", "pipe", "shm-array", "shm-counter"]);
+    for r in &rows {
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(r["expected"], r["result"], "{r}");
+    }
+}
