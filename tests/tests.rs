@@ -9,3 +9,4 @@ mod threads_basic;
 mod task_queue;
 mod pool_batch;
 mod race_lock;
+mod queue_ipc;
