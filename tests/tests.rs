@@ -4,6 +4,7 @@
 //! The binaries must be built first (`cargo build --workspace`): a test of one package cannot
 //! make cargo build another package's binaries. `just test` does both.
 
+mod async_mixed;
 mod support;
 mod threads_basic;
 mod task_queue;
