@@ -10,4 +10,5 @@ mod threads_basic;
 mod task_queue;
 mod pool_batch;
 mod race_lock;
+mod cpu_processes;
 mod queue_ipc;

@@ -14,16 +14,6 @@
 //! cannot be interrupted politely (their loops check nothing), so the handler exits at once;
 //! a mutex makes "no children exist" and "exit now" one step, so the main thread cannot start
 //! a child between the check and the exit.
-//!
-//! Start costs measured by `cargo bench -p cpu-processes --bench start` on the project's
-//! 2-vCPU machine (one run, medians; the machine was shared with other builds):
-//!
-//! | start + join of | median |
-//! |---|---|
-//! | a thread (`thread::spawn` + `join`) | see crate README |
-//! | a forked child (`fork` + `_exit` + `waitpid`) | see crate README |
-//! | `/bin/true` (`Command::status`) | see crate README |
-//! | this program's `worker --n 1` (re-exec) | see crate README |
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};

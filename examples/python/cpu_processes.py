@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""The tutorial's CPU-bound sum on processes, plus the two-threads run that shows the GIL: the
+Python twin of `cargo run --release -p cpu-processes`.
+
+The tutorial starts one `multiprocessing.Process` per core, each running
+`cpu_intensive_task(n)` (a loop summing range(n)), and says processes beat threads for
+CPU-bound work. This program runs the same task four ways and times them: `sequential` (one
+after another), `threads` (one `threading.Thread` each: the GIL lets one thread run Python at a
+time, so this takes as long as sequential), `fork` and `spawn` (one `Process` each, started with
+the "fork" and the "spawn" start method). Results come back through a `multiprocessing.Queue`
+(the tutorial throws them away; here they are checked against the closed form n(n-1)/2).
+
+    python3 examples/python/cpu_processes.py [--json] [--workers N] [--n 5000000]
+        [--variant sequential|threads|fork|spawn ...]
+
+The default --n is smaller than the Rust binary's (a Python loop adds about 30 million numbers
+a second, Rust about a billion); pass the same --n to both to compare them. With --json, one
+object per variant per line, with the fields of the Rust rows plus `pairs_with`, the Rust
+variant it compares with. Peak memory comes from resource.getrusage, as in Rust:
+RUSAGE_CHILDREN's ru_maxrss is the largest single child reaped so far, not a sum.
+Standard library only; Python 3.11.
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import queue
+import resource
+import signal
+import sys
+import threading
+import time
+
+LESSON = "cpu-processes"
+VARIANTS = ["sequential", "threads", "fork", "spawn"]
+
+
+def cpu_intensive_task(n):
+    """The tutorial's task: the sum of range(n), one addition at a time."""
+    result = 0
+    for i in range(n):
+        result += i
+    return result
+
+
+def process_worker(index, n, results):
+    results.put((index, cpu_intensive_task(n)))
+
+
+def run_sequential(n, workers):
+    return sum(cpu_intensive_task(n) for _ in range(workers)), []
+
+
+def run_threads(n, workers):
+    sums = [0] * workers
+
+    def work(index):
+        sums[index] = cpu_intensive_task(n)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(sums), []
+
+
+def run_processes(method, n, workers):
+    """One Process per task; every child joined, and ended on Ctrl-C or SIGTERM."""
+    ctx = mp.get_context(method)
+    results = ctx.Queue()
+    children = [ctx.Process(target=process_worker, args=(i, n, results)) for i in range(workers)]
+    sums = {}
+    try:
+        for child in children:
+            child.start()
+        # Read before joining: a child cannot exit until its queued result is consumed. A dead
+        # child sends nothing, so stop waiting once every child has ended and the queue is dry.
+        while len(sums) < workers:
+            try:
+                index, value = results.get(timeout=0.05)
+                sums[index] = value
+            except queue.Empty:
+                if not any(c.is_alive() for c in children):
+                    break
+    finally:
+        for child in children:
+            if child.is_alive() and len(sums) < workers:
+                child.terminate()
+            child.join()
+    failures = []
+    for child in children:
+        if child.exitcode and child.exitcode < 0:
+            name = signal.Signals(-child.exitcode).name
+            failures.append(f"child {child.pid} killed by {name}")
+        elif child.exitcode:
+            failures.append(f"child {child.pid} exited with status {child.exitcode}")
+    return sum(sums.values()), failures
+
+
+def peak_kib(who):
+    return resource.getrusage(who).ru_maxrss  # KiB on Linux
+
+
+def measure(variant, n, workers):
+    start = time.perf_counter()
+    if variant == "sequential":
+        total, failures = run_sequential(n, workers)
+    elif variant == "threads":
+        total, failures = run_threads(n, workers)
+    else:
+        total, failures = run_processes(variant, n, workers)
+    wall = time.perf_counter() - start
+    expected = workers * (n * (n - 1) // 2)
+    items = n * workers
+    row = {
+        "lesson": LESSON,
+        "variant": variant,
+        "workers": 1 if variant == "sequential" else workers,
+        "items": items,
+        "expected": expected,
+        "result": total,
+        "correct": total == expected and not failures,
+        "wall_s": wall,
+        "per_s": items / wall if wall > 0 else 0.0,
+        "peak_rss_kib": peak_kib(resource.RUSAGE_SELF),
+        "pairs_with": variant,
+    }
+    if variant in ("fork", "spawn"):
+        row["child_peak_rss_kib"] = peak_kib(resource.RUSAGE_CHILDREN)
+        row["failed_children"] = failures
+    return row
+
+
+def annotate(rows):
+    base = next((r["wall_s"] for r in rows if r["variant"] == "sequential"), None)
+    for r in rows:
+        if base and r["wall_s"] > 0:
+            r["speedup"] = base / r["wall_s"]
+            r["efficiency"] = r["speedup"] / r["workers"]
+
+
+def print_table(rows, workers):
+    print(f"{LESSON} (Python {sys.version.split()[0]})")
+    print(f"{'variant':<11} {'workers':>7} {'check':>6} {'wall':>9} {'speedup':>8} {'eff.':>5}"
+          f" {'peak RSS':>9} {'child RSS':>10}")
+    for r in sorted(rows, key=lambda r: r["wall_s"]):
+        speedup = f"{r['speedup']:.2f}x" if "speedup" in r else "-"
+        eff = f"{r['efficiency'] * 100:.0f}%" if "efficiency" in r else "-"
+        child = f"{r['child_peak_rss_kib']} KiB" if "child_peak_rss_kib" in r else "-"
+        check = "ok" if r["correct"] else "WRONG"
+        print(f"{r['variant']:<11} {r['workers']:>7} {check:>6} {r['wall_s'] * 1e3:>7.0f}ms"
+              f" {speedup:>8} {eff:>5} {r['peak_rss_kib']:>5} KiB {child:>10}")
+        for failure in r.get("failed_children", []):
+            print(f"  {failure}")
+    by = {r["variant"]: r for r in rows}
+    if "threads" in by and "speedup" in by["threads"] and workers > 1:
+        speedup = by["threads"]["speedup"]
+        # Below 1.3x: the threads took turns, as the GIL makes them.
+        why = ("the GIL runs one thread at a time" if speedup < 1.3
+               else "more than the GIL should allow: a noisy machine? run again")
+        print(f"threads: {speedup:.2f}x on {workers} workers: {why}")
+    for v in ("fork", "spawn"):
+        if v in by and "speedup" in by[v]:
+            print(f"{v}: {by[v]['speedup']:.2f}x on {by[v]['workers']} processes")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--n", type=int, default=5_000_000)
+    parser.add_argument("--variant", action="append", choices=VARIANTS)
+    args = parser.parse_args()
+    if args.workers < 1 or args.n < 1:
+        parser.error("--workers and --n must be at least 1")
+
+    # SIGTERM ends the run like Ctrl-C: `run_processes`' `finally` ends and joins the children.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    chosen = [v for v in VARIANTS if not args.variant or v in args.variant]
+    try:
+        rows = [measure(v, args.n, args.workers) for v in chosen]
+    except KeyboardInterrupt:
+        print("interrupted: every child was ended and joined", file=sys.stderr)
+        return 130
+    annotate(rows)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+    else:
+        print_table(rows, args.workers)
+    return 0 if all(r["correct"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

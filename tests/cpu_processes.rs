@@ -1,0 +1,226 @@
+//! End-to-end tests of `cpu-processes`: every variant exact, child failures reported by pid and
+//! cause, SIGTERM ending and reaping the children, bad input, and the Python twin.
+//!
+//! Forking happens only in the binary, never in this (multithreaded) test process.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{assert_usage_error, bin, bin_path, json_rows, row, run_json};
+
+const LESSON: &str = "cpu-processes";
+
+/// The closed form of `workers` sums of `0..n`, written out again here, independent of the crate.
+fn closed_form(n: u64, workers: u64) -> u64 {
+    workers * (n * (n - 1) / 2)
+}
+
+#[test]
+fn every_variant_is_exact() {
+    let rows = run_json(LESSON, &["--n", "200000", "--workers", "2"]);
+    let variants: Vec<&str> = rows.iter().filter_map(|r| r["variant"].as_str()).collect();
+    assert_eq!(variants, ["sequential", "threads", "fork", "spawn"]);
+    for r in &rows {
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(r["expected"], closed_form(200_000, 2), "{r}");
+        assert_eq!(r["result"], r["expected"], "{r}");
+        assert!(r["speedup"].as_f64().is_some_and(|s| s > 0.0), "{r}");
+        assert!(r["efficiency"].as_f64().is_some_and(|e| e > 0.0), "{r}");
+        assert!(r["peak_rss_kib"].as_u64().is_some_and(|k| k > 0), "{r}");
+    }
+    for variant in ["fork", "spawn"] {
+        let r = row(&rows, variant);
+        assert_eq!(r["workers"], 2);
+        assert!(
+            r["child_peak_rss_kib"].as_u64().is_some_and(|k| k > 0),
+            "{r}"
+        );
+        assert_eq!(r["failed_children"], serde_json::json!([]), "{r}");
+    }
+}
+
+#[test]
+fn one_variant_runs_alone() {
+    for variant in ["sequential", "threads", "fork", "spawn"] {
+        let rows = run_json(
+            LESSON,
+            &["--n", "1000", "--workers", "3", "--variant", variant],
+        );
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0]["variant"], variant);
+        assert_eq!(rows[0]["expected"], closed_form(1000, 3));
+        assert_eq!(rows[0]["correct"], true);
+    }
+}
+
+#[test]
+fn bad_input_exits_2() {
+    assert_usage_error(LESSON, &["--n", "0"]);
+    assert_usage_error(LESSON, &["--workers", "0"]);
+    assert_usage_error(LESSON, &["--variant", "green-threads"]);
+    // 2^32 fits twice in 64 bits but not three times.
+    let stderr = assert_usage_error(LESSON, &["--n", "4294967296", "--workers", "3"]);
+    assert!(stderr.contains("overflows"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// The pids named in `child 1234 ...` messages.
+fn pids_in(text: &str) -> Vec<u32> {
+    text.split("child ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// Whether `pid` exists (running or a zombie).
+fn exists(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn failed_child_is_reported(crash: &str, cause: &str) {
+    let output = bin(LESSON)
+        .args([
+            "--json",
+            "--n",
+            "100000",
+            "--workers",
+            "2",
+            "--crash-child",
+            crash,
+        ])
+        .args(["--variant", "fork", "--variant", "spawn"])
+        .output()
+        .expect("the binary starts");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for r in json_rows(&output) {
+        assert_eq!(r["correct"], false, "{r}");
+        // The other child's sum arrived: exactly one task is missing.
+        assert_eq!(r["result"], closed_form(100_000, 1), "{r}");
+        let failed = r["failed_children"].as_array().expect("a list").clone();
+        assert_eq!(failed.len(), 1, "{r}");
+        let message = failed[0].as_str().expect("a message");
+        assert!(message.contains(cause), "{message}");
+        let pids = pids_in(message);
+        assert_eq!(pids.len(), 1, "{message}");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!exists(pids[0]), "child {} left behind", pids[0]);
+    }
+}
+
+#[test]
+fn a_child_exiting_non_zero_is_reported_by_pid() {
+    failed_child_is_reported("exit", "exited with status 3");
+}
+
+#[test]
+fn a_child_killed_by_a_signal_is_reported_by_pid() {
+    failed_child_is_reported("kill", "killed by SIGKILL");
+}
+
+/// The children of `parent`, from `/proc/*/stat` (field 4 is the parent pid).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The command name (field 2) is in parentheses and may hold spaces: skip past it.
+            let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            after_name.split_whitespace().nth(1) == Some(&parent.to_string())
+        })
+        .collect()
+}
+
+fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
+    // Large enough that the children are still working when SIGTERM arrives.
+    let mut parent = Command::new(bin_path(LESSON))
+        .args(["--n", "4000000000", "--workers", &workers.to_string()])
+        .args(["--variant", variant])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut children = Vec::new();
+    while children.len() < workers && Instant::now() < deadline {
+        sleep(Duration::from_millis(20));
+        children = children_of(parent.id());
+    }
+    assert_eq!(
+        children.len(),
+        workers,
+        "the {variant} children never all started"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &parent.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = parent.try_wait().expect("wait works") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{variant}: SIGTERM did not end the run"
+        );
+        sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{variant}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut parent.stderr.take().expect("piped"), &mut stderr)
+        .expect("stderr is text");
+    assert!(
+        stderr.contains("every child was ended and reaped"),
+        "{stderr}"
+    );
+    for pid in children {
+        assert!(!exists(pid), "{variant}: child {pid} survived its parent");
+    }
+}
+
+#[test]
+fn sigterm_ends_and_reaps_forked_children() {
+    sigterm_ends_and_reaps("fork", 2);
+}
+
+#[test]
+fn sigterm_ends_and_reaps_spawned_children() {
+    sigterm_ends_and_reaps("spawn", 2);
+}
+
+#[test]
+fn python_twin_rows_are_correct() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/cpu_processes.py");
+    let output = Command::new("python3")
+        .arg(&script)
+        .args(["--json", "--n", "20000", "--workers", "2"])
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{output:?}");
+    let rows: Vec<Value> = json_rows(&output);
+    let pairs: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["pairs_with"].as_str())
+        .collect();
+    assert_eq!(
+        pairs,
+        ["sequential", "threads", "fork", "spawn"],
+        "{rows:?}"
+    );
+    for r in &rows {
+        crate::support::assert_design_fields(r);
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(r["expected"], closed_form(20_000, 2), "{r}");
+    }
+}
