@@ -46,9 +46,13 @@ struct Cli {
 /// The variants, in the order the lesson tells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Variant {
+    /// --requests GETs in flight at once, gathered in a JoinSet.
     IoGather,
+    /// The CPU step on the runtime's own workers (the mistake).
     CpuInline,
+    /// The CPU step on tokio's blocking pool, bounded by a semaphore.
     CpuSpawnBlocking,
+    /// The CPU step on a rayon pool, its answer back through a oneshot.
     CpuRayon,
 }
 

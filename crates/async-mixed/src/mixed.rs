@@ -61,8 +61,10 @@ fn cpu_step(seed: u64, work: u64) -> (u64, ThreadId) {
 /// Nothing stops it compiling: a long computation is just code between two `.await`s. But a
 /// task gives its worker back only at an `.await`, so for the whole step that worker polls
 /// nothing else. With every worker inside a step, no task runs at all, timers and sockets
-/// included: the heartbeat's lateness grows to the length of the steps. It is Python's CPU work
-/// on the event loop, except that here the stall is per worker rather than for the whole loop.
+/// included. And it is worse than one step long: a worker looks at the timers only between
+/// polls, and mostly when it runs out of ready tasks, so while ready tasks full of CPU work
+/// keep coming, the heartbeat can wait for the whole CPU phase (the max shows it). It is
+/// Python's CPU work on the event loop; only the number of loops (workers) differs.
 pub fn cpu_inline(server: &DelayServer, mix: Mix, workers: usize) -> anyhow::Result<Row> {
     run_mixed(
         "cpu-inline",
@@ -90,8 +92,8 @@ pub fn cpu_inline(server: &DelayServer, mix: Mix, workers: usize) -> anyhow::Res
 /// so the worker is free again at once and the heartbeat stays on time. Why the semaphore: the
 /// blocking pool is sized for blocking I/O (up to 512 threads), so without it every step that
 /// is waiting for a core gets a thread of its own, and the kernel time-slices them all with the
-/// runtime's workers. Measured here on two cores with 32 steps: 32 threads, and a heartbeat p99
-/// of around 100 ms, only a few times better than `cpu-inline`. Tokio's own documentation of
+/// runtime's workers. Measured here on two cores with 32 steps: 24 to 32 threads, and a
+/// heartbeat p99 of 90 to 230 ms, only a few times better than `cpu-inline`. Tokio's own documentation of
 /// `spawn_blocking` says the same: bound CPU work with a semaphore, or use a pool like rayon.
 /// The permit is acquired *before* `spawn_blocking`, asynchronously, so waiting for it holds no
 /// thread at all.
