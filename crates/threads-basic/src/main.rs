@@ -57,13 +57,21 @@ struct Cli {
 /// The variants, named as `--variant` and the JSON rows spell them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Variant {
+    /// Two threads, numbers and letters, spawned and joined.
     Hello,
+    /// `thread::Builder` names; partial sums returned through `join`.
     Named,
+    /// A `Job` trait in place of a `Thread` subclass.
     JobTrait,
+    /// `thread::scope` borrowing a local `Vec` without `Arc`.
     Scoped,
+    /// A worker paused, resumed and stopped by flags and `park`.
     Control,
+    /// Fetch the pages one after another.
     IoSequential,
+    /// One thread per page.
     IoThreadPerRequest,
+    /// A bounded pool of `--workers` threads.
     IoPool,
 }
 

@@ -12,9 +12,9 @@
 //! stops taking requests and joins every handler thread before it returns (they live in a
 //! [`thread::scope`]); then the loop thread is joined, and dropping the `tiny_http::Server`
 //! stops its listener. `Drop` does the same on an error path, so no thread of ours is left
-//! blocked. (`tiny_http`'s own connection threads end when the client closes its connections,
-//! and idle ones exit after a few seconds; that is why the fetching variants drop their client
-//! before shutting the server down.)
+//! blocked. (`tiny_http`'s own connection threads end when their connection closes, which
+//! every request here asks for with `Connection: close`, and idle ones exit after a few seconds;
+//! the fetching variants also drop their client before shutting the server down.)
 
 use std::net::SocketAddr;
 use std::sync::Arc;
