@@ -143,7 +143,7 @@ fn the_condvar_buffer_works_with_one_slot_and_one_worker() {
     );
     let c = row(&rows, "condvar");
     assert_eq!(c["correct"], true, "{c}");
-    assert_eq!(c["sum"], "124750"); // 0 + 1 + ... + 499
+    assert_eq!(c["sum"], 124_750); // 0 + 1 + ... + 499
 }
 
 #[test]

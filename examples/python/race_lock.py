@@ -65,10 +65,11 @@ def locked(n, waits):
             start = time.perf_counter_ns()
             lock.acquire()
             waits.append(time.perf_counter_ns() - start)
+            counter += 1
+            lock.release()
         else:
-            lock.acquire()
-        counter += 1
-        lock.release()
+            with lock:
+                counter += 1
 
 
 WORKERS = {"plus-equals": plus_equals, "add-one-call": add_one_call, "lock": locked}

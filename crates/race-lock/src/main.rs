@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use timing::{Report, Row, fmt_count};
+use timing::{Report, fmt_count};
 
 /// Ten threads add to one counter. `racy` reads, then writes in a separate step, and loses
 /// updates; `mutex`, `atomic` (fetch_add) and `rwlock` (read-mostly: 1 write in 10) keep every
@@ -89,62 +89,83 @@ fn run() -> anyhow::Result<ExitCode> {
 
 /// The lesson's conclusions, each computed from the rows that ran.
 fn add_verdicts(report: &mut Report) {
-    let mut lines = Vec::new();
-    if let Some(racy) = report.row("racy") {
-        let lost = racy.expected.saturating_sub(racy.result);
-        lines.push(format!(
+    let lines: Vec<String> = [
+        racy_verdict(report),
+        exact_verdict(report),
+        speed_verdict(report),
+        semaphore_verdict(report),
+        condvar_verdict(report),
+    ]
+    .into_iter()
+    .flatten()
+    .flatten()
+    .collect();
+    for line in lines {
+        report.verdict(line);
+    }
+}
+
+/// How many updates `racy` lost, and what CPython does with the same program.
+fn racy_verdict(report: &Report) -> Option<Vec<String>> {
+    let racy = report.row("racy")?;
+    let lost = racy.expected.saturating_sub(racy.result);
+    Some(vec![
+        format!(
             "racy lost {} of {} updates ({:.1} %): another thread wrote between its read and \
              its write",
             fmt_count(lost),
             fmt_count(racy.expected),
             100.0 * lost as f64 / racy.expected as f64
-        ));
-        lines.push(
-            "(CPython 3.11 loses none with the tutorial's `counter += 1`: it switches threads \
-             only at calls and backward jumps; with a call between read and write it loses \
-             about half. See examples/python/race_lock.py.)"
-                .to_string(),
-        );
-    }
-    let exact: Vec<&Row> = ["mutex", "atomic", "rwlock"]
+        ),
+        "(CPython 3.11 loses none with the tutorial's `counter += 1`: it switches threads only \
+         at calls and backward jumps; with a call between read and write it loses about half. \
+         See examples/python/race_lock.py.)"
+            .to_string(),
+    ])
+}
+
+/// Whether the synchronised counters kept every update.
+fn exact_verdict(report: &Report) -> Option<Vec<String>> {
+    let names: Vec<String> = ["mutex", "atomic", "rwlock"]
         .iter()
         .filter_map(|v| report.row(v))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.variant,
+                if r.correct { "exact" } else { "WRONG" }
+            )
+        })
         .collect();
-    if !exact.is_empty() {
-        let names: Vec<String> = exact
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    r.variant,
-                    if r.correct { "exact" } else { "WRONG" }
-                )
-            })
-            .collect();
-        lines.push(names.join(", "));
-    }
-    if let (Some(m), Some(a)) = (report.row("mutex"), report.row("atomic")) {
-        lines.push(format!(
-            "atomic ran at {:.1}x the mutex's rate",
-            a.per_s / m.per_s.max(f64::MIN_POSITIVE)
-        ));
-    }
-    if let Some(s) = report.row("semaphore") {
-        lines.push(format!(
-            "semaphore: at most {} of {} threads held a permit at once (limit {})",
-            s.extra["max_in_flight"], s.workers, s.extra["permits"]
-        ));
-    }
-    if let Some(c) = report.row("condvar") {
-        lines.push(format!(
-            "condvar: {} of {} items consumed, sum {} (want {})",
-            fmt_count(c.result),
-            fmt_count(c.expected),
-            c.extra["sum"].as_str().unwrap_or("?"),
-            c.extra["expected_sum"].as_str().unwrap_or("?")
-        ));
-    }
-    for line in lines {
-        report.verdict(line);
-    }
+    (!names.is_empty()).then(|| vec![names.join(", ")])
+}
+
+/// The atomic's rate over the mutex's.
+fn speed_verdict(report: &Report) -> Option<Vec<String>> {
+    let (mutex, atomic) = (report.row("mutex")?, report.row("atomic")?);
+    Some(vec![format!(
+        "atomic ran at {:.1}x the mutex's rate",
+        atomic.per_s / mutex.per_s.max(f64::MIN_POSITIVE)
+    )])
+}
+
+/// The most permits held at once, against the limit.
+fn semaphore_verdict(report: &Report) -> Option<Vec<String>> {
+    let s = report.row("semaphore")?;
+    Some(vec![format!(
+        "semaphore: at most {} of {} threads held a permit at once (limit {})",
+        s.extra["max_in_flight"], s.workers, s.extra["permits"]
+    )])
+}
+
+/// Items consumed and their sum, against the closed forms.
+fn condvar_verdict(report: &Report) -> Option<Vec<String>> {
+    let c = report.row("condvar")?;
+    Some(vec![format!(
+        "condvar: {} of {} items consumed, sum {} (want {})",
+        fmt_count(c.result),
+        fmt_count(c.expected),
+        fmt_count(c.extra["sum"].as_u64().unwrap_or_default()),
+        fmt_count(c.extra["expected_sum"].as_u64().unwrap_or_default())
+    )])
 }
