@@ -238,8 +238,10 @@ def io_variant(variant, pairs_with, requests, delay, in_flight, fetch_all):
     received = sum(n for _, n, _ in fetched if isinstance(n, int))
     whole = len({p for p, n, _ in fetched if n == PAGE_BYTES + p})
     note = f"{whole} pages whole, {in_flight} in flight"
-    return row(variant, pairs_with, in_flight, requests, expected, received, wall,
-               whole == requests, note, [t for _, _, t in fetched])
+    r = row(variant, pairs_with, in_flight, requests, expected, received, wall,
+            whole == requests, note, [t for _, _, t in fetched])
+    r["delay_ms"] = round(delay * 1000)
+    return r
 
 
 def io_sequential(requests, delay):
@@ -321,6 +323,9 @@ def main():
             print(f"{r['variant']:<14} {r['workers']:>7} {r['items']:>9} {check:<8} "
                   f"{r['wall_s'] * 1e3:>7.2f} ms  {r.get('note', '')}")
         seq = next((r for r in rows if r["variant"] == "io-sequential"), None)
+        if seq:
+            print(f"io-sequential: {seq['wall_s']:.2f} s, of which {seq['items'] * seq['delay_ms'] / 1e3:.2f} s "
+                  f"waiting ({seq['items']} requests x {seq['delay_ms']} ms, one at a time)")
         for r in rows:
             if seq and r["variant"] in ("io-threads", "io-executor"):
                 rounds = -(-r["items"] // r["workers"])

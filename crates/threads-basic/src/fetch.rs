@@ -75,14 +75,14 @@ fn io_row(
     variant: &str,
     in_flight: usize,
     requests: u64,
-    fetched: &[Fetched],
-    wall: Duration,
+    delay: Duration,
+    (fetched, wall): (Vec<Fetched>, Duration),
 ) -> Row {
     let expected = requests * PAGE_BYTES + requests * (requests - 1) / 2;
     let mut latencies = Latencies::new();
     let mut seen = vec![false; requests as usize];
     let (mut received, mut whole, mut first_error) = (0, 0, None);
-    for f in fetched {
+    for f in &fetched {
         latencies.record(f.latency);
         match &f.bytes {
             Ok(bytes) => {
@@ -108,6 +108,7 @@ fn io_row(
         .wall(wall)
         .latencies(&latencies)
         .note(note)
+        .extra("delay_ms", delay.as_millis() as u64)
 }
 
 /// Starts the server, runs `fetch_all` against it with a fresh client, then shuts both down
@@ -129,19 +130,19 @@ fn against_server(
 /// Step 4a, the tutorial's first scraper: fetch `requests` pages one after another. Takes about
 /// `requests x delay`: the program spends nearly all of it waiting.
 pub fn io_sequential(requests: u64, delay: Duration) -> Result<Row, Error> {
-    let (fetched, wall) = against_server(delay, |agent, server| {
+    let run = against_server(delay, |agent, server| {
         Ok((0..requests)
             .map(|page| fetch(agent, server, page))
             .collect())
     })?;
-    Ok(io_row("io-sequential", 1, requests, &fetched, wall))
+    Ok(io_row("io-sequential", 1, requests, delay, run))
 }
 
 /// Step 4b, one thread per request: every fetch starts at once and the waits overlap, so the
 /// whole takes about one `delay`. Simple and fast for 20 URLs; for 20 000 it would start 20 000
 /// threads (each with its own stack) and open as many sockets at once, which is why 4c exists.
 pub fn io_thread_per_request(requests: u64, delay: Duration) -> Result<Row, Error> {
-    let (fetched, wall) = against_server(delay, |agent, server| {
+    let run = against_server(delay, |agent, server| {
         // Scoped, so the threads borrow the agent and the server instead of needing `Arc`s.
         thread::scope(|s| {
             let handles = (0..requests)
@@ -156,12 +157,13 @@ pub fn io_thread_per_request(requests: u64, delay: Duration) -> Result<Row, Erro
             handles.into_iter().map(join_scoped).collect()
         })
     })?;
+    let in_flight = requests as usize;
     Ok(io_row(
         "io-thread-per-request",
-        requests as usize,
+        in_flight,
         requests,
-        &fetched,
-        wall,
+        delay,
+        run,
     ))
 }
 
@@ -176,7 +178,7 @@ pub fn io_thread_per_request(requests: u64, delay: Duration) -> Result<Row, Erro
 pub fn io_pool(requests: u64, workers: usize, delay: Duration) -> Result<Row, Error> {
     let workers = workers.min(requests as usize);
     let next = AtomicU64::new(0);
-    let (fetched, wall) = against_server(delay, |agent, server| {
+    let run = against_server(delay, |agent, server| {
         thread::scope(|s| {
             let next = &next;
             let handles = (0..workers)
@@ -205,33 +207,7 @@ pub fn io_pool(requests: u64, workers: usize, delay: Duration) -> Result<Row, Er
             Ok(all)
         })
     })?;
-    Ok(io_row("io-pool", workers, requests, &fetched, wall))
-}
-
-/// The lesson's verdict on the I/O rows: the speedup of `io-thread-per-request` and `io-pool`
-/// over `io-sequential`, each computed from the rows' wall times, beside the ideal for the
-/// number of requests that row had in flight (`requests / ceil(requests / in_flight)`).
-pub fn speedup_verdicts(rows: &[Row]) -> Vec<String> {
-    let Some(sequential) = rows.iter().find(|r| r.variant == "io-sequential") else {
-        return Vec::new();
-    };
-    rows.iter()
-        .filter(|r| r.variant == "io-thread-per-request" || r.variant == "io-pool")
-        .filter(|r| r.wall_s > 0.0 && r.workers > 0)
-        .map(|r| {
-            let rounds = r.items.div_ceil(r.workers as u64).max(1);
-            let ideal = r.items as f64 / rounds as f64;
-            format!(
-                "{}: {:.1}x faster than io-sequential (ideal {:.1}x: {} requests in flight, {} round{} of waiting)",
-                r.variant,
-                sequential.wall_s / r.wall_s,
-                ideal,
-                r.workers,
-                rounds,
-                if rounds == 1 { "" } else { "s" }
-            )
-        })
-        .collect()
+    Ok(io_row("io-pool", workers, requests, delay, run))
 }
 
 #[cfg(test)]
@@ -251,35 +227,5 @@ mod tests {
             assert!(row.correct, "{row:?}");
             assert!(row.p50_ns.is_some() && row.max_ns >= row.p50_ns);
         }
-    }
-
-    #[test]
-    fn verdict_is_computed_from_the_rows() {
-        let row = |variant: &str, workers, millis| {
-            Row::new(LESSON, variant)
-                .workers(workers)
-                .items(20)
-                .wall(Duration::from_millis(millis))
-        };
-        let rows = [
-            row("io-sequential", 1, 1000),
-            row("io-thread-per-request", 20, 100),
-            row("io-pool", 8, 200),
-        ];
-        let lines = speedup_verdicts(&rows);
-        assert_eq!(lines.len(), 2);
-        assert!(
-            lines[0].starts_with("io-thread-per-request: 10.0x"),
-            "{}",
-            lines[0]
-        );
-        assert!(lines[0].contains("ideal 20.0x"), "{}", lines[0]);
-        assert!(lines[1].contains("5.0x faster"), "{}", lines[1]);
-        assert!(
-            lines[1].contains("ideal 6.7x: 8 requests in flight, 3 rounds"),
-            "{}",
-            lines[1]
-        );
-        assert!(speedup_verdicts(&rows[1..]).is_empty());
     }
 }

@@ -44,14 +44,16 @@ pub mod control;
 mod fetch;
 pub mod job;
 pub mod server;
+mod verdict;
 
 use std::any::Any;
 use std::thread::{JoinHandle, ScopedJoinHandle};
 
 pub use basics::{hello, named, scoped};
 pub use control::control;
-pub use fetch::{io_pool, io_sequential, io_thread_per_request, speedup_verdicts};
+pub use fetch::{io_pool, io_sequential, io_thread_per_request};
 pub use job::job_trait;
+pub use verdict::speedup_verdicts;
 
 /// The lesson name, as the binary and the JSON rows spell it.
 pub const LESSON: &str = "threads-basic";
