@@ -124,7 +124,9 @@ pub fn control() -> Result<Row, Error> {
     let stop_watch = Stopwatch::start();
     flags.stop.store(true, Ordering::Release);
     handle.thread().unpark(); // in case it is parked: it must see the flag to return
+    // `is_finished` instead of `join`, so a worker that never returns cannot hang the program.
     let ended = wait_for(|| handle.is_finished());
+    // An upper bound: `wait_for` looks every 50 µs.
     let stop_took = stop_watch.elapsed();
     // A worker that ignored the flag is left running rather than joined (joining would hang);
     // the process ends it on exit, and the row says it failed.

@@ -57,7 +57,8 @@ fn fetch(agent: &Agent, server: &DelayServer, page: u64) -> Fetched {
         .header("Connection", "close")
         .call()
         // `read_to_vec` reads to the end of the body (up to ureq's 10 MB default limit, far
-        // above any page here); a connection cut short is an error, not a short Vec.
+        // above any page here). A body cut short should come back as an error; if it ever came
+        // back as a short Vec, the byte count in `io_row` would still catch it.
         .and_then(|mut response| response.body_mut().read_to_vec())
         .map(|body| body.len() as u64)
         .map_err(|e| e.to_string());
@@ -227,5 +228,30 @@ mod tests {
             assert!(row.correct, "{row:?}");
             assert!(row.p50_ns.is_some() && row.max_ns >= row.p50_ns);
         }
+    }
+
+    #[test]
+    fn a_short_missing_or_repeated_page_makes_the_row_wrong() {
+        let page = |page, bytes: Result<u64, &str>| Fetched {
+            page,
+            bytes: bytes.map_err(str::to_string),
+            latency: DELAY,
+        };
+        let all_whole = vec![page(0, Ok(4096)), page(1, Ok(4097))];
+        let row = io_row("io-pool", 2, 2, DELAY, (all_whole, DELAY));
+        assert!(row.correct, "{row:?}");
+        assert_eq!((row.expected, row.result), (8193, 8193));
+
+        let short = vec![page(0, Ok(4096)), page(1, Ok(4000))];
+        assert!(!io_row("io-pool", 2, 2, DELAY, (short, DELAY)).correct);
+        let failed = vec![page(0, Ok(4096)), page(1, Err("connection reset"))];
+        let row = io_row("io-pool", 2, 2, DELAY, (failed, DELAY));
+        assert!(
+            !row.correct && row.note.contains("connection reset"),
+            "{row:?}"
+        );
+        // The right total of bytes, but page 0 twice and page 1 never.
+        let repeated = vec![page(0, Ok(4096)), page(0, Ok(4096)), page(1, Ok(1))];
+        assert!(!io_row("io-pool", 2, 2, DELAY, (repeated, DELAY)).correct);
     }
 }
