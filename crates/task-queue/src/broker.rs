@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use apalis::prelude::{TaskBuilder, TaskId, TaskResult, TaskSink, WaitForCompletion};
+use apalis::prelude::{Status, TaskBuilder, TaskId, TaskResult, TaskSink, WaitForCompletion};
 use apalis_redis::RedisStorage;
 use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
 use futures::stream;
@@ -121,8 +121,7 @@ impl Broker {
                     .connect_with(options)
                     .await
                     .map_err(|e| fail(&e))?;
-                // Creates the tables on first use; a no-op afterwards.
-                SqliteStorage::setup(&pool).await.map_err(|e| fail(&e))?;
+                setup_sqlite(&pool).await.map_err(|e| fail(&e))?;
                 let config = apalis_sqlite::Config::default()
                     .queue(queue)
                     .heartbeat_interval(HEARTBEAT)
@@ -135,8 +134,13 @@ impl Broker {
                     reason,
                 };
                 let client = redis::Client::open(url.as_str()).map_err(|e| fail(e.to_string()))?;
-                // The connection manager retries a refused connection with backoff; bound it,
-                // so that a wrong port is an error in seconds, not a silent wait.
+                // One plain connection first: it reports a refused connection at once, where
+                // the connection manager would retry it with backoff. Both are bounded, so a
+                // wrong port or host is an error in seconds, not a silent wait.
+                tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+                    .await
+                    .map_err(|_| fail(format!("no answer within {CONNECT_TIMEOUT:?}")))?
+                    .map_err(|e| fail(e.to_string()))?;
                 let mut conn =
                     tokio::time::timeout(CONNECT_TIMEOUT, client.get_connection_manager())
                         .await
@@ -152,6 +156,22 @@ impl Broker {
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
             }
+        }
+    }
+}
+
+/// Creates apalis' tables on first use (a no-op afterwards). Several workers starting at once
+/// all run it; SQLite may then refuse one with "database is locked" without waiting (a WAL
+/// reader that wants to write after another writer committed), so it is tried a few times.
+async fn setup_sqlite(pool: &sqlx::SqlitePool) -> Result<(), apalis_sqlite::Error> {
+    let mut tries = 0;
+    loop {
+        match SqliteStorage::setup(pool).await {
+            Err(_) if tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+            }
+            result => return result,
         }
     }
 }
@@ -206,18 +226,59 @@ impl Queue {
     /// The final records of those of `ids` that have finished (done, or failed for good).
     pub async fn finished(&mut self, ids: &[TaskId]) -> anyhow::Result<Vec<(TaskId, Finished)>> {
         let results: Vec<TaskResult<Output>> = match self {
+            // apalis' own query: one SELECT for the whole slice.
             Self::Sqlite(s) => s.check_status(ids.iter().cloned()).await?,
-            Self::Redis(s) => s.check_status(ids.iter().cloned()).await?,
+            // apalis-redis' `check_status` asks three questions per job, one round trip each;
+            // waiting for 1000 jobs that is 3000 round trips per look. One pipeline asks the
+            // same of the same keys in one round trip.
+            Self::Redis(s) => redis_finished(s, ids).await?,
         };
         Ok(results
             .into_iter()
             .map(|r| {
                 let finished = Finished {
                     attempts: r.attempt,
-                    result: r.result.clone(),
+                    result: r.result,
                 };
                 (r.task_id, finished)
             })
             .collect())
     }
+}
+
+/// The Redis half of [`Queue::finished`]: the status, result and attempts apalis keeps for
+/// each job in the hash `<queue>:meta:<task id>`.
+async fn redis_finished(
+    storage: &mut RedisStorage<Job>,
+    ids: &[TaskId],
+) -> anyhow::Result<Vec<TaskResult<Output>>> {
+    let meta = storage.get_config().job_meta_hash();
+    let mut pipe = redis::pipe();
+    for id in ids {
+        pipe.cmd("HMGET")
+            .arg(format!("{meta}:{id}"))
+            .arg("status")
+            .arg("result")
+            .arg("attempts");
+    }
+    type Fields = (Option<String>, Option<String>, Option<usize>);
+    let rows: Vec<Fields> = pipe.query_async(storage.get_connection()).await?;
+    let mut results = Vec::new();
+    for (id, (status, result, attempts)) in ids.iter().zip(rows) {
+        // Only `Done` and `Killed` (our handler's final give-up) are final on Redis: a plain
+        // `Failed` is re-scheduled by apalis-redis for another attempt.
+        let (Some(status), Some(result)) = (status, result) else {
+            continue;
+        };
+        let status: Status = status.parse()?;
+        if status == Status::Done || status == Status::Killed {
+            results.push(TaskResult {
+                task_id: id.clone(),
+                attempt: attempts.unwrap_or(1),
+                status,
+                result: serde_json::from_str(&result)?,
+            });
+        }
+    }
+    Ok(results)
 }

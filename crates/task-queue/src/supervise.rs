@@ -63,16 +63,15 @@ impl Workers {
 
     /// Reaps workers that exited and starts replacements; fails when they keep dying.
     pub fn check(&mut self) -> anyhow::Result<()> {
+        // `try_wait` reaps a child that exited (no zombie); it stays in the list otherwise.
         let mut exited: Vec<ExitStatus> = Vec::new();
-        let mut i = 0;
-        while i < self.children.len() {
-            if let Some(status) = self.children[i].try_wait()? {
-                self.children.swap_remove(i);
+        self.children.retain_mut(|child| match child.try_wait() {
+            Ok(Some(status)) => {
                 exited.push(status);
-            } else {
-                i += 1;
+                false
             }
-        }
+            Ok(None) | Err(_) => true,
+        });
         for status in exited {
             // Exit status 2 is the worker saying the broker is not there: no point restarting.
             if status.code() == Some(2) || self.restarts >= MAX_RESTARTS {
