@@ -1,0 +1,99 @@
+//! A job queue on apalis and SQLite, in one file: a producer puts the tutorial's `square` jobs
+//! on a queue stored in a SQLite file, a worker pulls and runs them, and the producer checks
+//! every result by its job's id.
+//!
+//! Celery's `square.delay(4)` becomes `storage.push_task(...)`, and `celery worker` becomes a
+//! `WorkerBuilder` running an async function. Here both run in one process; in real use they
+//! are separate programs (or machines, with `apalis-redis`) sharing the broker, and a worker
+//! killed mid-job has its job run again by another once its heartbeat stops: delivery is at
+//! least once, so keep jobs idempotent (results keyed by job id, as apalis stores them).
+//!
+//! Run it with `cargo run --example task_queue`. To paste it into your own project:
+//! ```toml
+//! [dependencies]
+//! apalis = "=1.0.0"
+//! apalis-sqlite = "=1.0.0"
+//! tokio = { version = "1", features = ["rt-multi-thread", "macros", "time"] }
+//! ```
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_sqlite::{Config, SqlitePool, SqliteStorage};
+
+const JOBS: u64 = 100;
+
+/// Results keyed by job: a job that runs twice (at-least-once delivery) overwrites its own
+/// entry instead of adding a second. A std `Mutex`, not tokio's: it is never held across an
+/// `.await`. (In a real deployment this is a table or a Redis hash, also keyed by job.)
+type Results = Arc<Mutex<HashMap<u64, u64>>>;
+
+/// The job handler: an ordinary async function; the job (`n`) travels as JSON.
+async fn square(n: u64, results: Data<Results>) -> Result<u64, BoxDynError> {
+    let value = n * n;
+    // A poisoned lock means another job panicked while holding it: give up on this one too.
+    results
+        .lock()
+        .map_err(|_| "results lock poisoned")?
+        .insert(n, value);
+    Ok(value)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxDynError> {
+    let dir = std::env::temp_dir().join(format!("task-queue-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run(&dir.join("queue.db")).await;
+    // The queue is a file: remove it (and SQLite's -wal and -shm files) whatever happened.
+    std::fs::remove_dir_all(&dir)?;
+    result
+}
+
+async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
+    let pool = SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
+    SqliteStorage::setup(&pool).await?; // creates apalis' tables (once)
+
+    // Name the queue: the default is the job's Rust type path, which producer and worker
+    // must then spell alike. A short heartbeat makes a dead worker's jobs come back soon.
+    let config = Config::default()
+        .queue("squares")
+        .heartbeat_interval(Duration::from_secs(1));
+
+    // Producer: `square.delay(n)` in Celery.
+    let mut producer = SqliteStorage::<u64>::new(&pool).with_config(config.clone());
+    for n in 0..JOBS {
+        producer.push(n).await?;
+    }
+
+    // Worker: polls every 50 ms when idle (without a poll strategy it would look again only
+    // on its heartbeat), runs up to 4 jobs at once, retries a failing job twice.
+    let results = Results::default();
+    let backend = SqliteStorage::<u64>::new(&pool)
+        .with_config(config)
+        .poll_with_interval(Duration::from_millis(50));
+    let worker = WorkerBuilder::new(format!("example-{}", std::process::id()))
+        .backend(backend)
+        .data(Arc::clone(&results))
+        .retry(RetryPolicy::retries(2))
+        .concurrency(4)
+        .build(square);
+    let running = tokio::spawn(worker.run());
+
+    // Wait until every job has a result, then check each against the closed form.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while results.lock().map_err(|_| "results lock poisoned")?.len() < JOBS as usize {
+        if tokio::time::Instant::now() > deadline {
+            return Err("the jobs did not finish within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.abort(); // a worker waits for jobs forever; in a real program, `run_until(signal)`
+    let results = results.lock().map_err(|_| "results lock poisoned")?;
+    for n in 0..JOBS {
+        assert_eq!(results.get(&n), Some(&(n * n)), "job {n}");
+    }
+    println!("{JOBS} jobs squared by the worker, every result checked");
+    Ok(())
+}
