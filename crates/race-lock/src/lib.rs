@@ -60,12 +60,13 @@
 //!
 //! # What to watch for
 //!
-//! - `racy` loses a large share of its updates: the table says `broken, as meant: 612 034 of
-//!   2 000 000`, and the verdict how many were lost. The count varies from run to run.
-//! - `mutex`, `atomic`, `rwlock` are exact; `atomic` is usually several times the `mutex`'s rate,
-//!   since nothing waits. The p50/p99/max columns are the waits to take a lock (one in
-//!   [`SAMPLE_EVERY`] timed): the p99 of a contended lock is often a thousand times its p50,
-//!   where the holder was descheduled and every waiter slept.
+//! - `racy` loses a large share of its updates, often half: the table says `broken, as meant:
+//!   974 905 of 2 000 000`, and the verdict how many were lost. The count varies from run to run.
+//! - `mutex`, `atomic`, `rwlock` are exact. `atomic` is faster than `mutex` since nothing waits;
+//!   by how much depends on the machine's mood (from 1.2x with the other core busy to several
+//!   times with both free). The p50/p99/max columns are the waits to take a lock (one in
+//!   [`SAMPLE_EVERY`] timed): p50 is little more than reading the clock, and max, often
+//!   milliseconds, is a wait for a holder the kernel descheduled while every waiter slept.
 //! - `semaphore`: `max_in_flight` never passes `--permits`, and the rate is about
 //!   `permits / HOLD` however many threads there are.
 //! - `condvar`: every item arrives exactly once (count, sum and sum of squares checked).

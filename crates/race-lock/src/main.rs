@@ -169,3 +169,69 @@ fn condvar_verdict(report: &Report) -> Option<Vec<String>> {
         fmt_count(c.extra["expected_sum"].as_u64().unwrap_or_default())
     )])
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use timing::Row;
+
+    use super::*;
+
+    fn counted(variant: &str, expected: u64, result: u64, millis: u64) -> Row {
+        Row::new(race_lock::LESSON, variant)
+            .items(expected)
+            .check(expected, result)
+            .wall(Duration::from_millis(millis))
+    }
+
+    #[test]
+    fn verdicts_come_from_the_numbers() {
+        let mut report = Report::new(race_lock::LESSON);
+        report.push(counted("racy", 2_000, 1_500, 1).deliberately_broken());
+        report.push(counted("mutex", 2_000, 2_000, 4));
+        report.push(counted("atomic", 2_000, 2_000, 1));
+        report.push(counted("rwlock", 200, 199, 4));
+        add_verdicts(&mut report);
+        let table = report.table();
+        assert!(
+            table.contains("racy lost 500 of 2 000 updates (25.0 %)"),
+            "{table}"
+        );
+        assert!(
+            table.contains("mutex exact, atomic exact, rwlock WRONG"),
+            "{table}"
+        );
+        assert!(
+            table.contains("atomic ran at 4.0x the mutex's rate"),
+            "{table}"
+        );
+        assert!(!report.all_as_expected());
+    }
+
+    #[test]
+    fn only_the_variants_that_ran_get_a_verdict() {
+        let mut report = Report::new(race_lock::LESSON);
+        report.push(counted("atomic", 10, 10, 1));
+        add_verdicts(&mut report);
+        let table = report.table();
+        assert!(table.contains("atomic exact"), "{table}");
+        assert!(!table.contains("racy"), "{table}");
+        assert!(!table.contains("the mutex's rate"), "{table}");
+    }
+
+    #[test]
+    fn the_cli_rejects_zero_and_absurd_sizes() {
+        for args in [
+            &["race-lock", "--increments", "0"][..],
+            &["race-lock", "--increments", "10000001"],
+            &["race-lock", "--permits", "1025"],
+            &["race-lock", "--workers", "0"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+        let cli = Cli::try_parse_from(["race-lock", "--variant", "racy"]).unwrap();
+        assert_eq!(cli.variant, [Variant::Racy]);
+        assert_eq!(cli.common.workers, None);
+    }
+}
