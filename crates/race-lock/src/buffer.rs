@@ -179,4 +179,38 @@ mod loom_tests {
             assert_eq!(got, vec![1, 2]);
         });
     }
+
+    /// Two consumers sleeping on one `Condvar` while a producer fills a one-slot buffer: each
+    /// `notify_one` must wake a thread that can use it, or an item would sit unread (loom
+    /// reports the blocked threads as a deadlock). Every item arrives exactly once.
+    #[test]
+    fn loom_bounded_buffer_two_consumers_take_each_item_once() {
+        let mut builder = loom::model::Builder::new();
+        // Bounding preemptions keeps the search to seconds; wakeup bugs show within 2.
+        builder.preemption_bound = Some(2);
+        builder.check(|| {
+            let buffer = Arc::new(BoundedBuffer::new(1));
+            let consumers: Vec<_> = (0..2)
+                .map(|_| {
+                    let buffer = Arc::clone(&buffer);
+                    loom::thread::spawn(move || {
+                        let mut got = Vec::new();
+                        while let Some(item) = buffer.pop() {
+                            got.push(item);
+                        }
+                        got
+                    })
+                })
+                .collect();
+            buffer.push(1).unwrap();
+            buffer.push(2).unwrap();
+            buffer.close();
+            let mut got: Vec<i32> = consumers
+                .into_iter()
+                .flat_map(|c| c.join().expect("a consumer does not panic"))
+                .collect();
+            got.sort_unstable();
+            assert_eq!(got, vec![1, 2]);
+        });
+    }
 }
