@@ -1,6 +1,7 @@
 //! The first three steps: start two threads and join them, name threads and get their results
 //! back, and let threads borrow local data inside a scope.
 
+use std::hint::black_box;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -82,7 +83,9 @@ pub fn named(n: u64, workers: usize) -> Result<Row, Error> {
         let handle = thread::Builder::new()
             .name(name.clone())
             .spawn(move || {
-                let partial: u64 = range.sum();
+                // `black_box` on each number: without it the optimiser replaces the loop by the
+                // closed form and the thread has nothing left to do.
+                let partial: u64 = range.map(black_box).sum();
                 // The name set by `Builder` is what the thread itself sees.
                 let me = thread::current().name().unwrap_or("unnamed").to_string();
                 (me, partial)
