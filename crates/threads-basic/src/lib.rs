@@ -27,6 +27,8 @@
 //! cargo run --release -p threads-basic
 //! cargo run --release -p threads-basic -- --variant io-sequential --variant io-pool --workers 8
 //! cargo run --release -p threads-basic -- --json
+//! python3 examples/python/threads_basic.py          # the Python programs, same flags
+//! cargo run --example threads_basic                 # the core pattern in one file
 //! ```
 //!
 //! The variants, one function each: [`hello`], [`named`], [`job_trait`], [`scoped`],
