@@ -12,9 +12,11 @@
 //! stops taking requests and joins every handler thread before it returns (they live in a
 //! [`thread::scope`]); then the loop thread is joined, and dropping the `tiny_http::Server`
 //! stops its listener. `Drop` does the same on an error path, so no thread of ours is left
-//! blocked. (`tiny_http`'s own connection threads end when their connection closes, which
-//! every request here asks for with `Connection: close`, and idle ones exit after a few seconds;
-//! the fetching variants also drop their client before shutting the server down.)
+//! blocked. `tiny_http`'s own threads are not ours to join: its connection threads end when
+//! their connection closes (every request here asks for that with `Connection: close`), its
+//! accept thread when the `Server` is dropped, and its idle pool threads within five seconds
+//! (checked in `/proc/self/task`: seven of them right after a 20-request run, none 6 s later).
+//! None of them is left blocked on anything that will not come.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
