@@ -27,7 +27,7 @@ struct Cli {
     variant: Vec<Variant>,
 
     /// Items to map: the numbers 1..=ITEMS.
-    #[arg(long, default_value_t = 500_000, value_parser = value_parser!(u64).range(1..=3_000_000))]
+    #[arg(long, default_value_t = 1_000_000, value_parser = value_parser!(u64).range(1..=3_000_000))]
     items: u64,
 
     /// Items per message for thread-pool-chunked and process-pool (Python's chunksize).
@@ -35,7 +35,7 @@ struct Cli {
     chunk: u64,
 
     /// Batches of 2 × workers items for the two batch variants.
-    #[arg(long, default_value_t = 1000, value_parser = value_parser!(u64).range(1..=100_000))]
+    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..=100_000))]
     batches: u64,
 
     /// The task every item goes through.
@@ -115,11 +115,8 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     // Kill and reap every worker process on Ctrl-C (and SIGTERM) before exiting with the
     // shell's status for SIGINT; without it, a worker mid-chunk would outlive us.
-    ctrlc::set_handler(|| {
-        pool_batch::kill_all_workers();
-        std::process::exit(130);
-    })
-    .context("installing the Ctrl-C handler")?;
+    ctrlc::set_handler(|| pool_batch::exit_killing_workers(130))
+        .context("installing the Ctrl-C handler")?;
 
     let job = Job {
         task: task(cli.task, cli.work.unwrap_or(DEFAULT_ROUNDS)),

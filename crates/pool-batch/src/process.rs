@@ -13,8 +13,9 @@
 //! worker is killed; `ProcessPoolExecutor` fails every pending task with `BrokenProcessPool`.
 //!
 //! Nothing is left behind: every live worker's pid is in a registry; dropping the pool closes
-//! the workers' stdin (they exit on end of input) and reaps them, and [`kill_all_workers`],
-//! called from the binary's Ctrl-C handler, kills and reaps whatever is still running.
+//! the workers' stdin (they exit on end of input) and reaps them, and [`exit_killing_workers`],
+//! called from the binary's Ctrl-C handler, kills and reaps whatever is still running
+//! and exits.
 
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -44,7 +45,7 @@ struct Registry {
     /// Live (unreaped) worker pids. A pid leaves the list only while the lock is held during
     /// its reaping, so the list never names a pid the OS could have reused.
     pids: Vec<u32>,
-    /// Set by [`kill_all_workers`]: no worker may start after it.
+    /// Set by [`exit_killing_workers`]: no worker may start after it.
     closed: bool,
 }
 
@@ -58,9 +59,13 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Kills and reaps every worker process still running, and stops new ones from starting.
-/// Meant for the Ctrl-C handler, just before the program exits.
-pub fn kill_all_workers() {
+/// Kills and reaps every worker process still running, then exits the program with `code`.
+/// Meant for the Ctrl-C handler.
+///
+/// It exits while still holding the registry lock: a pool thread that sees its worker die
+/// blocks on that lock (to reap or replace it) and so never reports the death as a failure
+/// of its own, racing our exit status.
+pub fn exit_killing_workers(code: i32) -> ! {
     let mut registry = registry();
     registry.closed = true;
     for pid in registry.pids.drain(..) {
@@ -69,6 +74,7 @@ pub fn kill_all_workers() {
         let _ = kill(pid, Signal::SIGKILL);
         let _ = waitpid(pid, None);
     }
+    std::process::exit(code)
 }
 
 /// One worker process and the two pipe ends we talk to it through.
