@@ -94,20 +94,26 @@
 //!
 //! `cargo bench -p race-lock` (`benches/increments.rs`, divan) starts 1, 2 or 10 threads
 //! together, each adding 200 000 to one shared counter, and reports increments per second.
-//! One run on 2 vCPUs while other builds kept the machine busy (load average 6 to 9), so the
-//! spread is wide: median, and in brackets the fastest of 30 samples:
+//! Two runs a few minutes apart on 2 vCPUs, while other builds kept the machine busy (load
+//! average 6 to 9 during run A, about 3 during run B); median of 30 samples, M increments/s:
 //!
-//! | threads | `atomic` | `mutex` | `rwlock`, all writes | `rwlock`, all reads |
-//! |---:|---:|---:|---:|---:|
-//! | 1 | 110 M/s (121) | 31.1 M/s (56.7) | 24.2 M/s (56.8) | 14.2 M/s (45.7) |
-//! | 2 | 109 M/s (161) | 22.8 M/s (41.4) | 22.9 M/s (56.7) | 13.7 M/s (25.4) |
-//! | 10 | 86.3 M/s (157) | 11.1 M/s (57.4) | 25.2 M/s (47.1) | 21.9 M/s (55.8) |
+//! | threads | run | `atomic` | `mutex` | `rwlock`, all writes | `rwlock`, all reads |
+//! |---:|:-:|---:|---:|---:|---:|
+//! | 1 | A | 110 | 31.1 | 24.2 | 14.2 |
+//! | 1 | B | 50.2 | 48.8 | 56.9 | 43.4 |
+//! | 2 | A | 109 | 22.8 | 22.9 | 13.7 |
+//! | 2 | B | 48.1 | 26.9 | 35.5 | 55.2 |
+//! | 10 | A | 86.3 | 11.1 | 25.2 | 21.9 |
+//! | 10 | B | 78.6 | 51.8 | 27.0 | 54.6 |
 //!
-//! With ten threads the atomic did about 8 times the mutex's median rate. The mutex loses most
-//! under contention: a waiter that finds it taken spins briefly, then sleeps in the kernel, and
-//! waking it costs microseconds. A read lock is no cheaper than a write lock here: readers
-//! still write the lock's reader count, so on short critical sections they contend for its
-//! cache line just as writers do; a `RwLock` pays off when readers hold it for long.
+//! The spread between runs is the machine's mood, not the code: read it as DESIGN.md says, and
+//! run it more than once. What held in both runs: with 2 and 10 threads the atomic beat every
+//! lock (run A: 4.8x and 7.8x the mutex; run B: 1.8x and 1.5x); the mutex did worse with two
+//! threads than with one (two cores trade the lock's cache line on every increment, and a
+//! waiter that finds it taken sleeps in the kernel); and the fastest sample of every lock, at
+//! any thread count, was 51 to 58 M/s (about 17 ns for an uncontended lock and unlock here),
+//! against 66 to 161 M/s for the atomic. With ten threads on two cores a thread often runs its
+//! whole 200 000 alone on its core, so that row swings most.
 
 mod atomic;
 mod buffer;
