@@ -106,14 +106,15 @@
 //! | 10 | A | 86.3 | 11.1 | 25.2 | 21.9 |
 //! | 10 | B | 78.6 | 51.8 | 27.0 | 54.6 |
 //!
-//! The spread between runs is the machine's mood, not the code: read it as DESIGN.md says, and
-//! run it more than once. What held in both runs: with 2 and 10 threads the atomic beat every
-//! lock (run A: 4.8x and 7.8x the mutex; run B: 1.8x and 1.5x); the mutex did worse with two
-//! threads than with one (two cores trade the lock's cache line on every increment, and a
-//! waiter that finds it taken sleeps in the kernel); and the fastest sample of every lock, at
-//! any thread count, was 51 to 58 M/s (about 17 ns for an uncontended lock and unlock here),
-//! against 66 to 161 M/s for the atomic. With ten threads on two cores a thread often runs its
-//! whole 200 000 alone on its core, so that row swings most.
+//! The spread between runs is the machine's mood (how busy the other core is, how fast the
+//! vCPUs run that minute), not the code: run it more than once before believing a figure. What
+//! held in both runs: with 2 and 10 threads the atomic beat the mutex (run A: 4.8x and 7.8x;
+//! run B: 1.8x and 1.5x), and the mutex did worse with two threads than with one (two cores
+//! trade the lock's cache line on every increment, and a waiter that finds it taken sleeps in
+//! the kernel). In run B, the quieter one, the fastest sample of every lock at any thread count
+//! was 51 to 58 M/s (about 17 ns for an uncontended lock and unlock here), and of the atomic 66
+//! to 154 M/s. With ten threads on two cores a thread often runs its whole 200 000 alone on its
+//! core, so that row swings most.
 
 mod atomic;
 mod buffer;
