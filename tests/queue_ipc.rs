@@ -3,6 +3,7 @@
 //! processes by their command line in `/proc`, segments by name in `/dev/shm`.
 
 use std::fs;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -26,13 +27,15 @@ const SMALL: [&str; 10] = [
     "2",
 ];
 
-/// Starts `queue-ipc args...` with stdout and stderr captured.
+/// Starts `queue-ipc args...` with stdout and stderr captured, in a process group of its own
+/// (as a shell starts a job), so a test can signal the group as Ctrl-C in a terminal does.
 fn start(args: &[&str]) -> Child {
     Command::new(bin_path(LESSON))
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .expect("the binary starts")
 }
@@ -274,14 +277,25 @@ fn kill_9_of_one_counting_child_stops_the_others() {
 
 #[test]
 fn sigterm_and_sigint_to_the_parent_end_the_children() {
-    for (sig, variant, size) in [
-        ("-TERM", "shm-counter", "--increments"),
-        ("-INT", "ipc-channel", "--messages"),
+    // The parent alone, then the whole group as a terminal's Ctrl-C does.
+    for (sig, group, variant, size) in [
+        ("-TERM", false, "shm-counter", "--increments"),
+        ("-INT", false, "ipc-channel", "--messages"),
+        ("-INT", true, "pipe", "--messages"),
     ] {
         let parent = start(&["--variant", variant, size, "100000000"]);
         wait_for_workers(parent.id(), 1);
         sleep(Duration::from_millis(300));
-        signal(parent.id(), sig);
+        let target = if group {
+            format!("-{}", parent.id())
+        } else {
+            parent.id().to_string()
+        };
+        let status = Command::new("kill")
+            .args([sig, "--", &target])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {sig} {target}");
         let output = finish(parent);
         assert_eq!(
             output.status.code(),

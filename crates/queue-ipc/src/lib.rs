@@ -28,14 +28,24 @@
 //! owner unlinks the name as soon as every child has attached, so even `kill -9` leaves nothing.
 //!
 //! What to watch for: the pipe's messages/s against ipc-channel's (the cost of one system call
-//! per message), the pipe's latency percentiles (buffering trades latency for throughput), the
-//! counter's exact total, and the array read speed as a fraction of `memcpy`. Kill a child
-//! (`kill -9 <pid>`) and the run reports how many messages arrived out of how many and exits 1;
-//! press Ctrl-C and it ends its children and exits 130. Neither leaves a child or a
+//! per message against one per 64 KiB buffer), the latency percentiles (time from the child's
+//! send to the parent's receive; with a producer faster than its consumer it is mostly time spent
+//! queued), the counter's exact total, and the array read speed as a fraction of `memcpy`. Kill a
+//! child (`kill -9 <pid>`) and the run reports how many messages arrived out of how many and
+//! exits 1; press Ctrl-C and it ends its children and exits 130. Neither leaves a child or a
 //! `/dev/shm/queue-ipc-*` segment behind.
 //!
-//! Measured on 2 vCPUs (one release run, sizes as default; the machine is shared, so read the
-//! ratios): see the crate README figures in the `benches/ipc.rs` header.
+//! Measured on 2 vCPUs shared with other builds (one release run, default sizes; read the
+//! ratios, not the absolute numbers): ipc-channel 603 k messages/s (p50 214 µs), the pipe
+//! 2.73 M frames/s of 256 B (753 MB/s, 4.5x ipc-channel), 2 processes incrementing one shared
+//! counter 102 M/s, the parent reading a 64 MiB shared array at 4.50 GB/s against 3.60 GB/s for
+//! a `memcpy` of the same size (a read pass moves half the bytes a copy does). The Python twin in
+//! the same minute: `Queue` 51.9 k/s (Rust 11.6x), `Pipe` 87.6 k/s (31x), a locked `Value`
+//! 495 k increments/s (206x), the shared array checked at 8.87 M elements/s (63x). The divan
+//! benchmarks (`cargo bench -p queue-ipc`, medians): 100 000 messages with the process start
+//! included, ipc-channel 444 k/s, the pipe with 64 B payloads 5.97 M/s (13x); two processes on
+//! one shared `AtomicU64` 71.6 M increments/s; one uncontended `fetch_add` 8.96 ns in a shared
+//! mapping and 9.71 ns on the heap (a mapping is ordinary memory).
 //!
 //! ```sh
 //! cargo run --release -p queue-ipc

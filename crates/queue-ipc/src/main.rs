@@ -127,7 +127,7 @@ fn verdicts(report: &mut Report) {
     {
         let line = format!(
             "the buffered pipe moved {:.1}x the messages/s of ipc-channel (one system call per \
-             message), at {:.0}x its median latency",
+             message), at {:.1}x its median latency",
             pipe.per_s / channel.per_s.max(1e-9),
             pipe.p50_ns.unwrap_or(0) as f64 / channel.p50_ns.unwrap_or(1).max(1) as f64
         );

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::{Pid, getpid, getppid};
 
@@ -230,8 +230,15 @@ pub fn interrupted() -> bool {
 /// Run first in every worker: ask the kernel to SIGKILL this process when its parent dies (so a
 /// parent killed with `kill -9` leaves no orphan working on), then check that the parent is still
 /// the one that started us, since it may have died before the request was made.
+///
+/// It also blocks SIGINT: Ctrl-C in a terminal signals the whole process group, and the parent,
+/// which owns the children, should be the one to end them and report it (exit 130), rather than
+/// race its children's deaths and report them as failures.
 pub(crate) fn become_worker(parent: u32) -> anyhow::Result<()> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
+    let mut interrupt = SigSet::empty();
+    interrupt.add(Signal::SIGINT);
+    interrupt.thread_block().context("blocking SIGINT")?;
     if u32::try_from(getppid().as_raw()).ok() != Some(parent) {
         bail!("parent {parent} is gone");
     }
