@@ -21,7 +21,10 @@ fn closed_form(n: u64, workers: u64) -> u64 {
 
 #[test]
 fn every_variant_is_exact() {
-    let rows = run_json(LESSON, &["--n", "200000", "--workers", "2"]);
+    let rows = run_json(
+        LESSON,
+        &["--n", "200000", "--workers", "2", "--rounds", "2"],
+    );
     let variants: Vec<&str> = rows.iter().filter_map(|r| r["variant"].as_str()).collect();
     assert_eq!(variants, ["sequential", "threads", "fork", "spawn"]);
     for r in &rows {
@@ -32,6 +35,7 @@ fn every_variant_is_exact() {
         assert!(r["speedup"].as_f64().is_some_and(|s| s > 0.0), "{r}");
         assert!(r["efficiency"].as_f64().is_some_and(|e| e > 0.0), "{r}");
         assert!(r["peak_rss_kib"].as_u64().is_some_and(|k| k > 0), "{r}");
+        assert_eq!(r["rounds"], 2, "{r}");
     }
     for variant in ["fork", "spawn"] {
         let r = row(&rows, variant);
@@ -62,6 +66,7 @@ fn one_variant_runs_alone() {
 fn bad_input_exits_2() {
     assert_usage_error(LESSON, &["--n", "0"]);
     assert_usage_error(LESSON, &["--workers", "0"]);
+    assert_usage_error(LESSON, &["--rounds", "0"]);
     assert_usage_error(LESSON, &["--variant", "green-threads"]);
     // 2^32 fits twice in 64 bits but not three times.
     let stderr = assert_usage_error(LESSON, &["--n", "4294967296", "--workers", "3"]);
@@ -84,15 +89,8 @@ fn exists(pid: u32) -> bool {
 
 fn failed_child_is_reported(crash: &str, cause: &str) {
     let output = bin(LESSON)
-        .args([
-            "--json",
-            "--n",
-            "100000",
-            "--workers",
-            "2",
-            "--crash-child",
-            crash,
-        ])
+        .args(["--json", "--n", "100000", "--workers", "2", "--rounds", "1"])
+        .args(["--crash-child", crash])
         .args(["--variant", "fork", "--variant", "spawn"])
         .output()
         .expect("the binary starts");

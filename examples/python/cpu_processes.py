@@ -10,11 +10,13 @@ time, so this takes as long as sequential), `fork` and `spawn` (one `Process` ea
 the "fork" and the "spawn" start method). Results come back through a `multiprocessing.Queue`
 (the tutorial throws them away; here they are checked against the closed form n(n-1)/2).
 
-    python3 examples/python/cpu_processes.py [--json] [--workers N] [--n 5000000]
+    python3 examples/python/cpu_processes.py [--json] [--workers N] [--n 2000000]
+        [--rounds 3]
         [--variant sequential|threads|fork|spawn ...]
 
 The default --n is smaller than the Rust binary's (a Python loop adds about 30 million numbers
-a second, Rust about a billion); pass the same --n to both to compare them. With --json, one
+a second, Rust about a billion); pass the same --n to both to compare them. Each variant runs
+--rounds times, interleaved with the others, and reports its median run. With --json, one
 object per variant per line, with the fields of the Rust rows plus `pairs_with`, the Rust
 variant it compares with. Peak memory comes from resource.getrusage, as in Rust:
 RUSAGE_CHILDREN's ru_maxrss is the largest single child reaped so far, not a sum.
@@ -45,6 +47,10 @@ def cpu_intensive_task(n):
 
 
 def process_worker(index, n, results):
+    # The parent ends us on Ctrl-C or SIGTERM (terminate() sends SIGTERM): ignore the terminal's
+    # SIGINT, and let SIGTERM kill us quietly instead of raising the parent's KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     results.put((index, cpu_intensive_task(n)))
 
 
@@ -133,6 +139,16 @@ def measure(variant, n, workers):
     return row
 
 
+def median_of(runs):
+    runs = sorted(runs, key=lambda r: r["wall_s"])
+    row = dict(runs[len(runs) // 2])
+    row["correct"] = all(r["correct"] for r in runs)
+    if "failed_children" in row:
+        row["failed_children"] = [f for r in runs for f in r["failed_children"]]
+    row.update(rounds=len(runs), wall_min_s=runs[0]["wall_s"], wall_max_s=runs[-1]["wall_s"])
+    return row
+
+
 def annotate(rows):
     base = next((r["wall_s"] for r in rows if r["variant"] == "sequential"), None)
     for r in rows:
@@ -170,17 +186,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--n", type=int, default=5_000_000)
+    parser.add_argument("--n", type=int, default=2_000_000)
     parser.add_argument("--variant", action="append", choices=VARIANTS)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if args.workers < 1 or args.n < 1:
-        parser.error("--workers and --n must be at least 1")
+    if args.workers < 1 or args.n < 1 or args.rounds < 1:
+        parser.error("--workers, --n and --rounds must be at least 1")
 
     # SIGTERM ends the run like Ctrl-C: `run_processes`' `finally` ends and joins the children.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     chosen = [v for v in VARIANTS if not args.variant or v in args.variant]
     try:
-        rows = [measure(v, args.n, args.workers) for v in chosen]
+        # Rounds interleave the variants, as in Rust; each variant reports its median run.
+        runs = {v: [] for v in chosen}
+        for _ in range(args.rounds):
+            for v in chosen:
+                runs[v].append(measure(v, args.n, args.workers))
+        rows = [median_of(runs[v]) for v in chosen]
     except KeyboardInterrupt:
         print("interrupted: every child was ended and joined", file=sys.stderr)
         return 130

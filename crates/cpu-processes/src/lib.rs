@@ -16,9 +16,10 @@
 //! (`getrusage(RUSAGE_SELF)`), a high-water mark of the whole run so far: threads add only their
 //! stacks to it. `child_peak_rss_kib` is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there
 //! the peak of the *largest single* child reaped so far, not the sum of all children: processes
-//! cost roughly `workers` times that on top of the parent. A forked child's figure also counts
-//! the pages it still shares copy-on-write with the parent, so it overstates what fork really
-//! adds; a re-executed child's pages are its own. See [`memory`].
+//! cost roughly `workers` times that on top of the parent. A forked child's figure counts the
+//! heap and stack pages it still shares copy-on-write with the parent (overstating what fork
+//! adds) but not the program's code until it touches it, so it can sit well below the parent's;
+//! a re-executed child loads and runs a whole program, and its pages are its own. See [`memory`].
 //!
 //! Every child is accounted for: a child that exits non-zero or is killed by a signal is
 //! reported by pid and cause and fails the run (exit status 1); Ctrl-C or SIGTERM while children
@@ -81,6 +82,12 @@ pub const LESSON: &str = "cpu-processes";
 /// only its own start-up cost. `wrapping_add` rather than `+`: callers only pass an `n` whose
 /// sum fits (see [`expected_total`]), and `+` would add a debug-build overflow check whose panic
 /// path allocates, which a forked child must never do.
+///
+/// `#[inline(never)]`: every variant then runs this one copy of the machine code. Inlined, each
+/// call site got its own copy of the loop, placed and register-allocated differently, and on
+/// the project's machine the same loop ran up to twice as fast at one site as at another, which
+/// the table would have blamed on threads or processes.
+#[inline(never)]
 pub fn cpu_intensive_task(n: u64) -> u64 {
     let mut total: u64 = 0;
     for i in 0..n {
@@ -115,6 +122,24 @@ pub fn max_n(workers: usize) -> u64 {
         }
     }
     fits
+}
+
+/// Runs the task untimed on `workers` threads for about a tenth of a second, before anything is
+/// measured. Idle vCPUs sleep and clock down, and whichever variant runs first would pay for
+/// waking them: on the project's machine the first variant ran up to twice as slow as the same
+/// variant run later, which made `sequential`, the baseline, look slow and every speedup high.
+pub fn warm_up(workers: usize) {
+    const WARM_UP: Duration = Duration::from_millis(100);
+    let started = std::time::Instant::now();
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while started.elapsed() < WARM_UP {
+                    black_box(cpu_intensive_task(1_000_000));
+                }
+            });
+        }
+    });
 }
 
 /// `sequential`: the baseline. The same `workers` tasks, one after another, on this thread.
@@ -166,6 +191,31 @@ fn measured_row(
         .extra("peak_rss_kib", memory::self_peak_kib())
 }
 
+/// The run of median wall time among `runs` of one variant, as its row: with `rounds`,
+/// `wall_min_s` and `wall_max_s` added, correct only if every run was, and every failed child of
+/// every run listed. `None` for no runs.
+pub fn median_of(mut runs: Vec<Row>) -> Option<Row> {
+    runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+    let (min, max) = (runs.first()?.wall_s, runs.last()?.wall_s);
+    let all_correct = runs.iter().all(|r| r.correct);
+    let failed: Vec<serde_json::Value> = runs
+        .iter()
+        .filter_map(|r| r.extra.get("failed_children")?.as_array().cloned())
+        .flatten()
+        .collect();
+    let had_children = runs.iter().any(|r| r.extra.contains_key("failed_children"));
+    let rounds = runs.len();
+    let mut row = runs.swap_remove(rounds / 2).require(all_correct);
+    if had_children {
+        row = row.extra("failed_children", failed);
+    }
+    Some(
+        row.extra("rounds", rounds)
+            .extra("wall_min_s", min)
+            .extra("wall_max_s", max),
+    )
+}
+
 /// Adds `speedup` (sequential wall / this wall) and `efficiency` (speedup / workers) to every row,
 /// when a `sequential` row is among them, and a note summing up speed and memory.
 pub fn annotate(rows: &mut [Row]) {
@@ -181,6 +231,16 @@ pub fn annotate(rows: &mut [Row]) {
             row.extra.insert("speedup".into(), speedup.into());
             row.extra.insert("efficiency".into(), efficiency.into());
             note.push(format!("{speedup:.2}x, {:.0}% eff.", efficiency * 100.0));
+        }
+        let rounds = row
+            .extra
+            .get("rounds")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(1);
+        let range = ["wall_min_s", "wall_max_s"].map(|k| row.extra.get(k).and_then(|v| v.as_f64()));
+        if let (true, [Some(min), Some(max)]) = (rounds > 1, range) {
+            let (min, max) = (timing::fmt_ns(min * 1e9), timing::fmt_ns(max * 1e9));
+            note.push(format!("{rounds} runs {min}-{max}"));
         }
         if let Some(kib) = row.extra.get("peak_rss_kib").and_then(|v| v.as_u64()) {
             note.push(format!("parent {}", memory::fmt_kib(kib)));
@@ -235,6 +295,33 @@ mod tests {
         let thr = threads(10_000, 3).unwrap();
         assert!(thr.correct, "{thr:?}");
         assert_eq!(thr.workers, 3);
+    }
+
+    #[test]
+    fn median_of_keeps_the_middle_run_and_every_failure() {
+        let run = |ms, failed: &[&str]| {
+            Row::new(LESSON, "fork")
+                .check(1, 1)
+                .require(failed.is_empty())
+                .wall(Duration::from_millis(ms))
+                .extra("failed_children", failed.to_vec())
+        };
+        let row = median_of(vec![
+            run(30, &[]),
+            run(10, &["child 7 killed"]),
+            run(20, &[]),
+        ]);
+        let row = row.expect("three runs");
+        assert_eq!(row.wall_time(), Duration::from_millis(20));
+        assert!(!row.correct, "one run failed, so the row fails");
+        assert_eq!(
+            row.extra["failed_children"],
+            serde_json::json!(["child 7 killed"])
+        );
+        assert_eq!(row.extra["rounds"], 3);
+        assert_eq!(row.extra["wall_min_s"], 0.01);
+        assert_eq!(row.extra["wall_max_s"], 0.03);
+        assert!(median_of(Vec::new()).is_none());
     }
 
     #[test]

@@ -4,12 +4,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use cpu_processes::{Crash, Error, annotate, children, expected_total, max_n, memory};
+use cpu_processes::{Crash, Error, annotate, children, expected_total, max_n, median_of, memory};
 use timing::{CommonArgs, Report, Row, fmt_count, selected, usage_error};
 
-/// Sums per worker by default: about 0.3 s of work per task on the project's machine, so the
-/// four variants together take one to two seconds on two cores.
-const DEFAULT_N: u64 = 300_000_000;
+/// Sums per worker by default: about 0.1 s of work per task on the project's machine, so three
+/// rounds of the four variants take one to two seconds on two cores.
+const DEFAULT_N: u64 = 100_000_000;
 
 /// CPU-bound work on threads and processes: the tutorials' `cpu_intensive_task(n)` (a sum of
 /// 0..n the optimiser cannot fold away) run once per worker, four ways, checked against the
@@ -18,7 +18,8 @@ const DEFAULT_N: u64 = 300_000_000;
 /// sequential (the tasks one after another: the baseline), threads (one thread per task), fork
 /// (one forked child per task, results through a pipe, reaped with waitpid), spawn (this program
 /// re-executed per task as a hidden worker). The table shows speedup over sequential, efficiency
-/// (speedup / workers) and peak resident memory from getrusage.
+/// (speedup / workers) and peak resident memory from getrusage; each figure is the median of
+/// --rounds interleaved runs.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -32,6 +33,10 @@ struct Cli {
     /// Each worker sums 0..n; the total over all workers must fit in 64 bits.
     #[arg(long, default_value_t = DEFAULT_N, value_parser = clap::value_parser!(u64).range(1..))]
     n: u64,
+
+    /// Run every variant this many times, interleaved, and report each one's median.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
 
     /// For the tests: the child of task 0 fails (exits 3, or kills itself) in fork and spawn.
     #[arg(long, value_enum, hide = true)]
@@ -84,22 +89,31 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     children::install_stop_handler().context("installing the Ctrl-C handler")?;
 
-    let mut rows = Vec::new();
-    for variant in selected(&cli.variant) {
-        let row = match variant {
-            Variant::Sequential => Ok(cpu_processes::sequential(n, workers)),
-            Variant::Threads => cpu_processes::threads(n, workers),
-            Variant::Fork => cpu_processes::fork(n, workers, cli.crash_child),
-            Variant::Spawn => cpu_processes::spawn(n, workers, cli.crash_child),
-        };
-        match row {
-            Err(Error::Interrupted) => return Ok(interrupted()),
-            row => rows.push(row?),
-        }
-        if children::interrupted() {
-            return Ok(interrupted());
+    // Untimed: wakes every core up to speed, so the first variant is not the one that pays.
+    cpu_processes::warm_up(workers);
+
+    // Rounds interleave the variants (all four, then all four again), so a slow spell of the
+    // machine hits every variant alike instead of the one that happened to run during it.
+    let variants = selected(&cli.variant);
+    let mut runs: Vec<Vec<Row>> = vec![Vec::new(); variants.len()];
+    for _ in 0..cli.rounds {
+        for (variant, runs) in variants.iter().zip(&mut runs) {
+            let row = match variant {
+                Variant::Sequential => Ok(cpu_processes::sequential(n, workers)),
+                Variant::Threads => cpu_processes::threads(n, workers),
+                Variant::Fork => cpu_processes::fork(n, workers, cli.crash_child),
+                Variant::Spawn => cpu_processes::spawn(n, workers, cli.crash_child),
+            };
+            match row {
+                Err(Error::Interrupted) => return Ok(interrupted()),
+                row => runs.push(row?),
+            }
+            if children::interrupted() {
+                return Ok(interrupted());
+            }
         }
     }
+    let mut rows: Vec<Row> = runs.into_iter().filter_map(median_of).collect();
     annotate(&mut rows);
     let mut report = Report::new(cpu_processes::LESSON);
     for line in verdicts(&rows, workers) {
