@@ -140,8 +140,12 @@ def measure(variant, n, workers):
 
 
 def median_of(runs):
+    first = runs[0]  # memory peaks only grow: the first round's are each variant's own
     runs = sorted(runs, key=lambda r: r["wall_s"])
     row = dict(runs[len(runs) // 2])
+    for key in ("peak_rss_kib", "child_peak_rss_kib"):
+        if key in first:
+            row[key] = first[key]
     row["correct"] = all(r["correct"] for r in runs)
     if "failed_children" in row:
         row["failed_children"] = [f for r in runs for f in r["failed_children"]]

@@ -12,9 +12,11 @@
 //!
 //! What to watch for in the output: `speedup` (wall time of [`sequential`] over the variant's)
 //! near the number of workers for all three parallel variants, `efficiency` (speedup / workers)
-//! near 100 %, and the memory columns. `peak_rss_kib` is the parent's own peak resident memory
-//! (`getrusage(RUSAGE_SELF)`), a high-water mark of the whole run so far: threads add only their
-//! stacks to it. `child_peak_rss_kib` is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there
+//! near 100 %, and the memory columns. Each variant runs `--rounds` times (default 3), the
+//! variants interleaved so that a slow spell of a shared machine hits them all alike, and each
+//! row is the median run, its range in the note (see [`median_of`]). `peak_rss_kib` is the
+//! parent's own peak resident memory (`getrusage(RUSAGE_SELF)`), a high-water mark of the run
+//! so far, taken in the first round: threads add only their stacks to it. `child_peak_rss_kib` is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there
 //! the peak of the *largest single* child reaped so far, not the sum of all children: processes
 //! cost roughly `workers` times that on top of the parent. A forked child's figure counts the
 //! heap and stack pages it still shares copy-on-write with the parent (overstating what fork
@@ -32,7 +34,7 @@
 //! start` (divan, medians, one run on the project's 2-vCPU machine while other builds ran, so
 //! read them as ratios): a thread 20.5 µs, a forked child (`fork` + `_exit` + `waitpid`)
 //! 91 µs, `/bin/true` through `std::process::Command` 2.18 ms, and this program re-executed as
-//! its `worker` 2.29 ms. Against a task of a third of a second, all of these vanish; they
+//! its `worker` 2.29 ms. Against a task of a tenth of a second these are 0.02 % to 2 %; they
 //! matter when tasks are small (see the `pool-batch` lesson).
 
 pub mod children;
@@ -124,24 +126,6 @@ pub fn max_n(workers: usize) -> u64 {
     fits
 }
 
-/// Runs the task untimed on `workers` threads for about a tenth of a second, before anything is
-/// measured. Idle vCPUs sleep and clock down, and whichever variant runs first would pay for
-/// waking them: on the project's machine the first variant ran up to twice as slow as the same
-/// variant run later, which made `sequential`, the baseline, look slow and every speedup high.
-pub fn warm_up(workers: usize) {
-    const WARM_UP: Duration = Duration::from_millis(100);
-    let started = std::time::Instant::now();
-    thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while started.elapsed() < WARM_UP {
-                    black_box(cpu_intensive_task(1_000_000));
-                }
-            });
-        }
-    });
-}
-
 /// `sequential`: the baseline. The same `workers` tasks, one after another, on this thread.
 pub fn sequential(n: u64, workers: usize) -> Row {
     let (total, wall) = Stopwatch::time(|| (0..workers).map(|_| cpu_intensive_task(n)).sum());
@@ -191,10 +175,19 @@ fn measured_row(
         .extra("peak_rss_kib", memory::self_peak_kib())
 }
 
-/// The run of median wall time among `runs` of one variant, as its row: with `rounds`,
-/// `wall_min_s` and `wall_max_s` added, correct only if every run was, and every failed child of
-/// every run listed. `None` for no runs.
+/// The run of median wall time among `runs` of one variant (in the order they ran), as its row:
+/// with `rounds`, `wall_min_s` and `wall_max_s` added, correct only if every run was, and every
+/// failed child of every run listed.
+///
+/// The memory figures are the *first* run's: `getrusage`'s peaks only ever grow, so in later
+/// rounds every variant would show the largest peak of any variant before it. Time is the
+/// median, not the first run's: the first round also pays for waking idle cores, which made
+/// the baseline, `sequential`, look slow and every speedup high. `None` for no runs.
 pub fn median_of(mut runs: Vec<Row>) -> Option<Row> {
+    let memory: Vec<(String, serde_json::Value)> = ["peak_rss_kib", "child_peak_rss_kib"]
+        .into_iter()
+        .filter_map(|key| Some((key.to_string(), runs.first()?.extra.get(key)?.clone())))
+        .collect();
     runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
     let (min, max) = (runs.first()?.wall_s, runs.last()?.wall_s);
     let all_correct = runs.iter().all(|r| r.correct);
@@ -206,6 +199,7 @@ pub fn median_of(mut runs: Vec<Row>) -> Option<Row> {
     let had_children = runs.iter().any(|r| r.extra.contains_key("failed_children"));
     let rounds = runs.len();
     let mut row = runs.swap_remove(rounds / 2).require(all_correct);
+    row.extra.extend(memory);
     if had_children {
         row = row.extra("failed_children", failed);
     }
@@ -305,6 +299,7 @@ mod tests {
                 .require(failed.is_empty())
                 .wall(Duration::from_millis(ms))
                 .extra("failed_children", failed.to_vec())
+                .extra("peak_rss_kib", ms)
         };
         let row = median_of(vec![
             run(30, &[]),
@@ -321,6 +316,7 @@ mod tests {
         assert_eq!(row.extra["rounds"], 3);
         assert_eq!(row.extra["wall_min_s"], 0.01);
         assert_eq!(row.extra["wall_max_s"], 0.03);
+        assert_eq!(row.extra["peak_rss_kib"], 30, "memory is the first run's");
         assert!(median_of(Vec::new()).is_none());
     }
 

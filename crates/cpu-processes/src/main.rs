@@ -89,9 +89,6 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     children::install_stop_handler().context("installing the Ctrl-C handler")?;
 
-    // Untimed: wakes every core up to speed, so the first variant is not the one that pays.
-    cpu_processes::warm_up(workers);
-
     // Rounds interleave the variants (all four, then all four again), so a slow spell of the
     // machine hits every variant alike instead of the one that happened to run during it.
     let variants = selected(&cli.variant);
