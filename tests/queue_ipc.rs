@@ -27,33 +27,53 @@ const SMALL: [&str; 10] = [
     "2",
 ];
 
+/// A running `queue-ipc` and the private temporary directory it was given (`TMPDIR`), where
+/// ipc-channel puts its server's socket.
+struct Run {
+    parent: Child,
+    tmp: tempfile::TempDir,
+}
+
+impl Run {
+    fn id(&self) -> u32 {
+        self.parent.id()
+    }
+}
+
 /// Starts `queue-ipc args...` with stdout and stderr captured, in a process group of its own
 /// (as a shell starts a job), so a test can signal the group as Ctrl-C in a terminal does.
-fn start(args: &[&str]) -> Child {
-    Command::new(bin_path(LESSON))
+fn start(args: &[&str]) -> Run {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let parent = Command::new(bin_path(LESSON))
         .args(args)
+        .env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .expect("the binary starts")
+        .expect("the binary starts");
+    Run { parent, tmp }
 }
 
-/// Waits for `parent` to exit (failing the test if it takes over 30 s, a hang), requires that
-/// it left no worker and no segment behind, and returns its output.
-fn finish(mut parent: Child) -> Output {
-    let pid = parent.id();
+/// Waits for the run to exit (failing the test if it takes over 30 s, a hang), requires that it
+/// left no worker, no segment and no temporary file behind, and returns its output.
+fn finish(mut run: Run) -> Output {
+    let pid = run.id();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while parent.try_wait().expect("try_wait works").is_none() {
+    while run.parent.try_wait().expect("try_wait works").is_none() {
         if Instant::now() > deadline {
-            let _ = parent.kill();
+            let _ = run.parent.kill();
             panic!("queue-ipc (pid {pid}) hung");
         }
         sleep(Duration::from_millis(20));
     }
     assert_nothing_left(pid);
-    parent.wait_with_output().expect("the output is readable")
+    let left: Vec<_> = fs::read_dir(run.tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    run.parent
+        .wait_with_output()
+        .expect("the output is readable")
 }
 
 /// No worker of `parent` runs (or is a zombie of it) and no segment of it is in `/dev/shm`.
@@ -180,6 +200,19 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_usage_error(LESSON, &["--variant", "queue"]);
     let err = assert_usage_error(LESSON, &["--messages", "100000000", "--bytes", "16777216"]);
     assert!(err.contains("64 GiB"), "{err}");
+    // ipc-channel's socket lives under TMPDIR: one that cannot be written is the user's to fix.
+    let output = Command::new(bin_path(LESSON))
+        .args(["--variant", "ipc-channel"])
+        .env("TMPDIR", "/nonexistent/queue-ipc")
+        .output()
+        .expect("the binary starts");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: cannot create the ipc-channel socket"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 /// Every variant with each child dying by SIGKILL after `after` units of work.
@@ -313,8 +346,8 @@ fn sigterm_and_sigint_to_the_parent_end_the_children() {
 
 #[test]
 fn kill_9_of_the_parent_ends_the_children_and_leaks_no_segment() {
-    let mut parent = start(&["--variant", "shm-counter", "--increments", "1000000000"]);
-    let pid = parent.id();
+    let mut run = start(&["--variant", "shm-counter", "--increments", "1000000000"]);
+    let pid = run.id();
     wait_for_workers(pid, 1);
     // Once every child has attached, the parent unlinks the name: nothing can leak after that.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -323,7 +356,7 @@ fn kill_9_of_the_parent_ends_the_children_and_leaks_no_segment() {
         sleep(Duration::from_millis(10));
     }
     signal(pid, "-9");
-    parent.wait().expect("the parent is reaped");
+    run.parent.wait().expect("the parent is reaped");
     // The children asked the kernel for SIGKILL when their parent dies (PR_SET_PDEATHSIG).
     let deadline = Instant::now() + Duration::from_secs(5);
     while !workers_of(pid).is_empty() && Instant::now() < deadline {

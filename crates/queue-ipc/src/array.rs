@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use timing::{Row, Stopwatch, fmt_bytes_rate};
 
 use crate::process::{READY, Worker, describe, die_now, read_ready};
-use crate::shm::Segment;
+use crate::shm::{Segment, ShmError};
 use crate::{LESSON, Variant, WorkerArgs, segment_name};
 
 /// The `shm-array` variant: a child fills `elements` 64-bit words in a shared segment, the
@@ -25,7 +25,13 @@ pub fn shm_array(
     child_dies_after: Option<u64>,
 ) -> anyhow::Result<Row> {
     let len = usize::try_from(elements * 8).context("array size")?;
-    let mut segment = Segment::create(&segment_name("array"), len)?;
+    let mut segment = Segment::create(&segment_name("array"), len).map_err(|err| match err {
+        // A full /dev/shm is a size the user chose: their error to fix (exit 2), not ours.
+        ShmError::Reserve { .. } => {
+            timing::usage_error(format!("{err}: lower --elements or enlarge /dev/shm"))
+        }
+        other => other.into(),
+    })?;
     let args = WorkerArgs::command_line(
         Variant::ShmArray,
         segment.name(),

@@ -47,6 +47,7 @@ pub fn ipc_channel(
     messages: u64,
     child_dies_after: Option<u64>,
 ) -> anyhow::Result<Row> {
+    check_temp_dir()?;
     let (server, name) =
         IpcOneShotServer::<ToParent>::new().context("creating the ipc-channel server")?;
     let args = WorkerArgs::command_line(Variant::IpcChannel, &name, messages, 0, child_dies_after);
@@ -93,6 +94,21 @@ pub fn ipc_channel(
         .wall(wall)
         .latencies(&latencies)
         .note(note))
+}
+
+/// The one-shot server is a Unix socket in a new directory under `TMPDIR`, and ipc-channel 0.23
+/// panics (an assertion on the error kind) when it cannot create it: check first, and make it the
+/// user's error (exit 2) with a line that says what to fix.
+fn check_temp_dir() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir();
+    let probe = dir.join(format!(".queue-ipc-probe-{}", std::process::id()));
+    match std::fs::create_dir(&probe).and_then(|()| std::fs::remove_dir(&probe)) {
+        Ok(()) => Ok(()),
+        Err(err) => Err(timing::usage_error(format!(
+            "cannot create the ipc-channel socket in {} ({err}): set TMPDIR to a writable directory",
+            dir.display()
+        ))),
+    }
 }
 
 /// Waits for the child to connect, or to die first. `accept` blocks with no timeout, so it runs
