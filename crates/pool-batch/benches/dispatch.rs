@@ -29,13 +29,22 @@ fn task(x: u64) -> u64 {
     black_box(x).wrapping_mul(2)
 }
 
-#[divan::bench(args = [1, 1000])]
-fn crossbeam_pool(bencher: Bencher<'_, '_>, chunk: usize) {
+#[divan::bench]
+fn crossbeam_pool_one_item_a_message(bencher: Bencher<'_, '_>) {
     let pool = ThreadPool::new(workers()).expect("threads start");
     bencher
         .counter(ItemsCount::new(TASKS))
         .with_inputs(|| (0..TASKS).collect::<Vec<u64>>())
-        .bench_local_values(|items| pool.map_chunked(task, items, chunk));
+        .bench_local_values(|items| pool.map(task, items));
+}
+
+#[divan::bench]
+fn crossbeam_pool_chunks_of_1000(bencher: Bencher<'_, '_>) {
+    let pool = ThreadPool::new(workers()).expect("threads start");
+    bencher
+        .counter(ItemsCount::new(TASKS))
+        .with_inputs(|| (0..TASKS).collect::<Vec<u64>>())
+        .bench_local_values(|items| pool.map_chunked(task, items, 1000));
 }
 
 #[divan::bench]

@@ -119,7 +119,8 @@ impl ThreadPool {
             let _ = item_tx.send(pair);
         }
         drop(item_tx);
-        in_order(n, result_rx.into_iter().map(|(i, r)| (i, vec![r])))
+        // `Some(r)` is a one-item iterator without the allocation a `vec![r]` would cost.
+        in_order(n, result_rx.into_iter().map(|(i, r)| (i, Some(r))))
     }
 
     /// Like [`map`](ThreadPool::map), but sends `chunk` items per message, so the two channel
@@ -204,10 +205,13 @@ pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Puts `(start, results)` messages back in input order; a slot never answered is `Lost`.
-pub(crate) fn in_order<R>(
+pub(crate) fn in_order<R, A>(
     n: usize,
-    answers: impl IntoIterator<Item = (usize, Vec<Result<R, TaskError>>)>,
-) -> Vec<Result<R, TaskError>> {
+    answers: impl IntoIterator<Item = (usize, A)>,
+) -> Vec<Result<R, TaskError>>
+where
+    A: IntoIterator<Item = Result<R, TaskError>>,
+{
     let mut slots: Vec<Option<Result<R, TaskError>>> = (0..n).map(|_| None).collect();
     for (start, results) in answers {
         for (slot, result) in slots[start..].iter_mut().zip(results) {

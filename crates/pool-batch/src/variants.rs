@@ -6,9 +6,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rayon::prelude::*;
 use timing::{Row, Stopwatch};
 
+use crate::check::{batch_row, checked};
 use crate::pool::{PoolError, TaskError, ThreadPool, message};
 use crate::process::{ProcessPool, WorkerCommand};
-use crate::task::{Job, expected_sum, items};
+use crate::task::{Job, items};
 
 /// The lesson's name, as rows and `--json` carry it.
 pub const LESSON: &str = "pool-batch";
@@ -161,70 +162,6 @@ pub fn rayon(setup: &Setup) -> Result<Row, PoolError> {
     ))
 }
 
-fn batch_row(setup: &Setup, variant: &str, results: &[Result<u64, TaskError>], wall: f64) -> Row {
-    let n = setup.batches * setup.batch_size();
-    checked(setup, variant, n, results, wall, &[])
-        .extra("batches", setup.batches)
-        .extra("batch_size", setup.batch_size())
-        .extra("per_batch_s", wall / setup.batches as f64)
-}
-
-/// Checks `results` against the independent answer and builds the row with its rates.
-///
-/// `expected` is the closed form (or plain loop) over `1..=n` less the items a test flag was
-/// told to break; the row is correct only if exactly those items failed and every other result
-/// sits at its own item's position (the order `map` promises).
-fn checked(
-    setup: &Setup,
-    variant: &str,
-    n: u64,
-    results: &[Result<u64, TaskError>],
-    wall_s: f64,
-    also_injected: &[u64],
-) -> Row {
-    let mut injected: Vec<u64> = setup
-        .job
-        .panic_at
-        .into_iter()
-        .chain(also_injected.iter().copied())
-        .collect();
-    injected.retain(|x| (1..=n).contains(x));
-    injected.sort_unstable();
-    let failed: Vec<u64> = (1..=n)
-        .zip(results)
-        .filter(|(_, r)| r.is_err())
-        .map(|(x, _)| x)
-        .collect();
-    let in_order = results.len() as u64 == n
-        && (1..=n)
-            .zip(results)
-            .all(|(x, r)| r.as_ref().map_or(true, |&v| v == setup.job.task.apply(x)));
-    let sum = results
-        .iter()
-        .flatten()
-        .fold(0u64, |acc, &v| acc.wrapping_add(v));
-    let per_task_s = wall_s * setup.workers as f64 / n.max(1) as f64;
-    let overhead_ns = (per_task_s - setup.sequential_per_task_s) * 1e9;
-    let speedup = setup.sequential_per_task_s * n as f64 / wall_s.max(1e-12);
-    let mut note = format!("{} overhead per task", timing::fmt_ns(overhead_ns.max(0.0)));
-    if let Some(err) = results.iter().find_map(|r| r.as_ref().err()) {
-        note = format!("{note}; {} failed: {err}", failed.len());
-    }
-    Row::new(LESSON, variant)
-        .workers(setup.workers)
-        .items(n)
-        .check(expected_sum(setup.job.task, n, &injected), sum)
-        .require(failed == injected && in_order)
-        .wall(std::time::Duration::from_secs_f64(wall_s))
-        .note(note)
-        .extra("task", setup.job.task.name())
-        .extra("in_order", in_order)
-        .extra("failed_items", failed)
-        .extra("overhead_ns", overhead_ns)
-        .extra("speedup", speedup)
-        .extra("sequential_s", setup.sequential_per_task_s * n as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,17 +195,5 @@ mod tests {
                 assert!(row.correct, "{}", row.to_json());
             }
         }
-    }
-
-    #[test]
-    fn a_wrong_or_misplaced_result_is_caught() {
-        let s = setup(None);
-        let mut results: Vec<Result<u64, TaskError>> = (1..=4).map(|x| Ok(x * x)).collect();
-        assert!(checked(&s, "v", 4, &results, 1.0, &[]).correct);
-        results.swap(0, 1);
-        assert!(!checked(&s, "v", 4, &results, 1.0, &[]).correct);
-        results.swap(0, 1);
-        results[2] = Err(TaskError::Lost);
-        assert!(!checked(&s, "v", 4, &results, 1.0, &[]).correct);
     }
 }

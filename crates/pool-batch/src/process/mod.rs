@@ -17,18 +17,19 @@
 //! called from the binary's Ctrl-C handler, kills and reaps whatever is still running
 //! and exits.
 
+mod registry;
+mod worker;
+
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::waitpid;
-use nix::unistd::Pid;
+
+pub use registry::exit_killing_workers;
+pub use worker::serve;
 
 use crate::pool::{PoolError, TaskError, in_order, message};
-use crate::task::Job;
 
 /// How to start one worker process: the program (normally `std::env::current_exe()`) and the
 /// arguments that make it a worker for one job.
@@ -38,43 +39,6 @@ pub struct WorkerCommand {
     pub program: PathBuf,
     /// Its arguments, e.g. `["worker", "--task", "square"]`.
     pub args: Vec<String>,
-}
-
-/// The pids of every worker started and not yet reaped, so a Ctrl-C can kill them all.
-struct Registry {
-    /// Live (unreaped) worker pids. A pid leaves the list only while the lock is held during
-    /// its reaping, so the list never names a pid the OS could have reused.
-    pids: Vec<u32>,
-    /// Set by [`exit_killing_workers`]: no worker may start after it.
-    closed: bool,
-}
-
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    pids: Vec::new(),
-    closed: false,
-});
-
-fn registry() -> MutexGuard<'static, Registry> {
-    // A panic while holding the lock cannot leave a half-edited Vec of pids; keep using it.
-    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Kills and reaps every worker process still running, then exits the program with `code`.
-/// Meant for the Ctrl-C handler.
-///
-/// It exits while still holding the registry lock: a pool thread that sees its worker die
-/// blocks on that lock (to reap or replace it) and so never reports the death as a failure
-/// of its own, racing our exit status.
-pub fn exit_killing_workers(code: i32) -> ! {
-    let mut registry = registry();
-    registry.closed = true;
-    for pid in registry.pids.drain(..) {
-        let pid = Pid::from_raw(pid as i32);
-        // Both can only fail if the worker is already gone, which is what we want.
-        let _ = kill(pid, Signal::SIGKILL);
-        let _ = waitpid(pid, None);
-    }
-    std::process::exit(code)
 }
 
 /// One worker process and the two pipe ends we talk to it through.
@@ -87,19 +51,12 @@ struct Worker {
 
 impl Worker {
     fn spawn(command: &WorkerCommand) -> io::Result<Self> {
-        // Hold the registry lock across spawn and registration, so a Ctrl-C cannot fall between
-        // them and miss this child.
-        let mut registry = registry();
-        if registry.closed {
-            return Err(io::Error::other("shutting down"));
-        }
-        let mut child = Command::new(&command.program)
-            .args(&command.args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
-        registry.pids.push(child.id());
-        drop(registry);
+        let mut child = registry::spawn(
+            Command::new(&command.program)
+                .args(&command.args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        )?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             unreachable!("both were set to Stdio::piped()");
         };
@@ -144,14 +101,7 @@ impl Worker {
     /// Kills (if needed) and reaps this worker, describing how it ended.
     fn reap(&mut self, force: bool) -> String {
         drop(self.stdin.take()); // end of input: a healthy worker exits by itself
-        let mut registry = registry();
-        if force {
-            let _ = self.child.kill(); // fails only if it already exited
-        }
-        let status = self.child.wait();
-        let id = self.child.id();
-        registry.pids.retain(|&pid| pid != id);
-        match status {
+        match registry::reap(&mut self.child, force) {
             Ok(status) => status.to_string(),
             Err(e) => format!("could not reap: {e}"),
         }
@@ -276,67 +226,4 @@ fn drive(
         }
     }
     Ok(replaced)
-}
-
-/// The worker side: reads JSON lines of items from `input`, runs `job` on each item (a panic
-/// becomes an `Err` for that item), and writes one JSON line of results per line read, until
-/// end of input. `die_at` (a hidden test flag) makes the worker kill itself with SIGKILL when
-/// it reaches that item, as the OOM killer would.
-pub fn serve(
-    job: Job,
-    die_at: Option<u64>,
-    input: impl BufRead,
-    mut output: impl Write,
-) -> io::Result<()> {
-    for line in input.lines() {
-        let items: Vec<u64> = serde_json::from_str(&line?).map_err(io::Error::other)?;
-        let results: Vec<Result<u64, String>> = items
-            .iter()
-            .map(|&x| {
-                if die_at == Some(x) {
-                    // Only fails if signals are broken; then exit the hard way all the same.
-                    let _ = nix::sys::signal::raise(Signal::SIGKILL);
-                    std::process::abort();
-                }
-                crate::pool::run_caught(&|x| job.run(x), x).map_err(|e| e.to_string())
-            })
-            .collect();
-        serde_json::to_writer(&mut output, &results).map_err(io::Error::other)?;
-        output.write_all(b"\n")?;
-        // One flush per line: the parent is waiting for exactly this answer.
-        output.flush()?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::task::Task;
-
-    #[test]
-    fn serve_answers_each_line_in_order_and_survives_a_panic() {
-        let job = Job {
-            task: Task::Square,
-            panic_at: Some(3),
-        };
-        let input = b"[1,2,3]\n[4]\n" as &[u8];
-        let mut output = Vec::new();
-        serve(job, None, input, &mut output).unwrap();
-        let lines: Vec<Vec<Result<u64, String>>> = String::from_utf8(output)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0][..2], [Ok(1), Ok(4)]);
-        assert!(lines[0][2].as_ref().unwrap_err().contains("injected panic"));
-        assert_eq!(lines[1], [Ok(16)]);
-    }
-
-    #[test]
-    fn serve_rejects_garbage() {
-        let job = Job::new(Task::Square);
-        assert!(serve(job, None, b"not json\n" as &[u8], Vec::new()).is_err());
-    }
 }
