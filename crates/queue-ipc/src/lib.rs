@@ -55,6 +55,7 @@
 pub mod array;
 pub mod channel;
 pub mod counter;
+pub mod interrupt;
 pub mod pipe;
 pub mod process;
 pub mod shm;
@@ -65,8 +66,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use array::shm_array;
 pub use channel::ipc_channel;
 pub use counter::shm_counter;
+pub use interrupt::{interrupted, stop_children_on_interrupt};
 pub use pipe::pipe;
-pub use process::{Worker, interrupted, stop_children_on_interrupt};
+pub use process::Worker;
 
 /// The lesson's name, as rows and segment names carry it.
 pub const LESSON: &str = "queue-ipc";

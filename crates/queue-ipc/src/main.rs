@@ -35,7 +35,7 @@ struct Cli {
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     increments: u64,
 
-    /// 64-bit elements in the shared array (shm-array) [default: 8 Mi, 64 MiB].
+    /// 64-bit elements in the shared array (shm-array; the default is 64 MiB).
     #[arg(long, default_value_t = 1 << 23, value_parser = clap::value_parser!(u64).range(1..=1 << 27))]
     elements: u64,
 

@@ -1,5 +1,5 @@
-//! Child processes: this program re-executed as a hidden worker, every child reaped, and every
-//! child ended when the user presses Ctrl-C or sends SIGTERM.
+//! Child processes: this program re-executed as a hidden worker, and every child reaped, also
+//! when the parent returns early (see [`crate::interrupt`] for Ctrl-C).
 //!
 //! Why re-execute instead of `fork`: after `fork` in a multithreaded process the child may only
 //! call async-signal-safe functions (no allocation, no locks) until it `exec`s, and the
@@ -12,9 +12,6 @@ use std::io;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use nix::errno::Errno;
@@ -22,16 +19,7 @@ use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::{Pid, getpid, getppid};
 
-/// Pids of the children that are running or exited but not yet reaped. The interrupt handler
-/// kills every one of them. A pid leaves this list only while its child is a zombie (exited, not
-/// yet reaped), so the pid cannot have been reused by an unrelated process when the handler
-/// sends its signal.
-static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-
-/// Set once by the Ctrl-C / SIGTERM handler. Spawning checks it under the `LIVE` lock and the
-/// handler sets it before taking that lock, so either the spawner sees the flag (and does not
-/// spawn) or the handler sees the new pid (and kills it): the mutex orders the two.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+use crate::interrupt;
 
 /// How to start a worker: a build of this program, run with the hidden `worker` subcommand.
 #[derive(Debug, Clone)]
@@ -57,23 +45,17 @@ impl Worker {
     /// Starts `queue-ipc worker <args> --parent <our pid>` with its stdout piped to us and its
     /// stderr shared with ours (so a child's error reaches the user).
     pub(crate) fn spawn(&self, args: &[OsString]) -> anyhow::Result<ChildGuard> {
-        let mut live = lock_live();
-        // Relaxed is enough: the `LIVE` mutex orders this load against the handler's store.
-        if INTERRUPTED.load(Ordering::Relaxed) {
-            bail!("interrupted before the child started");
-        }
-        let child = Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        command
             .arg("worker")
             .args(args)
             .arg("--parent")
             .arg(std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
+            .stderr(Stdio::inherit());
+        let (child, pid) = interrupt::spawn_unless_interrupted(&mut command)
             .with_context(|| format!("starting worker {}", self.program.display()))?;
-        let pid = i32::try_from(child.id()).context("a pid fits in pid_t")?;
-        live.push(pid);
         Ok(ChildGuard {
             child,
             pid,
@@ -133,7 +115,7 @@ impl ChildGuard {
                 Ok(_) => break,
             }
         }
-        forget(self.pid);
+        interrupt::forget(self.pid);
         let status = self.child.wait().context("reaping the child")?;
         self.status = Some(status);
         Ok(status)
@@ -197,36 +179,6 @@ pub fn describe(status: ExitStatus) -> String {
     }
 }
 
-/// Installs the Ctrl-C / SIGTERM / SIGHUP handler of the parent: it kills every child, which
-/// unblocks whatever the parent was waiting on (a read sees end of file, a wait returns), so the
-/// parent's own code path removes the segments and reaps the children, and the run ends with
-/// status 130. If the parent is somehow still running three seconds later, the handler removes
-/// the segments itself and exits.
-///
-/// `ctrlc` runs the handler on its own thread (the real signal handler only writes to a pipe), so
-/// the handler may lock and allocate, which a real signal handler must never do.
-pub fn stop_children_on_interrupt() -> anyhow::Result<()> {
-    ctrlc::set_handler(|| {
-        // Relaxed: the `LIVE` lock below orders it against `spawn` (see `INTERRUPTED`), and the
-        // main thread learns of it after the kills below end its children.
-        INTERRUPTED.store(true, Ordering::Relaxed);
-        for &pid in lock_live().iter() {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-        std::thread::sleep(Duration::from_secs(3));
-        crate::shm::unlink_all_registered();
-        std::process::exit(130);
-    })
-    .context("installing the Ctrl-C handler")
-}
-
-/// Whether the user interrupted the run (Ctrl-C, SIGTERM).
-pub fn interrupted() -> bool {
-    // Relaxed: the handler killed our children after storing it; we ask only once we have seen a
-    // child end, and a late answer costs nothing but a less precise message.
-    INTERRUPTED.load(Ordering::Relaxed)
-}
-
 /// Run first in every worker: ask the kernel to SIGKILL this process when its parent dies (so a
 /// parent killed with `kill -9` leaves no orphan working on), then check that the parent is still
 /// the one that started us, since it may have died before the request was made.
@@ -250,16 +202,6 @@ pub(crate) fn die_now() -> ! {
     let _ = kill(getpid(), Signal::SIGKILL);
     // SIGKILL to oneself is delivered before `kill` returns to user space; abort is a backstop.
     std::process::abort()
-}
-
-fn forget(pid: i32) {
-    lock_live().retain(|&p| p != pid);
-}
-
-/// The lock guards a `Vec` that is only pushed to and filtered, which cannot leave it half
-/// changed, so a poisoned lock (a panic elsewhere while held) still guards valid data.
-fn lock_live() -> std::sync::MutexGuard<'static, Vec<i32>> {
-    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Waits for one line (the child's "ready") on its stdout, or end of file if it died first.
@@ -288,15 +230,13 @@ mod tests {
 
     #[test]
     fn a_dropped_guard_kills_and_reaps_its_child() {
-        let child = Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = i32::try_from(child.id()).unwrap();
-        lock_live().push(pid);
+        let (child, pid) =
+            interrupt::spawn_unless_interrupted(Command::new("sleep").arg("30")).unwrap();
         drop(ChildGuard {
             child,
             pid,
             status: None,
         });
-        assert!(!lock_live().contains(&pid));
         // Reaped: the pid no longer names a process (not even a zombie) of ours.
         assert_eq!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH));
     }
