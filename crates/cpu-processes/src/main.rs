@@ -7,9 +7,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cpu_processes::{Crash, Error, annotate, children, expected_total, max_n, median_of, memory};
 use timing::{CommonArgs, Report, Row, fmt_count, selected, usage_error};
 
-/// Sums per worker by default: about 0.1 s of work per task on the project's machine, so three
-/// rounds of the four variants take one to two seconds on two cores.
-const DEFAULT_N: u64 = 100_000_000;
+/// Sums per worker by default: 50 to 150 ms of work per task on the project's machine (one to
+/// three additions a nanosecond, as its load varied), so three rounds of the four variants take
+/// one to two seconds on two cores.
+const DEFAULT_N: u64 = 150_000_000;
 
 /// CPU-bound work on threads and processes: the tutorials' `cpu_intensive_task(n)` (a sum of
 /// 0..n the optimiser cannot fold away) run once per worker, four ways, checked against the

@@ -47,21 +47,7 @@ pub fn spawn(n: u64, workers: usize, crash: Option<Crash>) -> Result<Row, Error>
         // On an error or Ctrl-C, `children`' `Drop` kills and reaps every child.
         read_to_eof(&pipes)?
     };
-    let mut total = 0_u64;
-    let mut failures = Vec::new();
-    for (child, output) in children.0.iter_mut().zip(&outputs) {
-        let status = child.wait().map_err(Error::Wait)?;
-        let pid = Pid::from_raw(child.id() as i32);
-        let status = WaitStatus::from_raw(pid, status.into_raw()).map_err(Error::sys("wait"))?;
-        let sum = std::str::from_utf8(output)
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok());
-        match (failure(status), sum) {
-            (None, Some(sum)) => total = total.wrapping_add(sum),
-            (None, None) => failures.push(format!("child {pid} sent no result")),
-            (Some(why), _) => failures.push(why),
-        }
-    }
+    let (total, failures) = children.reap_all(&outputs)?;
     let wall = watch.elapsed();
     Ok(Row::new(LESSON, "spawn")
         .workers(workers)
@@ -102,6 +88,32 @@ fn stdout_of(child: &Child) -> BorrowedFd<'_> {
 /// `Child` runs on, and becomes a zombie when it exits.
 #[derive(Debug, Default)]
 struct Spawned(Vec<Child>);
+
+impl Spawned {
+    /// Waits for every child; returns the sum of their results (`outputs[i]` is what child `i`
+    /// printed) and how each failed one ended.
+    fn reap_all(&mut self, outputs: &[Vec<u8>]) -> Result<(u64, Vec<String>), Error> {
+        let mut total = 0_u64;
+        let mut failures = Vec::new();
+        for (child, output) in self.0.iter_mut().zip(outputs) {
+            let status = child.wait().map_err(Error::Wait)?;
+            // A pid always fits in an i32; std hands it out as u32.
+            let pid = Pid::from_raw(child.id() as i32);
+            // Into nix's form, so that both process variants describe a failure the same way.
+            let status =
+                WaitStatus::from_raw(pid, status.into_raw()).map_err(Error::sys("wait"))?;
+            let sum = std::str::from_utf8(output)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok());
+            match (failure(status), sum) {
+                (None, Some(sum)) => total = total.wrapping_add(sum),
+                (None, None) => failures.push(format!("child {pid} sent no result")),
+                (Some(why), _) => failures.push(why),
+            }
+        }
+        Ok((total, failures))
+    }
+}
 
 impl Drop for Spawned {
     fn drop(&mut self) {
