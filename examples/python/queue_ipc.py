@@ -47,6 +47,15 @@ def row(variant, pairs_with, workers, items, expected, result, wall, extra=None)
     return out
 
 
+def reap(child):
+    """Joins `child`, ending it first if it is stuck (a Queue child cannot exit while items it
+    put are still buffered, so joining it after reading stopped early would wait forever)."""
+    child.join(timeout=5)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+
+
 # --- Queue: pickled tuples through a pipe and a feeder thread --------------------------------
 
 
@@ -72,7 +81,7 @@ def run_queue(args):
             break
         received += 1
     wall = time.perf_counter() - start
-    child.join()
+    reap(child)
     return row("queue", "ipc-channel", 1, received, args.messages, received, wall,
                percentiles(latencies))
 
@@ -106,7 +115,8 @@ def run_pipe(args):
             break
         received += 1
     wall = time.perf_counter() - start
-    child.join()
+    reader.close()  # a child still sending then fails instead of blocking on a full pipe
+    reap(child)
     moved = received * (16 + args.bytes)
     extra = percentiles(latencies)
     extra.update({"payload_bytes": args.bytes, "bytes_per_s": moved / wall if wall else 0.0})
