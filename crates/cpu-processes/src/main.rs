@@ -90,28 +90,10 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     children::install_stop_handler().context("installing the Ctrl-C handler")?;
 
-    // Rounds interleave the variants (all four, then all four again), so a slow spell of the
-    // machine hits every variant alike instead of the one that happened to run during it.
-    let variants = selected(&cli.variant);
-    let mut runs: Vec<Vec<Row>> = vec![Vec::new(); variants.len()];
-    for _ in 0..cli.rounds {
-        for (variant, runs) in variants.iter().zip(&mut runs) {
-            let row = match variant {
-                Variant::Sequential => Ok(cpu_processes::sequential(n, workers)),
-                Variant::Threads => cpu_processes::threads(n, workers),
-                Variant::Fork => cpu_processes::fork(n, workers, cli.crash_child),
-                Variant::Spawn => cpu_processes::spawn(n, workers, cli.crash_child),
-            };
-            match row {
-                Err(Error::Interrupted) => return Ok(interrupted()),
-                row => runs.push(row?),
-            }
-            if children::interrupted() {
-                return Ok(interrupted());
-            }
-        }
-    }
-    let mut rows: Vec<Row> = runs.into_iter().filter_map(median_of).collect();
+    let mut rows = match measure(&cli, n, workers) {
+        Err(Error::Interrupted) => return Ok(interrupted()),
+        rows => rows?,
+    };
     annotate(&mut rows);
     let mut report = Report::new(cpu_processes::LESSON);
     for line in verdicts(&rows, workers) {
@@ -125,6 +107,29 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     report.print(cli.common.json);
     Ok(report.exit_code())
+}
+
+/// Runs every selected variant `--rounds` times and returns each one's median row.
+fn measure(cli: &Cli, n: u64, workers: usize) -> Result<Vec<Row>, Error> {
+    // Rounds interleave the variants (all four, then all four again), so a slow spell of the
+    // machine hits every variant alike instead of the one that happened to run during it.
+    let variants = selected(&cli.variant);
+    let mut runs: Vec<Vec<Row>> = vec![Vec::new(); variants.len()];
+    for _ in 0..cli.rounds {
+        for (variant, runs) in variants.iter().zip(&mut runs) {
+            runs.push(match variant {
+                Variant::Sequential => cpu_processes::sequential(n, workers),
+                Variant::Threads => cpu_processes::threads(n, workers)?,
+                Variant::Fork => cpu_processes::fork(n, workers, cli.crash_child)?,
+                Variant::Spawn => cpu_processes::spawn(n, workers, cli.crash_child)?,
+            });
+            // A signal that came as the last child was reaped: stop here all the same.
+            if children::interrupted() {
+                return Err(Error::Interrupted);
+            }
+        }
+    }
+    Ok(runs.into_iter().filter_map(median_of).collect())
 }
 
 fn interrupted() -> ExitCode {
@@ -163,7 +168,9 @@ fn verdicts(rows: &[Row], workers: usize) -> Vec<String> {
             .filter(|(_, s)| *s < 0.9 * workers as f64)
             .map(|(v, _)| *v)
             .collect();
-        let judgement = if short.is_empty() {
+        let judgement = if workers == 1 {
+            "one worker: these ratios show only what each way adds to one task".to_string()
+        } else if short.is_empty() {
             "every one scales: no GIL, so threads are as parallel as processes".to_string()
         } else {
             format!(
@@ -172,7 +179,7 @@ fn verdicts(rows: &[Row], workers: usize) -> Vec<String> {
             )
         };
         lines.push(format!(
-            "speedup over sequential with {workers} workers: {}; {judgement}",
+            "speedup over sequential with {workers} worker(s): {}; {judgement}",
             listed.join(", ")
         ));
     } else if workers > 1 {
