@@ -23,6 +23,8 @@ const PREFIX: usize = 4;
 const BODY_HEAD: usize = 16;
 /// Buffer size at both ends: many frames per system call.
 const BUFFER: usize = 64 * 1024;
+/// The pipe's own capacity, asked of the kernel: 1 MiB, the most it allows without privileges.
+const PIPE_SIZE: i32 = 1 << 20;
 
 /// Writes one frame: length, sequence number, send time, payload.
 pub fn write_frame(out: &mut impl Write, seq: u64, sent_ns: u64, payload: &[u8]) -> io::Result<()> {
@@ -68,7 +70,12 @@ pub fn pipe(
 ) -> anyhow::Result<Row> {
     let args = WorkerArgs::command_line(Variant::Pipe, "", messages, bytes, child_dies_after);
     let mut child = worker.spawn(&args)?;
-    let mut input = BufReader::with_capacity(BUFFER, child.take_stdout()?);
+    let stdout = child.take_stdout()?;
+    // A pipe holds 64 KiB by default: the writer blocks, and both processes switch, every 64 KiB.
+    // Linux lets an unprivileged process grow it to 1 MiB (`/proc/sys/fs/pipe-max-size`), which
+    // lets the child run ahead of the parent. Best effort: a smaller pipe is only slower.
+    let _ = nix::fcntl::fcntl(&stdout, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
+    let mut input = BufReader::with_capacity(BUFFER, stdout);
 
     let mut latencies = Latencies::new();
     let mut body = Vec::new();
