@@ -36,16 +36,17 @@
 //! `/dev/shm/queue-ipc-*` segment behind.
 //!
 //! Measured on 2 vCPUs shared with other builds (one release run, default sizes; read the
-//! ratios, not the absolute numbers): ipc-channel 603 k messages/s (p50 214 µs), the pipe
-//! 2.73 M frames/s of 256 B (753 MB/s, 4.5x ipc-channel), 2 processes incrementing one shared
-//! counter 102 M/s, the parent reading a 64 MiB shared array at 4.50 GB/s against 3.60 GB/s for
-//! a `memcpy` of the same size (a read pass moves half the bytes a copy does). The Python twin in
-//! the same minute: `Queue` 51.9 k/s (Rust 11.6x), `Pipe` 87.6 k/s (31x), a locked `Value`
-//! 495 k increments/s (206x), the shared array checked at 8.87 M elements/s (63x). The divan
-//! benchmarks (`cargo bench -p queue-ipc`, medians): 100 000 messages with the process start
-//! included, ipc-channel 444 k/s, the pipe with 64 B payloads 5.97 M/s (13x); two processes on
-//! one shared `AtomicU64` 71.6 M increments/s; one uncontended `fetch_add` 8.96 ns in a shared
-//! mapping and 9.71 ns on the heap (a mapping is ordinary memory).
+//! ratios, not the absolute numbers): ipc-channel 325 k messages/s (p50 205 µs), the pipe
+//! 2.18 M frames/s of 256 B (601 MB/s, 6.7x ipc-channel; 1.23 GB/s with 1 MiB frames), two
+//! processes incrementing one shared counter 122 M/s, and the parent reading a 64 MiB shared
+//! array at 5.70 GB/s, 78 % of a `memcpy` of the same size in the same run (7.30 GB/s). The
+//! Python twin in the same minute: `Queue` 61.1 k/s (Rust 5.3x), `Pipe` 137 k/s (16x; 1 MiB
+//! frames 0.37 GB/s, 3.3x), a locked `Value` 1.24 M increments/s (99x), the shared array checked
+//! at 17.9 M elements/s (40x). The divan benchmarks (`cargo bench -p queue-ipc`, medians, the
+//! process start included): 100 000 messages over ipc-channel 582 k/s, over the pipe with 64 B
+//! payloads 5.65 M/s (9.7x); two processes on one shared `AtomicU64` 96 M increments/s; one
+//! uncontended `fetch_add` 9.76 ns in a shared mapping and 9.71 ns on the heap (a mapping is
+//! ordinary memory).
 //!
 //! ```sh
 //! cargo run --release -p queue-ipc
