@@ -29,6 +29,19 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Missed beats after which a worker is dead and its jobs are re-queued.
 pub const MISSED_HEARTBEATS: usize = 3;
 
+/// Jobs a worker fetches per query (apalis' default is 10).
+pub const BATCH: usize = 32;
+
+/// Jobs a producer sends in one go.
+pub const CHUNK: usize = 1000;
+
+/// Jobs a producer lets wait in the queue before it sends more. apalis 1.0.0 handles a long
+/// backlog badly on both backends, so producers here apply backpressure: apalis-sqlite sorts
+/// every pending job on each fetch (measured: 1000 jobs at about 2 k/s, 5000 submitted at once
+/// at 0.4 k/s, 20 000 at once ended in "database is locked"), and apalis-redis moves every due
+/// job in one Lua `unpack`, which fails past about 8000 ("too many results to unpack").
+pub const BACKLOG: usize = 2000;
+
 /// How long to wait for a broker before saying it is not there.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -125,7 +138,8 @@ impl Broker {
                 let config = apalis_sqlite::Config::default()
                     .queue(queue)
                     .heartbeat_interval(HEARTBEAT)
-                    .missed_heartbeats(MISSED_HEARTBEATS);
+                    .missed_heartbeats(MISSED_HEARTBEATS)
+                    .batch_size(BATCH);
                 Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
             }
             Self::Redis(url) => {
@@ -153,7 +167,8 @@ impl Broker {
                 let config = apalis_redis::Config::default()
                     .queue(queue)
                     .heartbeat_interval(HEARTBEAT)
-                    .missed_heartbeats(MISSED_HEARTBEATS);
+                    .missed_heartbeats(MISSED_HEARTBEATS)
+                    .batch_size(BATCH);
                 Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
             }
         }
@@ -281,4 +296,32 @@ async fn redis_finished(
         }
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_backend() {
+        let sqlite: Broker = "sqlite:///tmp/q.db".parse().unwrap();
+        assert_eq!(sqlite, Broker::Sqlite(PathBuf::from("/tmp/q.db")));
+        assert_eq!(
+            (sqlite.kind(), sqlite.to_string().as_str()),
+            ("sqlite", "sqlite:///tmp/q.db")
+        );
+        let redis: Broker = "redis://127.0.0.1:6379".parse().unwrap();
+        assert_eq!(redis.kind(), "redis");
+        assert_eq!(redis.to_string(), "redis://127.0.0.1:6379");
+        for bad in ["", "sqlite://", "http://x", "/tmp/q.db"] {
+            assert!(bad.parse::<Broker>().is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unwritable_sqlite_path_fails_fast() {
+        let broker = Broker::Sqlite(PathBuf::from("/proc/no-such-dir/q.db"));
+        let err = broker.connect(DEFAULT_QUEUE).await.unwrap_err();
+        assert!(matches!(err, BrokerError::Sqlite { .. }), "{err}");
+    }
 }

@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use timing::{Latencies, Row, Stopwatch};
 
-use crate::broker::Broker;
+use crate::broker::{BACKLOG, Broker, CHUNK};
 use crate::job::{self, Job};
 use crate::supervise::Workers;
 
@@ -92,25 +92,31 @@ pub fn run(
     let mut workers = Workers::start(options.workers, args, &first_extra)?;
 
     let watch = Stopwatch::start();
-    let jobs: Vec<Job> = (0..options.jobs)
+    let mut jobs: Vec<Job> = (0..options.jobs)
         .map(|n| Job {
             n,
             work: options.work,
             fail: n < options.fail_jobs,
-            enqueued_us: job::now_us(),
+            enqueued_us: 0,
         })
         .collect();
-    let ids = runtime.block_on(queue.submit(&jobs, options.retries + 1))?;
-
     let bar = progress_bar(options);
-    let mut waiting: HashMap<String, (TaskId, u64)> = ids
-        .iter()
-        .zip(&jobs)
-        .map(|(id, job)| (id.to_string(), (id.clone(), job.n)))
-        .collect();
+    let mut waiting: HashMap<String, (TaskId, u64)> = HashMap::with_capacity(jobs.len());
+    let mut submitted = 0usize;
     let mut finished = Vec::with_capacity(jobs.len());
     let mut killed = false;
-    while !waiting.is_empty() {
+    while submitted < jobs.len() || !waiting.is_empty() {
+        // Submit in chunks, keeping at most BACKLOG jobs waiting: see `broker::BACKLOG`.
+        if submitted < jobs.len() && waiting.len() < BACKLOG {
+            let chunk = &mut jobs[submitted..(submitted + CHUNK).min(options.jobs as usize)];
+            let now = job::now_us();
+            chunk.iter_mut().for_each(|job| job.enqueued_us = now);
+            let ids = runtime.block_on(queue.submit(chunk, options.retries + 1))?;
+            for (id, job) in ids.iter().zip(chunk.iter()) {
+                waiting.insert(id.to_string(), (id.clone(), job.n));
+            }
+            submitted += chunk.len();
+        }
         // Acquire pairs with the Release store in the Ctrl-C handler.
         if stop.load(Ordering::Acquire) {
             workers.stop(Duration::from_secs(5));

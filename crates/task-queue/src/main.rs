@@ -242,31 +242,32 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
 fn run_submit(common: &timing::CommonArgs, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.broker)?;
-    let jobs: Vec<job::Job> = (0..args.jobs)
+    let mut jobs: Vec<job::Job> = (0..args.jobs)
         .map(|n| job::Job {
             n,
             work: args.work,
             fail: n < args.fail_jobs,
-            enqueued_us: job::now_us(),
+            enqueued_us: 0,
         })
         .collect();
-    let runtime = runtime()?;
-    let ids = runtime
+    let sent = runtime()?
         .block_on(async {
             let mut queue = broker.connect(&args.queue.queue).await?;
             // Workers give up after their own --retries; this bounds redelivery by the broker.
-            queue.submit(&jobs, 25).await
+            let patience = Duration::from_secs(60);
+            queue
+                .submit_paced(&args.queue.queue, &mut jobs, 25, patience)
+                .await
         })
         .map_err(broker_usage)?;
     if common.json {
         println!(
             "{}",
-            serde_json::json!({"submitted": ids.len(), "queue": args.queue.queue, "broker": broker.to_string()})
+            serde_json::json!({"submitted": sent, "queue": args.queue.queue, "broker": broker.to_string()})
         );
     } else {
         println!(
-            "submitted {} jobs to queue {} on {broker}",
-            ids.len(),
+            "submitted {sent} jobs to queue {} on {broker}",
             args.queue.queue
         );
     }

@@ -7,10 +7,14 @@
 //! named by `apalis_redis::Config`) and are easy to check by hand with `sqlite3` or
 //! `redis-cli`.
 
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
 use serde::Serialize;
 use sqlx::Row as _;
 
-use crate::broker::Queue;
+use crate::broker::{BACKLOG, CHUNK, Queue};
+use crate::job::{self, Job};
 
 /// The state of a queue.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,6 +45,42 @@ impl Queue {
                 redis_status(s.get_connection(), &config).await
             }
         }
+    }
+}
+
+impl Queue {
+    /// Submits `jobs` in chunks of [`CHUNK`], waiting while [`BACKLOG`] or more jobs of queue
+    /// `name` are pending (backpressure, see `BACKLOG`); each chunk's jobs are stamped with
+    /// the time they are sent. Fails when the backlog does not shrink within `patience`: then
+    /// no worker is running.
+    pub async fn submit_paced(
+        &mut self,
+        name: &str,
+        jobs: &mut [Job],
+        max_attempts: usize,
+        patience: Duration,
+    ) -> anyhow::Result<usize> {
+        let mut sent = 0;
+        for chunk in jobs.chunks_mut(CHUNK) {
+            let waiting_since = Instant::now();
+            loop {
+                let pending = self.status(name).await?.pending;
+                if pending < BACKLOG as u64 {
+                    break;
+                }
+                if waiting_since.elapsed() > patience {
+                    bail!(
+                        "{pending} jobs are waiting in queue {name} and none was taken for {patience:?}: \
+                         start a worker (task-queue worker --broker ...) and submit again"
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let now = job::now_us();
+            chunk.iter_mut().for_each(|job| job.enqueued_us = now);
+            sent += self.submit(chunk, max_attempts).await?.len();
+        }
+        Ok(sent)
     }
 }
 

@@ -101,3 +101,17 @@ async fn shutdown_signal(parent_pid: Option<u32>) -> Result<(), std::io::Error> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_names_carry_the_pid() {
+        let name = worker_name();
+        assert!(
+            name.ends_with(&format!("-{}", std::process::id())),
+            "{name}"
+        );
+    }
+}
