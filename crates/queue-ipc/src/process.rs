@@ -12,6 +12,7 @@ use std::io;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 
 use anyhow::{Context as _, bail};
 use nix::errno::Errno;
@@ -107,14 +108,7 @@ impl ChildGuard {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
-        loop {
-            match waitid(Id::Pid(Pid::from_raw(self.pid)), flags) {
-                Err(Errno::EINTR) => continue,
-                Err(err) => return Err(err).context("waiting for the child"),
-                Ok(_) => break,
-            }
-        }
+        wait_exited(self.pid).context("waiting for the child")?;
         interrupt::forget(self.pid);
         let status = self.child.wait().context("reaping the child")?;
         self.status = Some(status);
@@ -126,33 +120,46 @@ impl ChildGuard {
 /// "child <pid> <cause>". At the first failure the others are killed: the run is already wrong,
 /// and the user should hear it now, not when the slowest survivor finishes.
 ///
-/// `waitid(P_ALL, WNOWAIT)` says which child exited first without reaping it; only children of
-/// this run exist when it is called (every earlier one was reaped), so that pid is one of `kids`.
+/// One thread per child blocks in `waitid(WNOWAIT)` on that child's pid and reports its index,
+/// which gives the exit order without polling. `waitid(P_ALL)` would too, but it also returns
+/// children this function does not own (a library caller's, say).
 pub(crate) fn wait_all(kids: &mut [ChildGuard]) -> anyhow::Result<Vec<String>> {
+    let (tx, rx) = mpsc::channel();
+    for (index, kid) in kids.iter().enumerate() {
+        let (tx, pid) = (tx.clone(), kid.pid);
+        std::thread::spawn(move || {
+            // An error (the child was reaped meanwhile) is an exit too; if the receiver is gone,
+            // nobody needs the news.
+            let _ = wait_exited(pid);
+            let _ = tx.send(index);
+        });
+    }
+    drop(tx);
     let mut failures = Vec::new();
-    let mut left = kids.len();
-    while left > 0 {
-        let pid = match waitid(Id::All, WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
-            Err(Errno::EINTR) => continue,
-            Err(err) => return Err(err).context("waiting for the children"),
-            Ok(status) => status.pid().map_or(0, Pid::as_raw),
-        };
-        let kid = kids
-            .iter_mut()
-            .find(|kid| kid.pid == pid && kid.status.is_none())
-            .with_context(|| format!("pid {pid} is not one of this run's children"))?;
-        let status = kid.wait()?;
-        left -= 1;
+    for index in rx {
+        let status = kids[index].wait()?;
         if !status.success() {
-            failures.push(format!("child {} {}", kid.pid(), describe(status)));
-            if failures.len() == 1 && left > 0 {
-                for other in kids.iter_mut().filter(|k| k.status.is_none()) {
-                    let _ = other.child.kill();
-                }
+            failures.push(format!("child {} {}", kids[index].pid(), describe(status)));
+            for other in kids.iter_mut().filter(|k| k.status.is_none()) {
+                let _ = other.child.kill();
             }
         }
     }
     Ok(failures)
+}
+
+/// Blocks until child `pid` has exited, leaving it unreaped (`WNOWAIT`): a zombie keeps its pid,
+/// so nobody else can get that pid while the caller still refers to it.
+fn wait_exited(pid: i32) -> nix::Result<()> {
+    loop {
+        match waitid(
+            Id::Pid(Pid::from_raw(pid)),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
+        ) {
+            Err(Errno::EINTR) => continue,
+            other => return other.map(drop),
+        }
+    }
 }
 
 impl Drop for ChildGuard {
