@@ -137,9 +137,10 @@ fn children_of(parent: u32) -> Vec<u32> {
         .collect()
 }
 
-fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
-    // Large enough that the children are still working when SIGTERM arrives.
-    let mut parent = Command::new(bin_path(LESSON))
+/// Starts a run of `variant` long enough to be interrupted; returns it once its `workers`
+/// children are all running, with their pids.
+fn start_long_run(variant: &str, workers: usize) -> (std::process::Child, Vec<u32>) {
+    let parent = Command::new(bin_path(LESSON))
         .args(["--n", "4000000000", "--workers", &workers.to_string()])
         .args(["--variant", variant])
         .stdout(Stdio::null())
@@ -155,8 +156,13 @@ fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
     assert_eq!(
         children.len(),
         workers,
-        "the {variant} children never all started"
+        "{variant}: the children never all started"
     );
+    (parent, children)
+}
+
+fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
+    let (mut parent, children) = start_long_run(variant, workers);
     let status = Command::new("kill")
         .args(["-TERM", &parent.id().to_string()])
         .status()
@@ -194,6 +200,40 @@ fn sigterm_ends_and_reaps_forked_children() {
 #[test]
 fn sigterm_ends_and_reaps_spawned_children() {
     sigterm_ends_and_reaps("spawn", 2);
+}
+
+/// Whether `pid` has ended: gone, or a zombie (orphans are reaped by whatever is pid 1, which in
+/// some containers never does it).
+fn ended(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    matches!(state, None | Some("Z" | "X"))
+}
+
+fn sigkill_of_the_parent_ends_the_children(variant: &str) {
+    let (mut parent, children) = start_long_run(variant, 2);
+    parent.kill().expect("SIGKILL is sent");
+    parent.wait().expect("the parent is reaped");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !children.iter().all(|&pid| ended(pid)) {
+        assert!(
+            Instant::now() < deadline,
+            "{variant}: children outlived a SIGKILLed parent"
+        );
+        sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigkill_of_the_parent_ends_forked_children() {
+    sigkill_of_the_parent_ends_the_children("fork");
+}
+
+#[test]
+fn sigkill_of_the_parent_ends_spawned_children() {
+    sigkill_of_the_parent_ends_the_children("spawn");
 }
 
 #[test]

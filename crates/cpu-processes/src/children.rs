@@ -14,6 +14,10 @@
 //! cannot be interrupted politely (their loops check nothing), so the handler exits at once;
 //! a mutex makes "no children exist" and "exit now" one step, so the main thread cannot start
 //! a child between the check and the exit.
+//!
+//! SIGKILL reaches no handler: a parent killed with it cannot end its children. For that case
+//! each child asks the kernel, first thing, to SIGKILL it when its parent dies
+//! (`prctl(PR_SET_PDEATHSIG)`, Linux only), then checks that the parent has not already gone.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};

@@ -31,11 +31,12 @@
 //! `cargo run --release -p cpu-processes -- --variant fork --workers 4 --n 100000000`.
 //!
 //! What each way costs to start, start to join, from `cargo bench -p cpu-processes --bench
-//! start` (divan, medians, one run on the project's 2-vCPU machine while other builds ran, so
-//! read them as ratios): a thread 20.5 µs, a forked child (`fork` + `_exit` + `waitpid`)
-//! 91 µs, `/bin/true` through `std::process::Command` 2.18 ms, and this program re-executed as
-//! its `worker` 2.29 ms. Against a task of a tenth of a second these are 0.02 % to 2 %; they
-//! matter when tasks are small (see the `pool-batch` lesson).
+//! start` (divan medians on the project's 2-vCPU machine while other builds ran, so read them as
+//! ratios; a first run gave 20.5 µs, 91 µs, 2.18 ms and 2.29 ms): a thread 14.7 µs, a forked
+//! child (`fork` + `_exit` + `waitpid`) 179 µs, `/bin/true` through `std::process::Command`
+//! 1.01 ms, and this program re-executed as its `worker` 1.41 ms. Against a task of a tenth of
+//! a second these are 0.01 % to 1.5 %; they matter when tasks are small (see the `pool-batch`
+//! lesson).
 
 pub mod children;
 pub mod fork;
