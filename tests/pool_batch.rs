@@ -129,6 +129,7 @@ fn a_panicking_task_fails_only_its_item_in_every_variant() {
         // Correct means: item 77 and no other failed, and every other result is right.
         assert_eq!(r["correct"], true, "{r}");
         assert_eq!(r["failed_items"], json!([77]), "{r}");
+        assert_eq!(r["failed"], 1, "{r}");
     }
     assert_eq!(row(&rows, "batch-one-pool")["expected"], 173_880 - 77 * 77);
 }

@@ -40,19 +40,11 @@ pub(crate) fn checked(
         .collect();
     injected.retain(|x| (1..=n).contains(x));
     injected.sort_unstable();
-    let failed: Vec<u64> = (1..=n)
-        .zip(results)
-        .filter(|(_, r)| r.is_err())
-        .map(|(x, _)| x)
-        .collect();
-    let in_order = results.len() as u64 == n
-        && (1..=n)
-            .zip(results)
-            .all(|(x, r)| r.as_ref().map_or(true, |&v| v == setup.job.task.apply(x)));
-    let sum = results
-        .iter()
-        .flatten()
-        .fold(0u64, |acc, &v| acc.wrapping_add(v));
+    let Tally {
+        failed,
+        in_order,
+        sum,
+    } = tally(setup, n, results);
     let per_task_s = wall_s * setup.workers as f64 / n.max(1) as f64;
     let overhead_ns = (per_task_s - setup.sequential_per_task_s) * 1e9;
     let speedup = setup.sequential_per_task_s * n as f64 / wall_s.max(1e-12);
@@ -69,10 +61,48 @@ pub(crate) fn checked(
         .note(note)
         .extra("task", setup.job.task.name())
         .extra("in_order", in_order)
-        .extra("failed_items", failed)
+        .extra("failed", failed.len())
+        // The first few suffice to see which; a broken run must not print a million numbers.
+        .extra(
+            "failed_items",
+            failed.into_iter().take(20).collect::<Vec<_>>(),
+        )
         .extra("overhead_ns", overhead_ns)
         .extra("speedup", speedup)
         .extra("sequential_s", setup.sequential_per_task_s * n as f64)
+}
+
+/// What the results say, before comparing with the answer.
+struct Tally {
+    /// Items (values, 1-based) whose result is an error.
+    failed: Vec<u64>,
+    /// Every result is there and each `Ok` sits at its own item's position.
+    in_order: bool,
+    /// The wrapping sum of the `Ok` results.
+    sum: u64,
+}
+
+fn tally(setup: &Setup, n: u64, results: &[Result<u64, TaskError>]) -> Tally {
+    let failed = (1..=n)
+        .zip(results)
+        .filter(|(_, r)| r.is_err())
+        .map(|(x, _)| x)
+        .collect();
+    // The task is the reference for each position, not the pool: what is tested is that the
+    // pool put each item's result where that item was.
+    let in_order = results.len() as u64 == n
+        && (1..=n)
+            .zip(results)
+            .all(|(x, r)| r.as_ref().map_or(true, |&v| v == setup.job.task.apply(x)));
+    let sum = results
+        .iter()
+        .flatten()
+        .fold(0u64, |acc, &v| acc.wrapping_add(v));
+    Tally {
+        failed,
+        in_order,
+        sum,
+    }
 }
 
 #[cfg(test)]

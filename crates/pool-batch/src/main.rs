@@ -118,21 +118,7 @@ fn run() -> anyhow::Result<ExitCode> {
     ctrlc::set_handler(|| pool_batch::exit_killing_workers(130))
         .context("installing the Ctrl-C handler")?;
 
-    let job = Job {
-        task: task(cli.task, cli.work.unwrap_or(DEFAULT_ROUNDS)),
-        panic_at: cli.panic_at,
-    };
-    let sequential =
-        pool_batch::task::sequential_per_task(job.task, &pool_batch::task::items(cli.items));
-    let setup = Setup {
-        workers: cli.common.workers(),
-        items: cli.items,
-        chunk: cli.chunk as usize,
-        batches: cli.batches,
-        job,
-        kill_at: cli.kill_worker_at,
-        sequential_per_task_s: sequential,
-    };
+    let setup = setup(&cli);
     let mut report = Report::new(pool_batch::LESSON);
     for variant in timing::selected(&cli.variant) {
         let row = match variant {
@@ -143,13 +129,35 @@ fn run() -> anyhow::Result<ExitCode> {
             Variant::BatchOnePool => pool_batch::batch_one_pool(&setup),
             Variant::Rayon => pool_batch::rayon(&setup),
         };
-        report.push(row.with_context(|| format!("{variant:?} failed"))?);
+        // `to_possible_value` is `None` only for variants marked `#[value(skip)]`: none are.
+        let name = variant
+            .to_possible_value()
+            .map(|v| v.get_name().to_string());
+        report.push(row.with_context(|| name.unwrap_or_default())?);
     }
     for line in verdicts(&report, &setup) {
         report.verdict(line);
     }
     report.print(cli.common.json);
     Ok(report.exit_code())
+}
+
+/// What every variant runs with, including the sequential cost per task, measured once.
+fn setup(cli: &Cli) -> Setup {
+    let job = Job {
+        task: task(cli.task, cli.work.unwrap_or(DEFAULT_ROUNDS)),
+        panic_at: cli.panic_at,
+    };
+    let items = pool_batch::task::items(cli.items);
+    Setup {
+        workers: cli.common.workers(),
+        items: cli.items,
+        chunk: cli.chunk as usize,
+        batches: cli.batches,
+        job,
+        kill_at: cli.kill_worker_at,
+        sequential_per_task_s: pool_batch::task::sequential_per_task(job.task, &items),
+    }
 }
 
 fn task(name: TaskName, rounds: u32) -> Task {

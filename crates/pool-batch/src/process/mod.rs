@@ -15,7 +15,9 @@
 //! Nothing is left behind: every live worker's pid is in a registry; dropping the pool closes
 //! the workers' stdin (they exit on end of input) and reaps them, and [`exit_killing_workers`],
 //! called from the binary's Ctrl-C handler, kills and reaps whatever is still running
-//! and exits.
+//! and exits. If the parent is killed outright (SIGKILL: no handler runs), its end of the
+//! pipes closes with it, and each worker exits at its next read (end of input) or write
+//! (broken pipe), so none outlives its current chunk.
 
 mod registry;
 mod worker;
@@ -43,9 +45,14 @@ pub struct WorkerCommand {
 
 /// One worker process and the two pipe ends we talk to it through.
 struct Worker {
+    /// The process, kept to kill and reap it.
     child: Child,
+    /// Where requests go; `None` once the worker is reaped (closing it is how a healthy worker
+    /// is told to exit).
     stdin: Option<BufWriter<ChildStdin>>,
+    /// Where answers come from, one line each.
     stdout: BufReader<ChildStdout>,
+    /// The last answer line, reused to avoid an allocation per chunk.
     line: String,
 }
 
