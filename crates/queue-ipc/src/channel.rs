@@ -14,7 +14,7 @@ use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
 use serde::{Deserialize, Serialize};
 use timing::{Latencies, Row, Stopwatch};
 
-use crate::process::{ChildGuard, Worker, describe, die_now};
+use crate::process::{ChildGuard, Worker, die_now, shortfall};
 use crate::{LESSON, Variant, WorkerArgs, monotonic_ns};
 
 /// What the child sends: first a hello (so the parent's clock starts once the stream is up),
@@ -77,16 +77,11 @@ pub fn ipc_channel(
     drop(receiver);
     let status = child.wait()?;
 
-    let mut note = format!("{} messages, in order", timing::fmt_count(received));
-    if received < messages || !status.success() {
-        note = format!(
-            "child {} {}: received {} of {} messages",
-            child.pid(),
-            describe(status),
-            timing::fmt_count(received),
-            timing::fmt_count(messages)
-        );
-    }
+    let note = if received < messages || !status.success() {
+        shortfall(child.pid(), status, received, messages)
+    } else {
+        format!("{} messages, in order", timing::fmt_count(received))
+    };
     Ok(Row::new(LESSON, Variant::IpcChannel.name())
         .items(received)
         .check(messages, received)

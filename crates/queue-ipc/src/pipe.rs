@@ -14,7 +14,7 @@ use std::os::fd::AsFd as _;
 use anyhow::Context as _;
 use timing::{Latencies, Row, Stopwatch};
 
-use crate::process::{Worker, describe, die_now};
+use crate::process::{Worker, die_now, shortfall};
 use crate::{LESSON, Variant, WorkerArgs, monotonic_ns};
 
 /// Bytes of the length prefix.
@@ -102,13 +102,7 @@ pub fn pipe(
     let moved = received * (PREFIX as u64 + BODY_HEAD as u64 + bytes);
     let rate = timing::fmt_bytes_rate(moved as f64 / wall.as_secs_f64().max(1e-9));
     let note = if received < messages || !status.success() {
-        format!(
-            "child {} {}: received {} of {} messages",
-            child.pid(),
-            describe(status),
-            timing::fmt_count(received),
-            timing::fmt_count(messages)
-        )
+        shortfall(child.pid(), status, received, messages)
     } else {
         format!("{rate}, {bytes} B payloads, in order")
     };

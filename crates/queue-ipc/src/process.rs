@@ -186,6 +186,17 @@ pub fn describe(status: ExitStatus) -> String {
     }
 }
 
+/// The note of a stream that fell short: "child 41 killed by SIGKILL: received 500 of 2 000
+/// messages".
+pub(crate) fn shortfall(pid: u32, status: ExitStatus, received: u64, expected: u64) -> String {
+    format!(
+        "child {pid} {}: received {} of {} messages",
+        describe(status),
+        timing::fmt_count(received),
+        timing::fmt_count(expected)
+    )
+}
+
 /// Run first in every worker: ask the kernel to SIGKILL this process when its parent dies (so a
 /// parent killed with `kill -9` leaves no orphan working on), then check that the parent is still
 /// the one that started us, since it may have died before the request was made.
