@@ -61,8 +61,13 @@ def expected_sum(args, n):
         k = m - 1
         return 2 * (k * (k + 1) * (2 * k + 1) // 6) + k * (k + 1) // 2 + m * (n - m * m + 1)
     # `rounds` LCG steps are one affine map h -> A*h + C (mod 2^64).
-    a = pow(LCG_A, args.work, 1 << 64)
-    c = (LCG_C * sum(pow(LCG_A, i, 1 << 64) for i in range(args.work))) & MASK
+    a, c = 1, 0
+    step_a, step_c, k = LCG_A, LCG_C, args.work
+    while k:  # compose the power-of-two runs of steps that make up `rounds`
+        if k & 1:
+            a, c = (step_a * a) & MASK, (step_a * c + step_c) & MASK
+        step_a, step_c = (step_a * step_a) & MASK, (step_a * step_c + step_c) & MASK
+        k >>= 1
     return sum(((a * x + c) & MASK) >> 32 for x in range(1, n + 1)) & MASK
 
 
