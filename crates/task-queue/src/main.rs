@@ -32,13 +32,22 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start workers, submit jobs, wait, check every result (the default).
-    Demo(DemoArgs),
+    Demo(DemoCommand),
     /// Run one worker until Ctrl-C or SIGTERM.
     Worker(WorkerArgs),
     /// Put jobs on the queue and return.
     Submit(SubmitArgs),
     /// Count the queue's jobs: pending, running, done, failed (with their errors).
     Status(StatusArgs),
+}
+
+/// `demo` as a subcommand takes the common flags too: `task-queue demo --json --workers 2`.
+#[derive(Debug, Args)]
+struct DemoCommand {
+    #[command(flatten)]
+    common: timing::CommonArgs,
+    #[command(flatten)]
+    demo: DemoArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -105,6 +114,9 @@ struct WorkerArgs {
 
 #[derive(Debug, Args)]
 struct SubmitArgs {
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    json: bool,
     /// sqlite://PATH or redis://HOST:PORT.
     #[arg(long)]
     broker: String,
@@ -123,6 +135,9 @@ struct SubmitArgs {
 
 #[derive(Debug, Args)]
 struct StatusArgs {
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    json: bool,
     /// sqlite://PATH or redis://HOST:PORT.
     #[arg(long)]
     broker: String,
@@ -138,7 +153,14 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         None => run_demo(&cli.common, &cli.demo),
-        Some(Command::Demo(args)) => run_demo(&cli.common, &args),
+        Some(Command::Demo(sub)) => {
+            // The flags may stand before or after `demo`.
+            let common = timing::CommonArgs {
+                json: cli.common.json || sub.common.json,
+                workers: sub.common.workers.or(cli.common.workers),
+            };
+            run_demo(&common, &sub.demo)
+        }
         Some(Command::Worker(args)) => run_worker(args),
         Some(Command::Submit(args)) => run_submit(&cli.common, args),
         Some(Command::Status(args)) => run_status(&cli.common, args),
@@ -260,7 +282,7 @@ fn run_submit(common: &timing::CommonArgs, args: SubmitArgs) -> anyhow::Result<E
                 .await
         })
         .map_err(broker_usage)?;
-    if common.json {
+    if common.json || args.json {
         println!(
             "{}",
             serde_json::json!({"submitted": sent, "queue": args.queue.queue, "broker": broker.to_string()})
@@ -282,7 +304,7 @@ fn run_status(common: &timing::CommonArgs, args: StatusArgs) -> anyhow::Result<E
             queue.status(&args.queue.queue).await
         })
         .map_err(broker_usage)?;
-    if common.json {
+    if common.json || args.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {
         println!(
