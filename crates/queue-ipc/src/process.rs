@@ -246,6 +246,31 @@ mod tests {
         assert_eq!(describe(ExitStatus::from_raw(9)), "killed by SIGKILL");
     }
 
+    fn guard(command: &mut Command) -> ChildGuard {
+        let (child, pid) = interrupt::spawn_unless_interrupted(command).unwrap();
+        ChildGuard {
+            child,
+            pid,
+            status: None,
+        }
+    }
+
+    #[test]
+    fn the_first_failure_stops_the_other_children() {
+        let mut kids = [
+            guard(Command::new("sleep").arg("30")),
+            guard(Command::new("sh").args(["-c", "exit 3"])),
+        ];
+        let failures = wait_all(&mut kids).unwrap();
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert!(
+            failures[0].ends_with("exited with status 3"),
+            "{failures:?}"
+        );
+        assert!(failures[1].ends_with("killed by SIGKILL"), "{failures:?}");
+        assert!(kids.iter().all(|kid| kid.status.is_some()));
+    }
+
     #[test]
     fn a_dropped_guard_kills_and_reaps_its_child() {
         let (child, pid) =
