@@ -213,7 +213,7 @@ fn verdicts(report: &Report, setup: &Setup) -> Vec<String> {
     if let (Some(new), Some(one)) = (row("batch-new-pool-each"), row("batch-one-pool")) {
         let per_batch = (new.wall_s - one.wall_s) / setup.batches as f64;
         lines.push(format!(
-            "batching: one pool for all batches {} a new pool per batch; a new pool costs {} per batch",
+            "batching: one pool for all batches is {} a new pool per batch; a new pool costs {} per batch",
             compare(one.per_s, new.per_s),
             fmt_ns(per_batch.max(0.0) * 1e9),
         ));
@@ -228,25 +228,59 @@ fn verdicts(report: &Report, setup: &Setup) -> Vec<String> {
     }
     if let (Some(single), Some(chunked)) = (row("thread-pool"), row("thread-pool-chunked")) {
         lines.push(format!(
-            "chunking: chunks of {} {} one item a message",
+            "chunking: chunks of {} are {} one item a message",
             setup.chunk,
             compare(chunked.per_s, single.per_s)
         ));
     }
     if let (Some(processes), Some(threads)) = (row("process-pool"), row("thread-pool-chunked")) {
         lines.push(format!(
-            "processes: the process pool {} the thread pool at the same chunk (JSON and pipes)",
+            "processes: the process pool is {} the thread pool at the same chunk (JSON and pipes)",
             compare(processes.per_s, threads.per_s)
         ));
     }
     lines
 }
 
-/// "is 3.1x faster than" or "is 2.0x slower than", from two rates.
+/// "3.1x faster than" or "2.0x slower than", from two rates.
 fn compare(a: f64, b: f64) -> String {
     if a >= b {
-        format!("is {:.1}x faster than", a / b)
+        format!("{:.1}x faster than", a / b)
     } else {
-        format!("is {:.1}x slower than", b / a)
+        format!("{:.1}x slower than", b / a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_says_which_way() {
+        assert_eq!(compare(30.0, 10.0), "3.0x faster than");
+        assert_eq!(compare(10.0, 40.0), "4.0x slower than");
+    }
+
+    #[test]
+    fn worker_command_round_trips_through_the_hidden_subcommand() {
+        let cli = Cli::parse_from([
+            "pool-batch",
+            "--task",
+            "work",
+            "--work",
+            "7",
+            "--panic-at",
+            "3",
+        ]);
+        let command = worker_command(&cli).unwrap();
+        let args = std::iter::once("pool-batch".to_string()).chain(command.args);
+        let Some(Hidden::Worker(worker)) = Cli::parse_from(args).worker else {
+            panic!("not parsed as a worker");
+        };
+        assert_eq!(
+            (worker.task, worker.work, worker.panic_at),
+            (TaskName::Work, 7, Some(3))
+        );
+        assert_eq!(worker.die_at, None);
     }
 }
