@@ -12,8 +12,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use timing::{Latencies, Row, Stopwatch};
 
+use tokio::runtime::Runtime;
+
 use crate::broker::{BACKLOG, Broker, CHUNK};
 use crate::job::{self, Job};
+use crate::queue::{Finished, Queue};
 use crate::supervise::Workers;
 
 /// The demo's sizes and switches.
@@ -92,38 +95,18 @@ pub fn run(
     let mut workers = Workers::start(options.workers, args, &first_extra)?;
 
     let watch = Stopwatch::start();
-    let mut jobs: Vec<Job> = (0..options.jobs)
-        .map(|n| Job {
-            n,
-            work: options.work,
-            fail: n < options.fail_jobs,
-            enqueued_us: 0,
-        })
-        .collect();
+    let mut state = Batch::new(options);
     let bar = progress_bar(options);
-    let mut waiting: HashMap<String, (TaskId, u64)> = HashMap::with_capacity(jobs.len());
-    let mut submitted = 0usize;
-    let mut finished = Vec::with_capacity(jobs.len());
     let mut killed = false;
-    while submitted < jobs.len() || !waiting.is_empty() {
-        // Submit in chunks, keeping at most BACKLOG jobs waiting: see `broker::BACKLOG`.
-        if submitted < jobs.len() && waiting.len() < BACKLOG {
-            let chunk = &mut jobs[submitted..(submitted + CHUNK).min(options.jobs as usize)];
-            let now = job::now_us();
-            chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-            let ids = runtime.block_on(queue.submit(chunk, options.retries + 1))?;
-            for (id, job) in ids.iter().zip(chunk.iter()) {
-                waiting.insert(id.to_string(), (id.clone(), job.n));
-            }
-            submitted += chunk.len();
-        }
+    while !state.all_finished() {
+        state.submit_more(&runtime, &mut queue, options)?;
         // Acquire pairs with the Release store in the Ctrl-C handler.
         if stop.load(Ordering::Acquire) {
             workers.stop(Duration::from_secs(5));
             bail!(
                 "interrupted: workers stopped, {} of {} jobs finished; the rest stay queued",
-                finished.len(),
-                jobs.len()
+                state.finished.len(),
+                options.jobs
             );
         }
         workers.check()?;
@@ -131,26 +114,14 @@ pub fn run(
             bail!(
                 "timed out after {:?}: {} of {} jobs finished",
                 options.timeout,
-                finished.len(),
-                jobs.len()
+                state.finished.len(),
+                options.jobs
             );
         }
-        // Ask about a slice of the waiting jobs at a time: one query, bounded in size.
-        let batch: Vec<TaskId> = waiting
-            .values()
-            .take(500)
-            .map(|(id, _)| id.clone())
-            .collect();
-        let results = runtime.block_on(queue.finished(&batch))?;
-        let progressed = !results.is_empty();
-        for (id, record) in results {
-            if let Some((_, n)) = waiting.remove(&id.to_string()) {
-                finished.push((n, record));
-            }
-        }
-        bar.set_position(finished.len() as u64);
+        let progressed = state.collect(&runtime, &mut queue)?;
+        bar.set_position(state.finished.len() as u64);
         if let (Some(after), false) = (options.kill_after, killed)
-            && finished.len() as u64 >= after
+            && state.finished.len() as u64 >= after
             && let Some(pid) = workers.first_pid()
         {
             // A real `kill -9`: the worker gets no chance to hand its jobs back.
@@ -164,14 +135,84 @@ pub fn run(
     let wall = watch.elapsed();
     bar.finish_and_clear();
     workers.stop(Duration::from_secs(5));
-    Ok(check(
-        broker,
-        options,
-        &jobs,
-        &finished,
-        wall,
-        workers.restarts,
-    ))
+    Ok(check(broker, options, &state, wall, workers.restarts))
+}
+
+/// The demo's jobs and where each one is: not yet sent, waiting (sent, no final record yet),
+/// or finished.
+struct Batch {
+    /// Every job, in order: job `n` is `jobs[n]`.
+    jobs: Vec<Job>,
+    /// How many of `jobs` were sent.
+    submitted: usize,
+    /// Sent jobs without a final record, by task id (as text: the map's key must be `Hash`).
+    waiting: HashMap<String, (TaskId, u64)>,
+    /// Job number and final record of every finished job.
+    finished: Vec<(u64, Finished)>,
+}
+
+impl Batch {
+    fn new(options: &DemoOptions) -> Self {
+        let jobs: Vec<Job> = (0..options.jobs)
+            .map(|n| Job {
+                n,
+                work: options.work,
+                fail: n < options.fail_jobs,
+                enqueued_us: 0,
+            })
+            .collect();
+        Self {
+            submitted: 0,
+            waiting: HashMap::with_capacity(jobs.len()),
+            finished: Vec::with_capacity(jobs.len()),
+            jobs,
+        }
+    }
+
+    fn all_finished(&self) -> bool {
+        self.submitted == self.jobs.len() && self.waiting.is_empty()
+    }
+
+    /// Sends the next chunk while fewer than BACKLOG jobs wait (see `broker::BACKLOG`).
+    fn submit_more(
+        &mut self,
+        runtime: &Runtime,
+        queue: &mut Queue,
+        options: &DemoOptions,
+    ) -> anyhow::Result<()> {
+        if self.submitted == self.jobs.len() || self.waiting.len() >= BACKLOG {
+            return Ok(());
+        }
+        let end = (self.submitted + CHUNK).min(self.jobs.len());
+        let chunk = &mut self.jobs[self.submitted..end];
+        let now = job::now_us();
+        chunk.iter_mut().for_each(|job| job.enqueued_us = now);
+        let ids = runtime.block_on(queue.submit(chunk, options.retries + 1))?;
+        for (id, job) in ids.iter().zip(chunk.iter()) {
+            self.waiting.insert(id.to_string(), (id.clone(), job.n));
+        }
+        self.submitted = end;
+        Ok(())
+    }
+
+    /// Moves the waiting jobs that finished to `finished`; says whether there were any.
+    fn collect(&mut self, runtime: &Runtime, queue: &mut Queue) -> anyhow::Result<bool> {
+        // Ask about a slice of the waiting jobs at a time: one query, bounded in size.
+        let slice: Vec<TaskId> = self
+            .waiting
+            .values()
+            .take(500)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let results = runtime.block_on(queue.finished(&slice))?;
+        let progressed = !results.is_empty();
+        for (id, record) in results {
+            if let Some((_, n)) = self.waiting.remove(&id.to_string()) {
+                self.finished.push((n, record));
+            }
+        }
+        Ok(progressed)
+    }
 }
 
 fn progress_bar(options: &DemoOptions) -> ProgressBar {
@@ -189,8 +230,7 @@ fn progress_bar(options: &DemoOptions) -> ProgressBar {
 fn check(
     broker: &Broker,
     options: &DemoOptions,
-    jobs: &[Job],
-    finished: &[(u64, crate::broker::Finished)],
+    batch: &Batch,
     wall: Duration,
     restarts: usize,
 ) -> DemoOutcome {
@@ -198,7 +238,7 @@ fn check(
     let mut correct = 0u64;
     let mut failures = Vec::new();
     let mut rerun = 0u64;
-    for (n, record) in finished {
+    for (n, record) in &batch.finished {
         if record.attempts > 1 {
             rerun += 1;
         }
@@ -208,7 +248,7 @@ fn check(
                     correct += 1;
                 }
                 // Job `n` is `jobs[n]`: numbered from 0 in submission order.
-                let enqueued = jobs[*n as usize].enqueued_us;
+                let enqueued = batch.jobs[*n as usize].enqueued_us;
                 latencies.record_ns(output.done_us.saturating_sub(enqueued) * 1000);
             }
             Err(e) => failures.push((*n, e.clone())),

@@ -45,6 +45,7 @@
 pub mod broker;
 pub mod demo;
 pub mod job;
+pub mod queue;
 pub mod status;
 pub mod supervise;
 pub mod worker;
@@ -52,5 +53,6 @@ pub mod worker;
 /// The lesson's name, as every row spells it.
 pub const LESSON: &str = "task-queue";
 
-pub use broker::{Broker, BrokerError, Queue};
+pub use broker::{Broker, BrokerError};
 pub use demo::{DemoOptions, DemoOutcome};
+pub use queue::Queue;

@@ -13,8 +13,9 @@ use anyhow::bail;
 use serde::Serialize;
 use sqlx::Row as _;
 
-use crate::broker::{BACKLOG, CHUNK, Queue};
+use crate::broker::{BACKLOG, CHUNK};
 use crate::job::{self, Job};
+use crate::queue::Queue;
 
 /// The state of a queue.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

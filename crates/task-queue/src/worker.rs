@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use apalis::prelude::{BackendExt, RetryPolicy, WorkerBuilder, WorkerBuilderExt};
 
-use crate::broker::{Broker, Queue};
+use crate::broker::Broker;
 use crate::job::{self, WorkerState};
+use crate::queue::Queue;
 
 /// How often an idle worker asks the broker for new jobs. Without a poll strategy an apalis
 /// worker that found the queue empty only looks again on its next heartbeat.
