@@ -217,6 +217,15 @@ fn verdicts(report: &Report, setup: &Setup) -> Vec<String> {
             compare(one.per_s, new.per_s),
             fmt_ns(per_batch.max(0.0) * 1e9),
         ));
+        let process_start = row("process-pool").and_then(|r| r.extra["pool_start_s"].as_f64());
+        if let Some(start) = process_start {
+            lines.push(format!(
+                "batching with processes, as the tutorial does: {} batches x {} process-pool start = {} more",
+                setup.batches,
+                fmt_ns(start * 1e9),
+                fmt_ns(start * setup.batches as f64 * 1e9),
+            ));
+        }
     }
     if let (Some(ours), Some(rayon)) = (row("thread-pool-chunked"), row("rayon")) {
         lines.push(format!(

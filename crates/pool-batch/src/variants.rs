@@ -102,6 +102,10 @@ pub fn process_pool(setup: &Setup, command: WorkerCommand) -> Result<Row, PoolEr
 
 /// The tutorial's batching: a new pool for every batch of `2 * workers` items, started and
 /// joined each time. The wall time includes every pool's start and stop, as the tutorial pays.
+///
+/// The pools here are threads, the cheapest kind there is; the tutorial's `Pool` is processes,
+/// and a new process pool per batch pays the process-pool row's `pool_start_s` every batch
+/// (the verdict says how much that would add).
 pub fn batch_new_pool_each(setup: &Setup) -> Result<Row, PoolError> {
     let (all, job) = (items(setup.batches * setup.batch_size()), setup.job);
     let watch = Stopwatch::start();
