@@ -50,6 +50,13 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> anyhow::Result<()> 
         started: Arc::new(AtomicU64::new(0)),
     };
     let name = worker_name();
+    if options.parent_pid.is_none() {
+        // Started by hand (not by `demo`, whose output this would clutter): say who we are.
+        eprintln!(
+            "{name}: pulling jobs from queue {} on {broker}, {} at a time; Ctrl-C to stop",
+            options.queue, options.concurrency
+        );
+    }
     let stop = shutdown_signal(options.parent_pid);
     // Two arms of the same five lines: the builder's type differs per backend.
     match queue {
