@@ -228,6 +228,9 @@ fn a_missing_broker_is_a_usage_error() {
         LESSON,
         &["status", "--broker", "sqlite:///proc/no-such-dir/q.db"],
     );
+    let closed = format!("redis://127.0.0.1:{port}");
+    assert_usage_error(LESSON, &["submit", "--broker", &closed, "--jobs", "5"]);
+    assert_usage_error(LESSON, &["worker", "--broker", &closed]);
     assert_usage_error(LESSON, &["--broker", "http://127.0.0.1"]);
     assert_usage_error(LESSON, &["--jobs", "0"]);
     assert_usage_error(LESSON, &["--workers", "0"]);
