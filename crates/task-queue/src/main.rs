@@ -230,8 +230,12 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     ));
     if outcome.restarts > 0 {
         report.verdict(format!(
-            "{} worker process(es) died mid-run and were replaced; their jobs ran again: {} of {} results correct",
+            "{} worker process(es) died mid-run and were replaced; their jobs ran again (slowest job {} \
+             from enqueue to done, heartbeat {:?} x {} missed): {} of {} results correct",
             outcome.restarts,
+            fmt_ns(row.max_ns.unwrap_or(0) as f64),
+            broker::HEARTBEAT,
+            broker::MISSED_HEARTBEATS,
             fmt_count(row.result),
             fmt_count(row.expected)
         ));
