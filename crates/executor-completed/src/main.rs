@@ -32,7 +32,7 @@ struct Cli {
 
     /// Trivial tasks pushed through submit + as_completed to measure tasks/s (the two
     /// as-completed variants).
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
     tasks: u64,
 
     /// In processes-as-completed, kill (SIGKILL) the worker process running this demo task

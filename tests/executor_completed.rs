@@ -1,0 +1,277 @@
+//! `executor-completed` end to end: every variant's accounting through the binary, a worker
+//! process killed mid-task, Ctrl-C, nothing left behind, bad input, and the Python twin.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{assert_usage_error, bin, bin_path, json_rows, row, run_json};
+
+const LESSON: &str = "executor-completed";
+const VARIANTS: [&str; 6] = [
+    "threads-as-completed",
+    "processes-as-completed",
+    "errors",
+    "timeout",
+    "cancel",
+    "priority",
+];
+/// Small sizes: the suite runs in a debug build on two cores.
+const SMALL: &[&str] = &["--workers", "2", "--tasks", "300"];
+/// Set in a test's child and inherited by its worker processes, so a test finds its own.
+const TAG_VAR: &str = "EXECUTOR_COMPLETED_TEST_TAG";
+
+fn u64_of(row: &Value, key: &str) -> u64 {
+    row[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {row}"))
+}
+
+/// Pids of live processes whose environment carries `TAG_VAR=tag`.
+fn tagged_pids(tag: &str) -> Vec<u32> {
+    let needle = format!("{TAG_VAR}={tag}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|var| var == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits up to a few seconds for every tagged process to be gone.
+fn assert_none_left(tag: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !tagged_pids(tag).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(tagged_pids(tag), Vec::<u32>::new(), "processes left behind");
+}
+
+fn unique_tag(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
+}
+
+#[test]
+fn every_variant_accounts_for_every_task() {
+    let tag = unique_tag("all");
+    let output = bin(LESSON)
+        .env(TAG_VAR, &tag)
+        .arg("--json")
+        .args(SMALL)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rows = json_rows(&output);
+    let variants: Vec<&str> = rows
+        .iter()
+        .map(|r| r["variant"].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, VARIANTS);
+    for r in &rows {
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(r["ids_unique"], true, "{r}");
+        let sum: u64 = ["finished", "failed", "timed_out", "cancelled"]
+            .iter()
+            .map(|k| u64_of(r, k))
+            .sum();
+        assert_eq!(u64_of(r, "result"), sum, "{r}");
+        assert_eq!(u64_of(r, "expected"), sum, "{r}");
+    }
+    for name in ["threads-as-completed", "processes-as-completed"] {
+        let r = row(&rows, name);
+        // 8 uneven demo tasks, then --tasks trivial ones, all finished.
+        assert_eq!(u64_of(r, "expected"), 8 + 300, "{r}");
+        assert_eq!(u64_of(r, "finished"), 8 + 300, "{r}");
+        assert_eq!(u64_of(r, "items"), 300, "{r}");
+        let mut order: Vec<u64> = serde_json::from_value(r["completion_order"].clone()).unwrap();
+        order.sort_unstable();
+        assert_eq!(order, (0..8).collect::<Vec<u64>>(), "{r}");
+    }
+    let errors = row(&rows, "errors");
+    assert_eq!(
+        (u64_of(errors, "failed"), u64_of(errors, "finished")),
+        (2, 6)
+    );
+    let failed: Vec<u64> = errors["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(failed, [2, 5]);
+    assert!(
+        errors["errors"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("panicked")
+    );
+    // Two workers: 2 x 2 fast tasks finish, the 2 slow ones (ids 4, 5) time out.
+    let timeout = row(&rows, "timeout");
+    assert_eq!(u64_of(timeout, "timed_out"), 2);
+    assert_eq!(timeout["timed_out_ids"], json!([4, 5]));
+    let cancel = row(&rows, "cancel");
+    assert_eq!(
+        (u64_of(cancel, "cancelled"), u64_of(cancel, "finished")),
+        (6, 2)
+    );
+    // Ids 2..10 were queued at levels 0, 2, 1, 0, 2, 1, 0, 2: high ones first, then normal, low.
+    let priority = row(&rows, "priority");
+    assert_eq!(priority["start_order"], json!([3, 6, 9, 4, 7, 2, 5, 8]));
+    assert_none_left(&tag);
+}
+
+#[test]
+fn uneven_tasks_finish_out_of_submission_order() {
+    let args = ["--workers", "4", "--tasks", "10"];
+    let rows = run_json(
+        LESSON,
+        &[&args[..], &["--variant", "threads-as-completed"]].concat(),
+    );
+    // Four workers start tasks 0..3 (160, 80, 40, 20 ms) together: 0 cannot be first.
+    assert_ne!(rows[0]["completion_order"], json!([0, 1, 2, 3, 4, 5, 6, 7]));
+}
+
+#[test]
+fn only_the_chosen_variants_run() {
+    let rows = run_json(LESSON, &[SMALL, &["--variant", "cancel"]].concat());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["variant"], "cancel");
+    let both = ["--variant", "priority", "--variant", "errors"];
+    let rows = run_json(LESSON, &[SMALL, &both[..]].concat());
+    let variants: Vec<&str> = rows
+        .iter()
+        .map(|r| r["variant"].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, ["errors", "priority"]);
+}
+
+#[test]
+fn a_killed_worker_process_fails_its_task_only() {
+    let tag = unique_tag("kill");
+    let args = [
+        "--variant",
+        "processes-as-completed",
+        "--kill-worker-during",
+        "3",
+    ];
+    let output = bin(LESSON)
+        .env(TAG_VAR, &tag)
+        .arg("--json")
+        .args(SMALL)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rows = json_rows(&output);
+    let r = &rows[0];
+    assert_eq!(r["correct"], true, "{r}");
+    assert_eq!(
+        (u64_of(r, "failed"), u64_of(r, "finished")),
+        (1, 8 + 300 - 1)
+    );
+    assert_eq!(r["errors"][0]["id"], 3, "{r}");
+    assert!(
+        r["errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("SIGKILL"),
+        "{r}"
+    );
+    assert_eq!(u64_of(r, "workers_replaced"), 1, "{r}");
+    assert_none_left(&tag);
+}
+
+#[test]
+fn ctrl_c_leaves_no_worker_behind() {
+    let tag = unique_tag("sigint");
+    let mut child = Command::new(bin_path(LESSON))
+        .env(TAG_VAR, &tag)
+        .args(["--workers", "2", "--variant", "processes-as-completed"])
+        .args(["--tasks", "2000000", "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the workers run (the parent plus two), then interrupt the parent alone.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tagged_pids(&tag).len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(tagged_pids(&tag).len() >= 3, "workers never appeared");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("no exit within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{status}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("interrupted: "),
+        "{stderr}"
+    );
+    assert_none_left(&tag);
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    for args in [
+        &["--workers", "0"][..],
+        &["--workers", "abc"],
+        &["--tasks", "0"],
+        &["--tasks", "-1"],
+        &["--tasks", "99999999999"],
+        &["--kill-worker-during", "8"],
+        &["--variant", "as-completed"],
+    ] {
+        let stderr = assert_usage_error(LESSON, args);
+        assert!(
+            stderr.contains(args[0]) || stderr.contains(args[1]),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn python_twin_runs_and_pairs_with_rust_variants() {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/executor_completed.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .args(["--json", "--workers", "2", "--tasks", "200"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rows = json_rows(&output);
+    let pairs: Vec<&str> = rows
+        .iter()
+        .map(|r| r["pairs_with"].as_str().unwrap())
+        .collect();
+    assert_eq!(pairs, VARIANTS);
+    for r in &rows {
+        crate::support::assert_design_fields(r);
+        assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(u64_of(r, "expected"), u64_of(r, "result"), "{r}");
+        assert!(r["completion_order"].is_array(), "{r}");
+    }
+}
