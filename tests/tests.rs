@@ -12,3 +12,4 @@ mod pool_batch;
 mod race_lock;
 mod cpu_processes;
 mod queue_ipc;
+mod executor_completed;
