@@ -100,6 +100,28 @@ fn sqlite_demo_checks_every_result() {
 }
 
 #[test]
+fn variant_runs_only_that_backend() {
+    let queue = unique_queue("variant");
+    let (output, rows) = demo(&queue, &[SMALL, &["--variant", "sqlite"]].concat());
+    ok_row(&output, &rows, "sqlite");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let args = ["--variant", "redis", "--broker", "sqlite:///tmp/unused.db"];
+    assert_usage_error(LESSON, &args);
+    if let Some(url) = redis_url("variant_runs_only_that_backend") {
+        let both = ["--variant", "sqlite", "--variant", "redis"];
+        let output = bin(LESSON)
+            .env("REDIS_URL", &url)
+            .args(["--json", "--queue", &queue])
+            .args([SMALL, &both[..]].concat())
+            .output()
+            .unwrap();
+        let rows = json_rows(&output);
+        ok_row(&output, &rows, "sqlite");
+        ok_row(&output, &rows, "redis");
+    }
+}
+
+#[test]
 fn redis_demo_checks_every_result() {
     let Some(url) = redis_url("redis_demo_checks_every_result") else {
         return;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum as _};
 use task_queue::{Broker, BrokerError, DemoOptions, LESSON, broker, demo, job, worker};
 use timing::{Report, fmt_count, fmt_ns, fmt_rate, usage_error};
 
@@ -14,8 +14,9 @@ use timing::{Report, fmt_count, fmt_ns, fmt_rate, usage_error};
 /// default, Redis to spread workers over machines), every job runs at least once even when a
 /// worker is killed with `kill -9`, failing jobs are retried then recorded with their error.
 /// With no subcommand, `demo` starts --workers worker processes, submits --jobs jobs, waits
-/// for all, checks every result and prints jobs/s and enqueue-to-done latency. Variants (the
-/// `variant` of a row) are the backends: `sqlite` and `redis`, chosen by --broker.
+/// for all, checks every result and prints jobs/s and enqueue-to-done latency. Variants are
+/// the backends: `sqlite` (a temporary file, or --broker sqlite://PATH) and `redis`
+/// (--broker redis://HOST:PORT, or REDIS_URL with --variant redis).
 #[derive(Debug, Parser)]
 #[command(name = "task-queue")]
 struct Cli {
@@ -57,8 +58,21 @@ struct BrokerArgs {
     queue: String,
 }
 
+/// The backends, as `--variant` names them and as the rows' `variant` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Variant {
+    /// A SQLite file: one machine, no server.
+    Sqlite,
+    /// A Redis server: workers on many machines.
+    Redis,
+}
+
 #[derive(Debug, Clone, Args)]
 struct DemoArgs {
+    /// Backends to run the demo on (repeatable) [default: sqlite, or the backend of --broker];
+    /// `redis` without --broker uses REDIS_URL.
+    #[arg(long, value_enum)]
+    variant: Vec<Variant>,
     /// sqlite://PATH or redis://HOST:PORT [default: a SQLite file in a temporary directory,
     /// removed at the end].
     #[arg(long)]
@@ -187,17 +201,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    // The temporary directory lives until the end of this function, after the workers stopped.
-    let (broker, _tempdir) = match &args.broker {
-        Some(url) => (parse_broker(url)?, None),
-        None => {
-            let dir = tempfile::Builder::new()
-                .prefix("task-queue-")
-                .tempdir()
-                .map_err(|e| usage_error(format!("cannot create a temporary directory: {e}")))?;
-            (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
-        }
-    };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     // Release pairs with the Acquire load in the demo's wait loop.
@@ -215,10 +218,73 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
         timeout: Duration::from_secs(args.timeout_s),
         progress: std::io::stdout().is_terminal() && !common.json,
     };
-    let outcome = demo::run(&broker, &options, &stop).map_err(broker_usage)?;
-    let row = outcome.row.clone();
     let mut report = Report::new(LESSON);
-    report.push(outcome.row);
+    for variant in variants(args)? {
+        // The temporary directory lives until the variant's workers have stopped.
+        let (broker, _tempdir) = match variant {
+            Some(broker) => (broker, None),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("task-queue-")
+                    .tempdir()
+                    .map_err(|e| {
+                        usage_error(format!("cannot create a temporary directory: {e}"))
+                    })?;
+                (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
+            }
+        };
+        let outcome = demo::run(&broker, &options, &stop).map_err(broker_usage)?;
+        add_verdicts(&mut report, &outcome, options.retries);
+        report.push(outcome.row);
+    }
+    if let (Some(sqlite), Some(redis)) = (report.row("sqlite"), report.row("redis")) {
+        report.verdict(format!(
+            "Redis moved jobs {:.1}x as fast as SQLite; SQLite needed no server",
+            redis.per_s / sqlite.per_s.max(f64::MIN_POSITIVE)
+        ));
+    }
+    report.print(common.json);
+    Ok(report.exit_code())
+}
+
+/// The brokers to run the demo on, in order; `None` is a SQLite file in a temporary directory.
+/// `--broker` names one; `--variant redis` without it takes Redis from `REDIS_URL`.
+fn variants(args: &DemoArgs) -> anyhow::Result<Vec<Option<Broker>>> {
+    if let Some(url) = &args.broker {
+        let broker = parse_broker(url)?;
+        let named = |v: &Variant| {
+            v.to_possible_value()
+                .is_some_and(|p| p.get_name() == broker.kind())
+        };
+        if !args.variant.iter().all(named) {
+            return Err(usage_error(format!(
+                "--broker {url} is a {} broker; drop --variant or change it",
+                broker.kind()
+            )));
+        }
+        return Ok(vec![Some(broker)]);
+    }
+    let chosen = if args.variant.is_empty() {
+        vec![Variant::Sqlite]
+    } else {
+        timing::selected(&args.variant)
+    };
+    chosen
+        .into_iter()
+        .map(|variant| match variant {
+            Variant::Sqlite => Ok(None),
+            Variant::Redis => match std::env::var("REDIS_URL") {
+                Ok(url) if !url.is_empty() => parse_broker(&url).map(Some),
+                _ => Err(usage_error(
+                    "--variant redis needs --broker redis://HOST:PORT or REDIS_URL",
+                )),
+            },
+        })
+        .collect()
+}
+
+fn add_verdicts(report: &mut Report, outcome: &demo::DemoOutcome, retries: usize) {
+    let row = &outcome.row;
     report.verdict(format!(
         "{} jobs through {} on {} worker processes: {}, enqueue-to-done p50 {}, p99 {}",
         fmt_count(row.items),
@@ -244,11 +310,9 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
         report.verdict(format!(
             "{} job(s) failed for good after {} retries, e.g. job {n}: {error}",
             outcome.failures.len(),
-            options.retries
+            retries
         ));
     }
-    report.print(common.json);
-    Ok(report.exit_code())
 }
 
 fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
