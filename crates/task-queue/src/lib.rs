@@ -25,7 +25,9 @@
 //! later on both backends (SQLite stores heartbeats in whole seconds). apalis-redis re-queues a
 //! dead worker's jobs without counting an attempt, so there `rerun` counts only retries of
 //! failing jobs; the killed job shows in `worker_restarts` and in the latency's `max`.
-//! Latency is enqueue-to-done across processes, so it is taken from the wall clock
+//! apalis 1.0.0 copes badly with a long backlog on both backends, so the producers here send
+//! jobs in chunks and keep at most [`broker::BACKLOG`] waiting (backpressure; its doc says
+//! what breaks without it). Latency is enqueue-to-done across processes, so it is taken from the wall clock
 //! (`SystemTime`), the only clock two processes (or machines) share.
 //!
 //! What to watch for in the output: jobs/s and the enqueue-to-done latency per backend (Redis
@@ -36,6 +38,7 @@
 //! ```text
 //! cargo run --release -p task-queue                                 # demo on a temporary SQLite file
 //! cargo run --release -p task-queue -- demo --broker redis://127.0.0.1:6379
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run --release -p task-queue -- --variant sqlite --variant redis
 //! # or by hand, one command per terminal (or per machine, sharing one Redis):
 //! cargo run --release -p task-queue -- worker --broker sqlite:///tmp/q.db
 //! cargo run --release -p task-queue -- submit --broker sqlite:///tmp/q.db --jobs 1000
