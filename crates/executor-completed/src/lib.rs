@@ -34,8 +34,12 @@ mod completion;
 mod demo;
 mod faults;
 mod job;
+mod panics;
+mod pids;
 mod priority;
 mod processes;
+mod queue;
+mod slot;
 mod tally;
 mod threads;
 pub mod worker;
@@ -49,10 +53,12 @@ pub use faults::{
     DEADLINE_MS, ERROR_TASKS, FAILING_TASK, PANICKING_TASK, SLOW_MS, cancel, errors, timeout,
 };
 pub use job::Job;
+pub use panics::brief_task_panics;
+pub use pids::kill_workers_on_interrupt;
 pub use priority::{LEVELS, TASKS_PER_WORKER, priority};
-pub use processes::{ProcessExecutor, kill_workers_on_interrupt};
+pub use processes::ProcessExecutor;
 pub use tally::Tally;
-pub use threads::{Executor, Task, brief_task_panics};
+pub use threads::{Executor, Task};
 
 /// The lesson's name, as every row spells it.
 pub const LESSON: &str = "executor-completed";

@@ -6,8 +6,6 @@
 //! first", plus the power to empty the queue when pending work is cancelled. Within one priority
 //! tasks start in submission order, so plain `submit` behaves like Python's `ThreadPoolExecutor`.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -16,12 +14,14 @@ use std::time::Instant;
 use crossbeam_channel::Sender;
 
 use crate::completion::{AsCompleted, Completion, Completions, Handle, TaskError, TaskId};
+use crate::panics::panic_message;
+use crate::queue::{Levels, Queued};
 
 /// What a thread executor runs: any closure returning a value or an error message.
 pub type Task = Box<dyn FnOnce() -> Result<u64, String> + Send + 'static>;
 
 /// Worker threads are named this plus their number, so a panic hook can tell them apart.
-const WORKER_NAME: &str = "executor-worker-";
+pub(crate) const WORKER_NAME: &str = "executor-worker-";
 
 /// A thread pool with `submit`, handles and `as_completed`, like Python's `ThreadPoolExecutor`.
 pub struct Executor {
@@ -55,50 +55,6 @@ struct State {
     idle: usize,
     /// Set on shutdown: workers exit once the queue is empty.
     closing: bool,
-}
-
-/// A task waiting in the queue.
-struct Queued {
-    id: TaskId,
-    task: Task,
-}
-
-/// The priority queue: one first-in first-out line per priority level, highest level first.
-///
-/// A `BinaryHeap` keyed on (priority, submission number) would order tasks the same way, but
-/// every pop sifts through the whole heap (about log2(n) cache misses under the lock, with
-/// 200 000 tasks queued that is the pool's bottleneck). With a handful of levels, a map of
-/// queues pops in constant time and still starts higher levels first.
-#[derive(Default)]
-struct Levels {
-    lines: BTreeMap<Reverse<i32>, VecDeque<Queued>>,
-}
-
-impl Levels {
-    fn push(&mut self, priority: i32, queued: Queued) {
-        self.lines
-            .entry(Reverse(priority))
-            .or_default()
-            .push_back(queued);
-    }
-
-    /// The oldest task of the highest level. Empty lines are removed, so the first is not empty.
-    fn pop(&mut self) -> Option<Queued> {
-        let mut line = self.lines.first_entry()?;
-        let queued = line.get_mut().pop_front();
-        if line.get().is_empty() {
-            line.remove();
-        }
-        queued
-    }
-
-    /// Empties the queue, highest level first.
-    fn take_all(&mut self) -> Vec<Queued> {
-        std::mem::take(&mut self.lines)
-            .into_values()
-            .flatten()
-            .collect()
-    }
 }
 
 impl Shared {
@@ -282,37 +238,6 @@ fn worker_loop(shared: &Shared, done_tx: &Sender<Completion>) {
         // The executor holds the receiver until every worker is joined, so this cannot fail.
         let _ = done_tx.send(done);
     }
-}
-
-/// Replaces the panic message of a task on an executor worker with one line (no backtrace, even
-/// with `RUST_BACKTRACE` set): such a panic is caught and becomes the task's `Err`, so it is news,
-/// not a crash. Panics anywhere else still go to the default hook.
-pub fn brief_task_panics() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let thread = std::thread::current();
-        if thread
-            .name()
-            .is_some_and(|name| name.starts_with(WORKER_NAME))
-        {
-            let place = info.location().map(ToString::to_string).unwrap_or_default();
-            let msg = info.payload_as_str().unwrap_or("a panic without a message");
-            eprintln!(
-                "note: a task panicked at {place}: {msg} (caught: it becomes the task's Err)"
-            );
-        } else {
-            default(info);
-        }
-    }));
-}
-
-/// The text of a panic (`panic!("...")` gives a `&str` or a `String`).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 #[cfg(test)]

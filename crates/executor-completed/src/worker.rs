@@ -14,7 +14,7 @@ use nix::sys::signal::{Signal, raise};
 
 use crate::completion::{TaskError, TaskId};
 use crate::job::Job;
-use crate::threads::panic_message;
+use crate::panics::panic_message;
 
 /// The hidden subcommand the parent runs its workers with.
 pub const WORKER_COMMAND: &str = "worker";
