@@ -66,28 +66,37 @@ impl Slot {
     /// The feeder: hands jobs to its worker, replacing the worker when it dies.
     fn feed(self, mut worker: Worker, jobs: &Receiver<(TaskId, Job)>) {
         let mut held = None;
-        while let Some((id, job)) = held.take().or_else(|| next_job(jobs, &mut worker.stdin)) {
-            if worker.send(id, job, &self.ranks).is_ok() {
-                continue;
+        loop {
+            // A free place in the window first, then a job: a worker whose window is full must
+            // not take a job off the shared queue that another, idle worker could start now.
+            if worker.wait_for_room() {
+                let next = held.take().or_else(|| next_job(jobs, &mut worker.stdin));
+                let Some((id, job)) = next else { break };
+                if worker.send(id, job, &self.ranks) {
+                    continue;
+                }
+                held = Some((id, job));
             }
-            // The worker is gone; its reader reported the tasks it had. This job never reached
-            // it, so it goes to the replacement.
+            // The worker is gone; its reader reported the tasks it had. A held job never
+            // reached it, so it goes to the replacement.
             worker.finish();
             self.replaced.fetch_add(1, Ordering::Relaxed);
             match self.spawn_worker() {
-                Ok(fresh) => {
-                    worker = fresh;
-                    held = Some((id, job));
-                }
-                Err(err) => return self.fail_all((id, job), jobs, &err),
+                Ok(fresh) => worker = fresh,
+                Err(err) => return self.fail_all(held, jobs, &err),
             }
         }
         worker.finish();
     }
 
     /// With no worker to be had, fail every job rather than leave `as_completed` waiting.
-    fn fail_all(&self, first: (TaskId, Job), jobs: &Receiver<(TaskId, Job)>, err: &io::Error) {
-        for (id, _) in std::iter::once(first).chain(jobs.iter()) {
+    fn fail_all(
+        &self,
+        held: Option<(TaskId, Job)>,
+        jobs: &Receiver<(TaskId, Job)>,
+        err: &io::Error,
+    ) {
+        for (id, _) in held.into_iter().chain(jobs.iter()) {
             let _ = self.done_tx.send(Completion {
                 id,
                 start_rank: None,
@@ -165,21 +174,28 @@ fn next_job(
 }
 
 impl Worker {
-    /// Writes one job to the worker, waiting for a free credit. `Err` means the worker is dead
-    /// and the job was not given to it.
-    fn send(&mut self, id: TaskId, job: Job, ranks: &AtomicU64) -> Result<(), ()> {
-        if self.credits.try_send(()).is_err() {
-            // Window full (or reader gone): push out what we buffered, then wait for a reply.
-            let _ = self.stdin.flush();
-            self.credits.send(()).map_err(|_| ())?;
+    /// Takes one of the window's credits, waiting for a reply if none is free. `false` means
+    /// the worker is dead (its reader dropped the other end).
+    fn wait_for_room(&mut self) -> bool {
+        if self.credits.try_send(()).is_ok() {
+            return true;
         }
+        // Window full (or reader gone): push out what we buffered, or the replies we wait for
+        // would never come, then wait.
+        let _ = self.stdin.flush();
+        self.credits.send(()).is_ok()
+    }
+
+    /// Writes one job to the worker (buffered). `false` means the worker is dead and the job
+    /// was not given to it.
+    fn send(&mut self, id: TaskId, job: Job, ranks: &AtomicU64) -> bool {
         {
             let mut in_flight = self
                 .in_flight
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if in_flight.dead {
-                return Err(());
+                return false;
             }
             // Relaxed: the rank only has to be unique; nothing else is published through it.
             in_flight
@@ -189,7 +205,7 @@ impl Worker {
         // Listed before written: if this write fails the worker is dying, and its reader will
         // report the task as lost with the others it had.
         let _ = self.stdin.write_all(job.to_line(id).as_bytes());
-        Ok(())
+        true
     }
 
     /// Closes the worker's stdin (it finishes what it has, then exits) and joins its reader,
