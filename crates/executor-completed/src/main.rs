@@ -84,7 +84,10 @@ fn run() -> anyhow::Result<ExitCode> {
             Variant::Cancel => lesson::cancel(workers),
             Variant::Priority => lesson::priority(workers),
         };
-        report.push(row.with_context(|| format!("variant {variant:?}"))?);
+        let name = variant
+            .to_possible_value()
+            .map(|v| v.get_name().to_string());
+        report.push(row.with_context(|| format!("variant {}", name.unwrap_or_default()))?);
     }
     for line in verdicts(&report) {
         report.verdict(line);
