@@ -215,6 +215,7 @@ fn worker_loop(shared: &Shared, done_tx: &Sender<Completion>) {
                     return;
                 }
                 state.idle += 1;
+                // Poisoned only by a bug in this file, as in `Shared::lock`: propagate it.
                 state = shared
                     .work
                     .wait(state)
