@@ -155,38 +155,29 @@ fn only_the_chosen_variants_run() {
 
 #[test]
 fn a_killed_worker_process_fails_its_task_only() {
-    let tag = unique_tag("kill");
-    let args = [
-        "--variant",
-        "processes-as-completed",
-        "--kill-worker-during",
-        "3",
-    ];
-    let output = bin(LESSON)
-        .env(TAG_VAR, &tag)
-        .arg("--json")
-        .args(SMALL)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let rows = json_rows(&output);
-    let r = &rows[0];
-    assert_eq!(r["correct"], true, "{r}");
-    assert_eq!(
-        (u64_of(r, "failed"), u64_of(r, "finished")),
-        (1, 8 + 300 - 1)
-    );
-    assert_eq!(r["errors"][0]["id"], 3, "{r}");
-    assert!(
-        r["errors"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("SIGKILL"),
-        "{r}"
-    );
-    assert_eq!(u64_of(r, "workers_replaced"), 1, "{r}");
-    assert_none_left(&tag);
+    // Task 3 dies mid-run; task 7 is the last, so its worker is replaced during shutdown.
+    for victim in [3u64, 7] {
+        let tag = unique_tag(&format!("kill{victim}"));
+        let output = bin(LESSON)
+            .env(TAG_VAR, &tag)
+            .arg("--json")
+            .args(SMALL)
+            .args(["--variant", "processes-as-completed"])
+            .args(["--kill-worker-during", &victim.to_string()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let rows = json_rows(&output);
+        let r = &rows[0];
+        assert_eq!(r["correct"], true, "{r}");
+        let counts = (u64_of(r, "failed"), u64_of(r, "finished"));
+        assert_eq!(counts, (1, 8 + 300 - 1), "{r}");
+        assert_eq!(r["errors"][0]["id"], victim, "{r}");
+        let error = r["errors"][0]["error"].as_str().unwrap();
+        assert!(error.contains("SIGKILL"), "{r}");
+        assert_eq!(u64_of(r, "workers_replaced"), 1, "{r}");
+        assert_none_left(&tag);
+    }
 }
 
 #[test]
@@ -225,10 +216,7 @@ fn ctrl_c_leaves_no_worker_behind() {
     assert_eq!(status.code(), Some(130), "{status}");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(
-        stderr.contains("interrupted: "),
-        "{stderr}"
-    );
+    assert!(stderr.contains("interrupted: "), "{stderr}");
     assert_none_left(&tag);
 }
 

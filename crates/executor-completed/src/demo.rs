@@ -105,8 +105,7 @@ pub fn processes_as_completed(
     executor
         .as_completed(demo)
         .for_each(|done| tally.record(done));
-    let replaced = executor.workers_replaced();
-    executor.shutdown()?;
+    let replaced = executor.shutdown()?;
     let demo_order = tally.completion_order.clone();
 
     let mut executor = ProcessExecutor::new(workers, THROUGHPUT_WINDOW)?;
@@ -121,7 +120,7 @@ pub fn processes_as_completed(
         tally.record(done);
     });
     let wall = watch.elapsed();
-    executor.shutdown()?;
+    let replaced = replaced + executor.shutdown()?;
     let want_failed: Vec<u64> = kill_during.into_iter().collect();
     let row = tally.row("processes-as-completed", workers, DEMO_TASKS + tasks);
     let row = as_completed_row(row, &tally, tasks, wall, &demo_order, &want_failed);

@@ -96,15 +96,18 @@ impl ProcessExecutor {
         self.completions.as_completed_until(handles, Some(deadline))
     }
 
-    /// How many worker processes died and were replaced so far.
+    /// How many worker processes died and were replaced so far (see [`shutdown`](Self::shutdown)).
     pub fn workers_replaced(&self) -> usize {
         // Relaxed: a statistic read after the fact; the completions carry the real news.
         self.replaced.load(Ordering::Relaxed)
     }
 
-    /// Runs what is queued, then stops every worker process and reaps it.
-    pub fn shutdown(mut self) -> anyhow::Result<()> {
-        self.stop_and_join()
+    /// Runs what is queued, then stops every worker process and reaps it. Returns how many
+    /// dead workers were replaced over the pool's life: only final once the feeders are joined,
+    /// since a feeder replaces its worker after reporting the lost task.
+    pub fn shutdown(mut self) -> anyhow::Result<usize> {
+        self.stop_and_join()?;
+        Ok(self.workers_replaced())
     }
 
     fn stop_and_join(&mut self) -> anyhow::Result<()> {
