@@ -45,11 +45,14 @@ pub(crate) struct Slot {
 
 /// One running worker process, seen from its feeder.
 struct Worker {
+    /// Requests go here, buffered: flushed when the feeder would otherwise block.
     stdin: BufWriter<ChildStdin>,
+    /// Shared with the reader: what the worker holds, and whether it is dead.
     in_flight: Arc<Mutex<InFlight>>,
     /// A bounded channel used as a semaphore: sending takes one of `window` credits, the reader
     /// receiving after each reply gives it back. When the reader exits, sending fails.
     credits: Sender<()>,
+    /// The reader thread, which owns the `Child` and reaps it; joined by `finish`.
     reader: JoinHandle<()>,
 }
 
