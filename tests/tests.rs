@@ -5,11 +5,11 @@
 //! make cargo build another package's binaries. `just test` does both.
 
 mod async_mixed;
-mod support;
-mod threads_basic;
-mod task_queue;
-mod pool_batch;
-mod race_lock;
 mod cpu_processes;
-mod queue_ipc;
 mod executor_completed;
+mod pool_batch;
+mod queue_ipc;
+mod race_lock;
+mod support;
+mod task_queue;
+mod threads_basic;

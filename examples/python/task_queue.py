@@ -21,8 +21,11 @@ import subprocess
 import sys
 import time
 
-import redis
-from celery import Celery
+try:
+    import redis
+    from celery import Celery
+except ImportError:
+    sys.exit("error: this twin needs celery and redis from PyPI: see the top of examples/python/task_queue.py")
 
 # The worker process imports this module by name, so the broker reaches it through the
 # environment rather than through argv.
