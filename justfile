@@ -36,8 +36,11 @@ doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # Every Python twin beside its Rust lesson on the same sizes, one table: `just compare --quick`.
+# The Celery twin gets its own virtual environment; Redis is REDIS_URL or a private redis-server.
 compare *args:
     cargo build --release --workspace
+    test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
+    target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
     cargo run --release -p compare -- {{args}}
 
 # The benchmarks of the hot paths of every lesson (divan).

@@ -16,8 +16,11 @@ pub fn write_svg(pairs: &[Pair], machine: &str, path: &Path) -> Result<()> {
     if pairs.is_empty() {
         return Err(anyhow!("no pair has a speedup to draw"));
     }
+    // Segment 0 is at the bottom of the chart; listing the labels in reverse puts the first pair
+    // at the top, in the order of the table.
     let labels: Vec<String> = pairs
         .iter()
+        .rev()
         .map(|p| {
             format!(
                 "{}: {} / {}",
@@ -44,7 +47,7 @@ pub fn write_svg(pairs: &[Pair], machine: &str, path: &Path) -> Result<()> {
         )
         .margin(12)
         .x_label_area_size(30)
-        .y_label_area_size(330)
+        .y_label_area_size(400)
         .build_cartesian_2d((low..high).log_scale(), (0..rows).into_segmented())
         .map_err(plot_error)?;
     chart
@@ -62,14 +65,27 @@ pub fn write_svg(pairs: &[Pair], machine: &str, path: &Path) -> Result<()> {
         .map_err(plot_error)?;
     chart
         .draw_series(pairs.iter().enumerate().map(|(i, pair)| {
+            // Bars grow from 1 (as fast as Python): right when Rust is faster, left when slower.
             let colour = if pair.speedup() >= 1.0 { BLUE } else { RED };
-            Rectangle::new(
+            let row = rows - 1 - i;
+            let mut bar = Rectangle::new(
                 [
-                    (low, SegmentValue::Exact(i)),
-                    (pair.speedup(), SegmentValue::Exact(i + 1)),
+                    (1.0, SegmentValue::Exact(row)),
+                    (pair.speedup(), SegmentValue::Exact(row + 1)),
                 ],
                 colour.mix(0.7).filled(),
-            )
+            );
+            bar.set_margin(4, 4, 0, 0);
+            bar
+        }))
+        .map_err(plot_error)?;
+    chart
+        .draw_series(pairs.iter().enumerate().map(|(i, pair)| {
+            let at = (
+                pair.speedup().max(1.0),
+                SegmentValue::CenterOf(rows - 1 - i),
+            );
+            Text::new(format!(" {:.1}x", pair.speedup()), at, ("sans-serif", 12))
         }))
         .map_err(plot_error)?;
     root.present().map_err(plot_error)?;

@@ -10,6 +10,7 @@
 //! Run it with `just compare` (or `cargo build --release --workspace && cargo run --release -p
 //! compare`); `--quick` runs small sizes.
 
+pub mod broker;
 pub mod chart;
 pub mod machine;
 pub mod plan;

@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, Result};
 use clap::Parser;
+use compare::broker::Broker;
 use compare::plan::{PLANS, Plan};
 use compare::{Pair, chart, machine, markdown_table, pair_rows, parse_rows, text_table};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,6 +32,11 @@ struct Cli {
     #[arg(long, default_value = "python3")]
     python: String,
 
+    /// The Python with `celery` and `redis` installed, for the task-queue twin
+    /// (`just compare` makes it from examples/python/requirements-celery.txt).
+    #[arg(long, default_value = "target/compare/venv/bin/python")]
+    celery_python: PathBuf,
+
     /// Where the Markdown table and the SVG chart go.
     #[arg(long, default_value = "target/compare")]
     out: PathBuf,
@@ -43,64 +49,94 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     let plans = chosen_plans(&cli.lessons)?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bin_dir = std::env::current_exe()
         .context("finding this program's own path")?
         .parent()
         .context("this program has no parent directory")?
         .to_path_buf();
+    for plan in &plans {
+        if !bin_dir.join(plan.lesson).exists() {
+            return Err(usage_error(format!(
+                "{} is missing from {}: run `cargo build --release --workspace` first",
+                plan.lesson,
+                bin_dir.display()
+            )));
+        }
+    }
     let machine = machine::describe(&cli.python);
     println!("machine: {machine}");
 
-    let progress = ProgressBar::new(2 * plans.len() as u64);
+    let progress = ProgressBar::new(plans.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .expect("the template is a valid indicatif template"),
     );
+    // Started only if a chosen lesson needs it; stopped when `run` returns.
+    let broker = plans
+        .iter()
+        .any(|p| p.needs_redis)
+        .then(Broker::find_or_start)
+        .flatten();
     let mut pairs = Vec::new();
     let mut problems = Vec::new();
     for plan in &plans {
-        if plan.needs_redis && std::env::var_os("REDIS_URL").is_none() {
-            problems.push(format!("{}: skipped, REDIS_URL is not set", plan.lesson));
-            progress.inc(2);
-            continue;
-        }
-        let args = plan.args(cli.quick);
-        progress.set_message(format!("python {}", plan.script));
-        let script = root.join("examples/python").join(plan.script);
-        let python = side(
-            Command::new(&cli.python).arg(&script),
-            args,
-            plan.lesson,
-            "Python",
-        );
-        progress.inc(1);
-        progress.set_message(format!("rust {}", plan.lesson));
-        let binary = bin_dir.join(plan.lesson);
-        if !binary.exists() {
-            return Err(usage_error(format!(
-                "{} is missing: run `cargo build --release --workspace` first",
-                binary.display()
-            )));
-        }
-        let rust = side(&mut Command::new(&binary), args, plan.lesson, "Rust");
-        progress.inc(1);
-        match (python, rust) {
-            (Ok(py), Ok(rs)) => {
-                let (found, unmatched) = pair_rows(plan.lesson, &py, &rs);
+        progress.set_message(plan.lesson);
+        match run_plan(&cli, plan, broker.as_ref(), &bin_dir) {
+            Ok((found, unmatched)) => {
                 pairs.extend(found);
                 problems.extend(unmatched);
             }
-            (py, rs) => problems.extend(
-                py.err()
-                    .into_iter()
-                    .chain(rs.err())
-                    .map(|e| format!("{e:#}")),
-            ),
+            Err(problem) => problems.push(format!("{problem:#}")),
         }
+        progress.inc(1);
     }
     progress.finish_and_clear();
     report(&cli, &machine, &pairs, &problems)
+}
+
+/// Runs one plan's Python twin, then its Rust binary, and pairs their rows. A skipped plan is
+/// an error whose message contains "skipped".
+fn run_plan(
+    cli: &Cli,
+    plan: &Plan,
+    broker: Option<&Broker>,
+    bin_dir: &Path,
+) -> Result<(Vec<Pair>, Vec<String>)> {
+    let mut args: Vec<&str> = plan.args(cli.quick).to_vec();
+    let mut python = Path::new(&cli.python);
+    if plan.needs_redis {
+        let broker = broker.with_context(|| {
+            format!(
+                "{}: skipped, no REDIS_URL and no redis-server to start",
+                plan.lesson
+            )
+        })?;
+        if !cli.celery_python.exists() {
+            anyhow::bail!(
+                "{}: skipped, no Celery environment at {} (`just compare` makes it)",
+                plan.lesson,
+                cli.celery_python.display()
+            );
+        }
+        args.extend(["--broker", broker.url.as_str()]);
+        python = &cli.celery_python;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/python")
+        .join(plan.script);
+    let py = side(
+        Command::new(python).arg(&script),
+        &args,
+        plan.lesson,
+        "Python",
+    )?;
+    let rs = side(
+        &mut Command::new(bin_dir.join(plan.lesson)),
+        &args,
+        plan.lesson,
+        "Rust",
+    )?;
+    Ok(pair_rows(plan.lesson, &py, &rs))
 }
 
 /// The plans named with `--lesson`, or all of them.

@@ -15,7 +15,8 @@ pub struct Plan {
     pub full: &'static [&'static str],
     /// Arguments for both sides with `--quick`.
     pub quick: &'static [&'static str],
-    /// Whether the pair needs a Redis server (`REDIS_URL`) and the Celery environment.
+    /// Whether the pair needs a Redis broker (`--broker URL` is added to both sides) and runs
+    /// its twin with the Celery environment's Python.
     pub needs_redis: bool,
 }
 
@@ -31,8 +32,8 @@ pub const PLANS: &[Plan] = &[
     Plan {
         lesson: "threads-basic",
         script: "threads_basic.py",
-        full: &["--requests", "20", "--delay-ms", "50", "--workers", "8"],
-        quick: &["--requests", "8", "--delay-ms", "20", "--workers", "4"],
+        full: &["--requests", "20", "--delay-ms", "50"],
+        quick: &["--requests", "8", "--delay-ms", "20", "--numbers", "100000"],
         needs_redis: false,
     },
     Plan {
@@ -45,22 +46,36 @@ pub const PLANS: &[Plan] = &[
     Plan {
         lesson: "cpu-processes",
         script: "cpu_processes.py",
-        full: &["--workers", "2", "--n", "10000000"],
-        quick: &["--workers", "2", "--n", "200000"],
+        full: &["--workers", "2", "--n", "5000000", "--rounds", "3"],
+        quick: &["--workers", "2", "--n", "200000", "--rounds", "1"],
         needs_redis: false,
     },
     Plan {
         lesson: "queue-ipc",
         script: "queue_ipc.py",
-        full: &["--messages", "100000"],
-        quick: &["--messages", "5000"],
+        full: &[
+            "--messages",
+            "100000",
+            "--increments",
+            "200000",
+            "--elements",
+            "4000000",
+        ],
+        quick: &[
+            "--messages",
+            "5000",
+            "--increments",
+            "10000",
+            "--elements",
+            "100000",
+        ],
         needs_redis: false,
     },
     Plan {
         lesson: "pool-batch",
         script: "pool_batch.py",
         full: &["--items", "100000"],
-        quick: &["--items", "5000"],
+        quick: &["--items", "5000", "--batches", "10"],
         needs_redis: false,
     },
     Plan {
@@ -73,8 +88,15 @@ pub const PLANS: &[Plan] = &[
     Plan {
         lesson: "async-mixed",
         script: "async_mixed.py",
-        full: &["--requests", "200", "--tasks", "16"],
-        quick: &["--requests", "50", "--tasks", "8"],
+        full: &["--requests", "200", "--tasks", "16", "--work", "200000"],
+        quick: &["--requests", "50", "--tasks", "8", "--work", "20000"],
         needs_redis: false,
+    },
+    Plan {
+        lesson: "task-queue",
+        script: "task_queue.py",
+        full: &["--jobs", "1000", "--workers", "2"],
+        quick: &["--jobs", "100", "--workers", "2"],
+        needs_redis: true,
     },
 ];
