@@ -106,3 +106,45 @@ pub fn assert_usage_error(name: &str, args: &[&str]) -> String {
     );
     stderr
 }
+
+/// Runs every case of bad input against `name` and requires, for each, the bad-input
+/// convention of [`assert_usage_error`] and an error that names the flag or the value at fault.
+pub fn assert_usage_errors(name: &str, cases: &[&[&str]]) {
+    for args in cases {
+        let stderr = assert_usage_error(name, args);
+        assert!(
+            args.iter().any(|a| stderr.contains(a)),
+            "{name} {args:?}: the error should name the flag or value: {stderr}"
+        );
+    }
+}
+
+/// Runs the Python twin `examples/python/<script> --json args...` with `python3`, requires exit
+/// status 0, and returns its rows, each checked for the design fields and a `pairs_with`.
+pub fn run_python_twin(script: &str, args: &[&str]) -> Vec<Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/python")
+        .join(script);
+    let output = std::process::Command::new("python3")
+        .arg(&path)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("python3 starts");
+    assert!(
+        output.status.success(),
+        "{script} {args:?} exited with {}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = json_rows(&output);
+    assert!(!rows.is_empty(), "{script} printed no rows");
+    for row in &rows {
+        assert_design_fields(row);
+        assert!(
+            row["pairs_with"].is_string(),
+            "{script}: no pairs_with in {row}"
+        );
+    }
+    rows
+}
