@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tiny_http::{Request, Response, Server};
 
@@ -129,9 +129,14 @@ fn accept_loop(server: &Server, received: &AtomicU64, delay: Duration) -> u64 {
         // failed), which is the only way out of the loop.
         while let Ok(request) = server.recv() {
             received.fetch_add(1, Ordering::Relaxed);
+            // The delay counts from here, not from when the handler thread gets to run: with
+            // twenty requests arriving at once on two cores, starting twenty threads takes a
+            // few milliseconds, and a handler that slept a full `delay` after starting would
+            // add that to every response on top of the delay the user asked for.
+            let due = Instant::now() + delay;
             let spawned = thread::Builder::new()
                 .name("http-handler".into())
-                .spawn_scoped(s, move || respond(request, delay));
+                .spawn_scoped(s, move || respond(request, due));
             // Out of threads: the request was moved into the failed spawn and is dropped,
             // which closes it; the client sees an error and counts the response as missing.
             if spawned.is_ok() {
@@ -142,9 +147,9 @@ fn accept_loop(server: &Server, received: &AtomicU64, delay: Duration) -> u64 {
     })
 }
 
-/// Holds the request back for `delay`, then answers it.
-fn respond(request: Request, delay: Duration) {
-    thread::sleep(delay);
+/// Holds the request back until `due`, then answers it.
+fn respond(request: Request, due: Instant) {
+    thread::sleep(due.saturating_duration_since(Instant::now()));
     let page = request
         .url()
         .strip_prefix("/page/")
@@ -168,7 +173,6 @@ fn page_body(i: u64) -> Vec<u8> {
 mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
-    use std::time::Instant;
 
     use super::*;
 
