@@ -30,7 +30,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 LESSON = "executor-completed"
 DEMO_TASKS = 8
 ERROR_TASKS, FAILING_TASK, PANICKING_TASK = 8, 2, 5
-SLOW_MS, DEADLINE_MS = 500, 200
+DEADLINE_MS = 200
 LEVELS, TASKS_PER_WORKER = [0, 2, 1], 4
 
 
@@ -134,17 +134,33 @@ def errors(workers):
 
 
 def timeout(workers):
+    # The slow tasks wait at a gate opened only after the deadline, so they time out on every
+    # run; and once every worker holds a slow one, the fast ones are done (workers take tasks
+    # in order), and as_completed yields futures already done before it checks the clock.
+    # Plain sleeps (fast 5 ms, slow 500 ms) would be a race against the clock on a loaded machine.
     tally, n = Tally(), 3 * workers
+    gate, started = threading.Event(), threading.Semaphore(0)
+
+    def slow(i):
+        started.release()
+        gate.wait()
+        return i * i
+
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as ex:
-        futs = {ex.submit(square, i, 5 if i < 2 * workers else SLOW_MS): i for i in range(n)}
+        futs = {ex.submit(square, i, 5): i for i in range(2 * workers)}
+        futs.update({ex.submit(slow, i): i for i in range(2 * workers, n)})
+        for _ in range(workers):
+            started.acquire()
+        remaining = DEADLINE_MS / 1000 - (time.perf_counter() - start)
         try:
-            for fut in as_completed(futs, timeout=DEADLINE_MS / 1000):
+            for fut in as_completed(futs, timeout=max(remaining, 0)):
                 tally.record(futs[fut], fut)
         except FuturesTimeout:
             pass
         out = [f for f, i in futs.items() if i not in tally.order]
         tally.timed_out = sorted(futs[f] for f in out)
+        gate.set()
         late = len(wait(out).done)  # they finish anyway: the timeout stopped only the waiting
     wall = time.perf_counter() - start
     ok = tally.timed_out == list(range(2 * workers, n)) and late == workers

@@ -1,6 +1,7 @@
 //! When tasks do not simply finish: errors and panics, a deadline, and cancelled pending work.
 //! Each variant still accounts for every submitted task exactly once.
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use timing::{Row, Stopwatch};
@@ -53,8 +54,6 @@ pub fn errors(workers: usize) -> anyhow::Result<Row> {
         )))
 }
 
-/// How long the `timeout` variant's slow tasks take.
-pub const SLOW_MS: u64 = 500;
 /// The `timeout` variant's deadline, counted from the first submit.
 pub const DEADLINE_MS: u64 = 200;
 
@@ -62,29 +61,36 @@ pub const DEADLINE_MS: u64 = 200;
 /// rest, reported as not finished (Python: `as_completed(fs, timeout=...)` raises
 /// `TimeoutError`).
 ///
-/// Two fast tasks per worker (5 ms) are submitted first, then one slow task per worker
-/// ([`SLOW_MS`]); at the [`DEADLINE_MS`] deadline the slow ones are still running. The timeout
-/// stops the *waiting*, not the work: a thread cannot be stopped from outside, so the slow tasks
-/// run on, and the row's `finished_late` counts them coming in after the deadline. They stay
-/// counted as timed out, once.
+/// Two fast tasks per worker (5 ms) are submitted first, then one slow task per worker. A slow
+/// task runs until the variant opens a gate, which it does only after the [`DEADLINE_MS`]
+/// deadline has passed, so the slow tasks are still running at the deadline on every run. A
+/// slow task of a fixed length (a sleep) was the obvious choice and was rejected: on a loaded
+/// machine nothing promises that the fast tasks finish before the deadline and the slow ones do
+/// not. Here the variant also waits until every worker has started its slow task, which means
+/// every worker has already reported its fast tasks (a worker reports a task before it takes the
+/// next, and the slow ones were queued last), and `as_completed` yields completions that have
+/// arrived even once the deadline has passed. The timeout stops the *waiting*, not the work: a
+/// thread cannot be stopped from outside, so the slow tasks run on, and the row's
+/// `finished_late` counts them coming in after the deadline. They stay counted as timed out,
+/// once.
 pub fn timeout(workers: usize) -> anyhow::Result<Row> {
     let w = workers as u64;
     let mut executor = Executor::new(workers)?;
     let watch = Stopwatch::start();
     let deadline = Instant::now() + Duration::from_millis(DEADLINE_MS);
-    let handles: Vec<Handle> = (0..3 * w)
-        .map(|x| {
-            let sleep_ms = if x < 2 * w { 5 } else { SLOW_MS };
-            executor.submit(move || Job::Square { x, sleep_ms }.run())
-        })
+    let mut handles: Vec<Handle> = (0..2 * w)
+        .map(|x| executor.submit(move || Job::Square { x, sleep_ms: 5 }.run()))
         .collect();
+    let (gate, slow) = gated_start(&mut executor, 2 * w..3 * w, 0)?;
+    handles.extend(slow);
     let mut tally = Tally::default();
     let mut done = executor.as_completed_until(handles, deadline);
     done.by_ref().for_each(|c| tally.record(c));
     let not_finished = done.not_finished();
     tally.time_out(&not_finished);
     let not_finished_ids = tally.timed_out.clone();
-    // Wait for the stragglers anyway, to show they were still working, not lost.
+    // Let the slow tasks end and wait for them anyway, to show they were still working, not lost.
+    drop(gate);
     let late = executor.as_completed(not_finished).count();
     let wall = watch.elapsed();
     executor.shutdown()?;
@@ -116,7 +122,7 @@ pub fn cancel(workers: usize) -> anyhow::Result<Row> {
     let w = workers as u64;
     let mut executor = Executor::new(workers)?;
     let watch = Stopwatch::start();
-    let (gate, started) = gated_start(&mut executor, workers, 0)?;
+    let (gate, started) = gated_start(&mut executor, 0..w, 0)?;
     let handles: Vec<Handle> = (w..4 * w)
         .map(|x| executor.submit(move || Job::Square { x, sleep_ms: 1 }.run()))
         .collect();
@@ -139,29 +145,32 @@ pub fn cancel(workers: usize) -> anyhow::Result<Row> {
         )))
 }
 
-/// Occupies every worker with a task that waits at a gate, and returns once all of them are
-/// running: the gate (drop it to open) and their handles. Their ids are `0..workers`; they
-/// return their id squared. `priority` is what they are submitted with.
+/// Submits one task per id in `ids`, each waiting at a gate, and returns once all of them are
+/// running: the gate (drop it to open) and their handles. `ids` must be the ids the executor
+/// gives next and number at most the workers, who are then all held; each task returns its id
+/// squared. `priority` is what they are submitted with.
 pub(crate) fn gated_start(
     executor: &mut Executor,
-    workers: usize,
+    ids: Range<TaskId>,
     priority: i32,
 ) -> anyhow::Result<(crossbeam_channel::Sender<()>, Vec<Handle>)> {
     // A channel nobody sends on is a gate: every `recv` blocks until the sender is dropped.
     let (gate_tx, gate_rx) = crossbeam_channel::bounded::<()>(0);
     let (started_tx, started_rx) = crossbeam_channel::unbounded();
-    let handles = (0..workers as u64)
+    let handles: Vec<Handle> = ids
         .map(|x| {
             let (gate_rx, started_tx) = (gate_rx.clone(), started_tx.clone());
-            executor.submit_with_priority(priority, move || {
+            let handle = executor.submit_with_priority(priority, move || {
                 // The receiver below outlives every gated task, so this send cannot fail.
                 let _ = started_tx.send(());
                 let _ = gate_rx.recv();
                 Ok(x * x)
-            })
+            });
+            debug_assert_eq!(handle.id(), x, "gated ids must be the executor's next ids");
+            handle
         })
         .collect();
-    for _ in 0..workers {
+    for _ in &handles {
         started_rx.recv()?;
     }
     Ok((gate_tx, handles))

@@ -56,9 +56,7 @@ pub use demo::{
     DEMO_TASKS, DEMO_WINDOW, THROUGHPUT_WINDOW, demo_sleep_ms, processes_as_completed,
     sum_of_squares_below, threads_as_completed,
 };
-pub use faults::{
-    DEADLINE_MS, ERROR_TASKS, FAILING_TASK, PANICKING_TASK, SLOW_MS, cancel, errors, timeout,
-};
+pub use faults::{DEADLINE_MS, ERROR_TASKS, FAILING_TASK, PANICKING_TASK, cancel, errors, timeout};
 pub use job::Job;
 pub use panics::brief_task_panics;
 pub use pids::kill_workers_on_interrupt;
