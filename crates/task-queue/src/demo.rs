@@ -1,22 +1,16 @@
 //! `task-queue demo`: a broker, several worker processes, a batch of jobs, every result checked.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use apalis::prelude::TaskId;
 use indicatif::{ProgressBar, ProgressStyle};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-use timing::{Latencies, Row, Stopwatch};
+use timing::{Latencies, Row, Stopwatch, fmt_count, fmt_ns, fmt_rate};
 
-use tokio::runtime::Runtime;
-
-use crate::broker::{BACKLOG, Broker, CHUNK};
-use crate::job::{self, Job};
-use crate::queue::{Finished, Queue};
+use crate::batch::Batch;
+use crate::broker::{self, Broker};
+use crate::job;
 use crate::supervise::Workers;
 
 /// The demo's sizes and switches.
@@ -74,7 +68,33 @@ pub fn run(
         .context("starting the async runtime")?;
     // Connect first: a broker that is not there is reported before any worker starts.
     let mut queue = runtime.block_on(broker.connect(&options.queue))?;
+    let mut workers = start_workers(broker, options)?;
 
+    let watch = Stopwatch::start();
+    let mut batch = Batch::new(options);
+    let bar = progress_bar(options);
+    let mut kill_after = options.kill_after;
+    while !batch.all_finished() {
+        batch.submit_more(&runtime, &mut queue, options)?;
+        keep_going(stop, &mut workers, &batch, &watch, options)?;
+        let progressed = batch.collect(&runtime, &mut queue)?;
+        bar.set_position(batch.finished.len() as u64);
+        if kill_after.is_some_and(|after| batch.finished.len() as u64 >= after) {
+            workers.kill_first()?;
+            kill_after = None;
+        }
+        if !progressed {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let wall = watch.elapsed();
+    bar.finish_and_clear();
+    workers.stop(Duration::from_secs(5));
+    Ok(check(broker, options, &batch, wall, workers.restarts))
+}
+
+/// Starts `options.workers` worker processes on `broker`; the first gets the fault injection.
+fn start_workers(broker: &Broker, options: &DemoOptions) -> anyhow::Result<Workers> {
     let args = vec![
         "worker".to_string(),
         "--broker".to_string(),
@@ -92,127 +112,40 @@ pub fn run(
         .die_on_job
         .map(|n| vec!["--die-on-job".to_string(), n.to_string()])
         .unwrap_or_default();
-    let mut workers = Workers::start(options.workers, args, &first_extra)?;
-
-    let watch = Stopwatch::start();
-    let mut state = Batch::new(options);
-    let bar = progress_bar(options);
-    let mut killed = false;
-    while !state.all_finished() {
-        state.submit_more(&runtime, &mut queue, options)?;
-        // Acquire pairs with the Release store in the Ctrl-C handler.
-        if stop.load(Ordering::Acquire) {
-            workers.stop(Duration::from_secs(5));
-            bail!(
-                "interrupted: workers stopped, {} of {} jobs finished; the rest stay queued",
-                state.finished.len(),
-                options.jobs
-            );
-        }
-        workers.check()?;
-        if watch.elapsed() > options.timeout {
-            bail!(
-                "timed out after {:?}: {} of {} jobs finished",
-                options.timeout,
-                state.finished.len(),
-                options.jobs
-            );
-        }
-        let progressed = state.collect(&runtime, &mut queue)?;
-        bar.set_position(state.finished.len() as u64);
-        if let (Some(after), false) = (options.kill_after, killed)
-            && state.finished.len() as u64 >= after
-            && let Some(pid) = workers.first_pid()
-        {
-            // A real `kill -9`: the worker gets no chance to hand its jobs back.
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-            killed = true;
-        }
-        if !progressed {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-    let wall = watch.elapsed();
-    bar.finish_and_clear();
-    workers.stop(Duration::from_secs(5));
-    Ok(check(broker, options, &state, wall, workers.restarts))
+    Workers::start(options.workers, args, &first_extra)
 }
 
-/// The demo's jobs and where each one is: not yet sent, waiting (sent, no final record yet),
-/// or finished.
-struct Batch {
-    /// Every job, in order: job `n` is `jobs[n]`.
-    jobs: Vec<Job>,
-    /// How many of `jobs` were sent.
-    submitted: usize,
-    /// Sent jobs without a final record, by task id (as text: the map's key must be `Hash`).
-    waiting: HashMap<String, (TaskId, u64)>,
-    /// Job number and final record of every finished job.
-    finished: Vec<(u64, Finished)>,
-}
-
-impl Batch {
-    fn new(options: &DemoOptions) -> Self {
-        let jobs: Vec<Job> = (0..options.jobs)
-            .map(|n| Job {
-                n,
-                work: options.work,
-                fail: n < options.fail_jobs,
-                enqueued_us: 0,
-            })
-            .collect();
-        Self {
-            submitted: 0,
-            waiting: HashMap::with_capacity(jobs.len()),
-            finished: Vec::with_capacity(jobs.len()),
-            jobs,
-        }
+/// Fails when the user pressed Ctrl-C (after stopping the workers, which hand their unstarted
+/// jobs back), when workers keep dying, or when the time is up; replaces a dead worker.
+fn keep_going(
+    stop: &AtomicBool,
+    workers: &mut Workers,
+    batch: &Batch,
+    watch: &Stopwatch,
+    options: &DemoOptions,
+) -> anyhow::Result<()> {
+    // Acquire pairs with the Release store in the Ctrl-C handler.
+    if stop.load(Ordering::Acquire) {
+        workers.stop(Duration::from_secs(5));
+        bail!(
+            "interrupted: workers stopped; {} of {} jobs finished, {} sent ones left on the queue, \
+             {} never sent",
+            batch.finished.len(),
+            options.jobs,
+            batch.waiting(),
+            batch.jobs.len() - batch.submitted
+        );
     }
-
-    fn all_finished(&self) -> bool {
-        self.submitted == self.jobs.len() && self.waiting.is_empty()
+    workers.check()?;
+    if watch.elapsed() > options.timeout {
+        bail!(
+            "timed out after {:?}: {} of {} jobs finished",
+            options.timeout,
+            batch.finished.len(),
+            options.jobs
+        );
     }
-
-    /// Sends the next chunk while fewer than BACKLOG jobs wait (see `broker::BACKLOG`).
-    fn submit_more(
-        &mut self,
-        runtime: &Runtime,
-        queue: &mut Queue,
-        options: &DemoOptions,
-    ) -> anyhow::Result<()> {
-        if self.submitted == self.jobs.len() || self.waiting.len() >= BACKLOG {
-            return Ok(());
-        }
-        let end = (self.submitted + CHUNK).min(self.jobs.len());
-        let chunk = &mut self.jobs[self.submitted..end];
-        let now = job::now_us();
-        chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-        let ids = runtime.block_on(queue.submit(chunk, options.retries + 1))?;
-        for (id, job) in ids.iter().zip(chunk.iter()) {
-            self.waiting.insert(id.to_string(), (id.clone(), job.n));
-        }
-        self.submitted = end;
-        Ok(())
-    }
-
-    /// Moves the waiting jobs that finished to `finished`; says whether there were any.
-    fn collect(&mut self, runtime: &Runtime, queue: &mut Queue) -> anyhow::Result<bool> {
-        // Ask about a slice of the waiting jobs at a time: one query, bounded in size.
-        let slice: Vec<TaskId> = self
-            .waiting
-            .values()
-            .take(500)
-            .map(|(id, _)| id.clone())
-            .collect();
-        let results = runtime.block_on(queue.finished(&slice))?;
-        let progressed = !results.is_empty();
-        for (id, record) in results {
-            if let Some((_, n)) = self.waiting.remove(&id.to_string()) {
-                self.finished.push((n, record));
-            }
-        }
-        Ok(progressed)
-    }
+    Ok(())
 }
 
 fn progress_bar(options: &DemoOptions) -> ProgressBar {
@@ -275,4 +208,46 @@ fn check(
         rerun,
         restarts,
     }
+}
+
+/// The verdict lines for one backend's outcome, computed from its row: throughput and latency,
+/// the workers that died and what that cost, the jobs that failed for good.
+pub fn verdicts(outcome: &DemoOutcome, retries: usize) -> Vec<String> {
+    let row = &outcome.row;
+    let mut lines = vec![format!(
+        "{} jobs through {} on {} worker processes: {}, enqueue-to-done p50 {}, p99 {}",
+        fmt_count(row.items),
+        row.variant,
+        row.workers,
+        fmt_rate(row.per_s),
+        fmt_ns(row.p50_ns.unwrap_or(0) as f64),
+        fmt_ns(row.p99_ns.unwrap_or(0) as f64),
+    )];
+    if outcome.restarts > 0 {
+        lines.push(format!(
+            "{} worker process(es) died mid-run and were replaced; their jobs ran again (slowest \
+             job {} from enqueue to done, heartbeat {:?} x {} missed): {} of {} results correct",
+            outcome.restarts,
+            fmt_ns(row.max_ns.unwrap_or(0) as f64),
+            broker::HEARTBEAT,
+            broker::MISSED_HEARTBEATS,
+            fmt_count(row.result),
+            fmt_count(row.expected)
+        ));
+    }
+    if let Some((n, error)) = outcome.failures.first() {
+        lines.push(format!(
+            "{} job(s) failed for good after {retries} retries, e.g. job {n}: {error}",
+            outcome.failures.len(),
+        ));
+    }
+    lines
+}
+
+/// The verdict comparing the two backends' rows, when both ran.
+pub fn compare(sqlite: &Row, redis: &Row) -> String {
+    format!(
+        "Redis moved jobs {:.1}x as fast as SQLite; SQLite needed no server",
+        redis.per_s / sqlite.per_s.max(f64::MIN_POSITIVE)
+    )
 }

@@ -63,6 +63,19 @@ pub fn expected(n: u64, work: u64) -> u64 {
     }
 }
 
+/// Jobs `0..count`, each of `work` loop steps; the first `fail_jobs` of them always fail. The
+/// demo and `task-queue submit` build their jobs alike, so results are checked the same way.
+pub fn numbered(count: u64, work: u64, fail_jobs: u64) -> Vec<Job> {
+    (0..count)
+        .map(|n| Job {
+            n,
+            work,
+            fail: n < fail_jobs,
+            enqueued_us: 0,
+        })
+        .collect()
+}
+
 /// Microseconds since the Unix epoch.
 pub fn now_us() -> u64 {
     SystemTime::now()

@@ -45,6 +45,7 @@
 //! cargo run --release -p task-queue -- status --broker sqlite:///tmp/q.db
 //! ```
 
+pub mod batch;
 pub mod broker;
 pub mod demo;
 pub mod job;

@@ -1,4 +1,8 @@
-//! The `task-queue` command line: `demo` (the default), `worker`, `submit` and `status`.
+//! The `task-queue` command line: parse the flags (see `cli.rs`), call the library, print.
+//! `demo` (the default) runs a whole batch; `worker`, `submit` and `status` are what a user
+//! runs by hand on several machines.
+
+mod cli;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -6,158 +10,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum as _};
-use task_queue::{Broker, BrokerError, DemoOptions, LESSON, broker, demo, job, worker};
-use timing::{Report, fmt_count, fmt_ns, fmt_rate, usage_error};
+use clap::Parser as _;
+use task_queue::{Broker, BrokerError, DemoOptions, LESSON, demo, job, worker};
+use timing::{Report, usage_error};
 
-/// Celery's job, done with apalis: worker processes pull jobs from a broker (a SQLite file by
-/// default, Redis to spread workers over machines), every job runs at least once even when a
-/// worker is killed with `kill -9`, failing jobs are retried then recorded with their error.
-/// With no subcommand, `demo` starts --workers worker processes, submits --jobs jobs, waits
-/// for all, checks every result and prints jobs/s and enqueue-to-done latency. Variants are
-/// the backends: `sqlite` (a temporary file, or --broker sqlite://PATH) and `redis`
-/// (--broker redis://HOST:PORT, or REDIS_URL with --variant redis).
-#[derive(Debug, Parser)]
-#[command(name = "task-queue")]
-struct Cli {
-    #[command(flatten)]
-    common: timing::CommonArgs,
+use crate::cli::{Cli, Command, DemoArgs, StatusArgs, SubmitArgs, WorkerArgs, parse_broker};
 
-    #[command(subcommand)]
-    command: Option<Command>,
+/// The attempts `submit` allows a job in the broker. The workers give up after their own
+/// `--retries`, which `submit` does not know; this only bounds redelivery by the broker.
+const MAX_ATTEMPTS: usize = 25;
 
-    #[command(flatten)]
-    demo: DemoArgs,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Start workers, submit jobs, wait, check every result (the default).
-    Demo(DemoCommand),
-    /// Run one worker until Ctrl-C or SIGTERM.
-    Worker(WorkerArgs),
-    /// Put jobs on the queue and return.
-    Submit(SubmitArgs),
-    /// Count the queue's jobs: pending, running, done, failed (with their errors).
-    Status(StatusArgs),
-}
-
-/// `demo` as a subcommand takes the common flags too: `task-queue demo --json --workers 2`.
-#[derive(Debug, Args)]
-struct DemoCommand {
-    #[command(flatten)]
-    common: timing::CommonArgs,
-    #[command(flatten)]
-    demo: DemoArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-struct BrokerArgs {
-    /// The queue's name: producers and workers must agree on it.
-    #[arg(long, default_value = broker::DEFAULT_QUEUE)]
-    queue: String,
-}
-
-/// The backends, as `--variant` names them and as the rows' `variant` spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Variant {
-    /// A SQLite file: one machine, no server.
-    Sqlite,
-    /// A Redis server: workers on many machines.
-    Redis,
-}
-
-#[derive(Debug, Clone, Args)]
-struct DemoArgs {
-    /// Backends to run the demo on (repeatable) [default: sqlite, or the backend of --broker];
-    /// `redis` without --broker uses REDIS_URL.
-    #[arg(long, value_enum)]
-    variant: Vec<Variant>,
-    /// sqlite://PATH or redis://HOST:PORT [default: a SQLite file in a temporary directory,
-    /// removed at the end].
-    #[arg(long)]
-    broker: Option<String>,
-    /// Jobs to submit.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    jobs: u64,
-    /// CPU work per job, in loop steps (0: the tutorial's `square`).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
-    work: u64,
-    /// Jobs each worker process runs at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    concurrency: u16,
-    /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
-    retries: u16,
-    /// Give up when the jobs are not all done within this many seconds.
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    timeout_s: u64,
-    #[command(flatten)]
-    queue: BrokerArgs,
-    /// Fault injection: the first N jobs always fail.
-    #[arg(long, default_value_t = 0, hide = true)]
-    fail_jobs: u64,
-    /// Fault injection: the first worker kills itself (SIGKILL) in the middle of its Nth job.
-    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
-    die_on_job: Option<u64>,
-    /// Fault injection: send SIGKILL to the first worker after N results.
-    #[arg(long, hide = true)]
-    kill_after: Option<u64>,
-}
-
-#[derive(Debug, Args)]
-struct WorkerArgs {
-    /// sqlite://PATH or redis://HOST:PORT.
-    #[arg(long)]
-    broker: String,
-    /// Jobs this worker runs at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    concurrency: u16,
-    /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
-    retries: u16,
-    #[command(flatten)]
-    queue: BrokerArgs,
-    /// Fault injection: kill this process (SIGKILL) in the middle of its Nth job.
-    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
-    die_on_job: Option<u64>,
-    /// Stop when this process is no longer our parent (set by `demo`).
-    #[arg(long, hide = true)]
-    parent_pid: Option<u32>,
-}
-
-#[derive(Debug, Args)]
-struct SubmitArgs {
-    /// Print JSON instead of a line of text.
-    #[arg(long)]
-    json: bool,
-    /// sqlite://PATH or redis://HOST:PORT.
-    #[arg(long)]
-    broker: String,
-    /// Jobs to submit.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    jobs: u64,
-    /// CPU work per job, in loop steps (0: the tutorial's `square`).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
-    work: u64,
-    #[command(flatten)]
-    queue: BrokerArgs,
-    /// Fault injection: the first N jobs always fail.
-    #[arg(long, default_value_t = 0, hide = true)]
-    fail_jobs: u64,
-}
-
-#[derive(Debug, Args)]
-struct StatusArgs {
-    /// Print JSON instead of a line of text.
-    #[arg(long)]
-    json: bool,
-    /// sqlite://PATH or redis://HOST:PORT.
-    #[arg(long)]
-    broker: String,
-    #[command(flatten)]
-    queue: BrokerArgs,
-}
+/// How long `submit` waits for a full queue to drain before saying no worker is running.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
     timing::main_with(run)
@@ -176,14 +40,9 @@ fn run() -> anyhow::Result<ExitCode> {
             run_demo(&common, &sub.demo)
         }
         Some(Command::Worker(args)) => run_worker(args),
-        Some(Command::Submit(args)) => run_submit(&cli.common, args),
-        Some(Command::Status(args)) => run_status(&cli.common, args),
+        Some(Command::Submit(args)) => run_submit(cli.common.json, args),
+        Some(Command::Status(args)) => run_status(cli.common.json, args),
     }
-}
-
-fn parse_broker(url: &str) -> anyhow::Result<Broker> {
-    url.parse()
-        .map_err(|e: BrokerError| usage_error(e.to_string()))
 }
 
 /// A broker error is the user's to fix (start the server, pick a path): exit status 2.
@@ -205,114 +64,40 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     let flag = Arc::clone(&stop);
     // Release pairs with the Acquire load in the demo's wait loop.
     ctrlc::set_handler(move || flag.store(true, Ordering::Release))?;
-    let options = DemoOptions {
-        workers: common.workers(),
-        concurrency: usize::from(args.concurrency),
-        jobs: args.jobs,
-        work: args.work,
-        retries: usize::from(args.retries),
-        queue: args.queue.queue.clone(),
-        fail_jobs: args.fail_jobs,
-        die_on_job: args.die_on_job,
-        kill_after: args.kill_after,
-        timeout: Duration::from_secs(args.timeout_s),
-        progress: std::io::stdout().is_terminal() && !common.json,
-    };
+    let options = args.options(common, std::io::stdout().is_terminal() && !common.json);
     let mut report = Report::new(LESSON);
-    for variant in variants(args)? {
-        // The temporary directory lives until the variant's workers have stopped.
-        let (broker, _tempdir) = match variant {
-            Some(broker) => (broker, None),
-            None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("task-queue-")
-                    .tempdir()
-                    .map_err(|e| {
-                        usage_error(format!("cannot create a temporary directory: {e}"))
-                    })?;
-                (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
-            }
-        };
-        let outcome = demo::run(&broker, &options, &stop).map_err(broker_usage)?;
-        add_verdicts(&mut report, &outcome, options.retries);
+    for broker in args.brokers()? {
+        let outcome = demo_on(broker, &options, &stop)?;
+        for line in demo::verdicts(&outcome, options.retries) {
+            report.verdict(line);
+        }
         report.push(outcome.row);
     }
     if let (Some(sqlite), Some(redis)) = (report.row("sqlite"), report.row("redis")) {
-        report.verdict(format!(
-            "Redis moved jobs {:.1}x as fast as SQLite; SQLite needed no server",
-            redis.per_s / sqlite.per_s.max(f64::MIN_POSITIVE)
-        ));
+        report.verdict(demo::compare(sqlite, redis));
     }
     report.print(common.json);
     Ok(report.exit_code())
 }
 
-/// The brokers to run the demo on, in order; `None` is a SQLite file in a temporary directory.
-/// `--broker` names one; `--variant redis` without it takes Redis from `REDIS_URL`.
-fn variants(args: &DemoArgs) -> anyhow::Result<Vec<Option<Broker>>> {
-    if let Some(url) = &args.broker {
-        let broker = parse_broker(url)?;
-        let named = |v: &Variant| {
-            v.to_possible_value()
-                .is_some_and(|p| p.get_name() == broker.kind())
-        };
-        if !args.variant.iter().all(named) {
-            return Err(usage_error(format!(
-                "--broker {url} is a {} broker; drop --variant or change it",
-                broker.kind()
-            )));
+/// Runs the demo on `broker`, or on a SQLite file in a temporary directory that lives until
+/// the demo's workers have stopped and is removed whatever happened.
+fn demo_on(
+    broker: Option<Broker>,
+    options: &DemoOptions,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<demo::DemoOutcome> {
+    let (broker, _tempdir) = match broker {
+        Some(broker) => (broker, None),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("task-queue-")
+                .tempdir()
+                .map_err(|e| usage_error(format!("cannot create a temporary directory: {e}")))?;
+            (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
         }
-        return Ok(vec![Some(broker)]);
-    }
-    let chosen = if args.variant.is_empty() {
-        vec![Variant::Sqlite]
-    } else {
-        timing::selected(&args.variant)
     };
-    chosen
-        .into_iter()
-        .map(|variant| match variant {
-            Variant::Sqlite => Ok(None),
-            Variant::Redis => match std::env::var("REDIS_URL") {
-                Ok(url) if !url.is_empty() => parse_broker(&url).map(Some),
-                _ => Err(usage_error(
-                    "--variant redis needs --broker redis://HOST:PORT or REDIS_URL",
-                )),
-            },
-        })
-        .collect()
-}
-
-fn add_verdicts(report: &mut Report, outcome: &demo::DemoOutcome, retries: usize) {
-    let row = &outcome.row;
-    report.verdict(format!(
-        "{} jobs through {} on {} worker processes: {}, enqueue-to-done p50 {}, p99 {}",
-        fmt_count(row.items),
-        row.variant,
-        row.workers,
-        fmt_rate(row.per_s),
-        fmt_ns(row.p50_ns.unwrap_or(0) as f64),
-        fmt_ns(row.p99_ns.unwrap_or(0) as f64),
-    ));
-    if outcome.restarts > 0 {
-        report.verdict(format!(
-            "{} worker process(es) died mid-run and were replaced; their jobs ran again (slowest job {} \
-             from enqueue to done, heartbeat {:?} x {} missed): {} of {} results correct",
-            outcome.restarts,
-            fmt_ns(row.max_ns.unwrap_or(0) as f64),
-            broker::HEARTBEAT,
-            broker::MISSED_HEARTBEATS,
-            fmt_count(row.result),
-            fmt_count(row.expected)
-        ));
-    }
-    if let Some((n, error)) = outcome.failures.first() {
-        report.verdict(format!(
-            "{} job(s) failed for good after {} retries, e.g. job {n}: {error}",
-            outcome.failures.len(),
-            retries
-        ));
-    }
+    demo::run(&broker, options, stop).map_err(broker_usage)
 }
 
 fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
@@ -330,54 +115,39 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_submit(common: &timing::CommonArgs, args: SubmitArgs) -> anyhow::Result<ExitCode> {
+fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.broker)?;
-    let mut jobs: Vec<job::Job> = (0..args.jobs)
-        .map(|n| job::Job {
-            n,
-            work: args.work,
-            fail: n < args.fail_jobs,
-            enqueued_us: 0,
-        })
-        .collect();
+    let queue_name = &args.queue.queue;
+    let mut jobs = job::numbered(args.jobs, args.work, args.fail_jobs);
     let sent = runtime()?
         .block_on(async {
-            let mut queue = broker.connect(&args.queue.queue).await?;
-            // Workers give up after their own --retries; this bounds redelivery by the broker.
-            let patience = Duration::from_secs(60);
+            let mut queue = broker.connect(queue_name).await?;
             queue
-                .submit_paced(&args.queue.queue, &mut jobs, 25, patience)
+                .submit_paced(queue_name, &mut jobs, MAX_ATTEMPTS, PATIENCE)
                 .await
         })
         .map_err(broker_usage)?;
-    if common.json || args.json {
-        println!(
-            "{}",
-            serde_json::json!({"submitted": sent, "queue": args.queue.queue, "broker": broker.to_string()})
-        );
+    if json || args.json {
+        let line = serde_json::json!({"submitted": sent, "queue": queue_name, "broker": broker.to_string()});
+        println!("{line}");
     } else {
-        println!(
-            "submitted {sent} jobs to queue {} on {broker}",
-            args.queue.queue
-        );
+        println!("submitted {sent} jobs to queue {queue_name} on {broker}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_status(common: &timing::CommonArgs, args: StatusArgs) -> anyhow::Result<ExitCode> {
+fn run_status(json: bool, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.broker)?;
+    let queue_name = &args.queue.queue;
     let status = runtime()?
-        .block_on(async {
-            let mut queue = broker.connect(&args.queue.queue).await?;
-            queue.status(&args.queue.queue).await
-        })
+        .block_on(async { broker.connect(queue_name).await?.status(queue_name).await })
         .map_err(broker_usage)?;
-    if common.json || args.json {
+    if json || args.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {
         println!(
-            "queue {} on {broker}: pending {}, running {}, done {}, failed {}",
-            args.queue.queue, status.pending, status.running, status.done, status.failed
+            "queue {queue_name} on {broker}: pending {}, running {}, done {}, failed {}",
+            status.pending, status.running, status.done, status.failed
         );
         for (id, error) in &status.failures {
             println!("failed {id}: {error}");

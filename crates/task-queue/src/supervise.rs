@@ -56,9 +56,21 @@ impl Workers {
         Ok(())
     }
 
-    /// The process id of the first live worker.
-    pub fn first_pid(&self) -> Option<u32> {
-        self.children.first().map(Child::id)
+    /// Kills the first worker with SIGKILL, a real `kill -9` that gives it no chance to hand
+    /// its jobs back, reaps it and starts a replacement. Reaping it here, rather than leaving
+    /// its exit to [`Workers::check`], makes the restart certain to be counted even when the
+    /// last jobs finish right after the kill.
+    pub fn kill_first(&mut self) -> anyhow::Result<()> {
+        if self.children.is_empty() {
+            return Ok(());
+        }
+        let mut child = self.children.remove(0);
+        // `kill` fails only when the child was already reaped, which only `check` does, and
+        // it then left the list; `wait` reaps it either way.
+        let _ = child.kill();
+        child.wait().context("reaping the killed worker")?;
+        self.restarts += 1;
+        self.spawn(&[])
     }
 
     /// Reaps workers that exited and starts replacements; fails when they keep dying.

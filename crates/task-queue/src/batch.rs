@@ -1,0 +1,96 @@
+//! The demo's bookkeeping: which of its jobs are not yet sent, which wait for a final record in
+//! the broker, and which are finished.
+//!
+//! The producer keeps this itself, by task id, rather than asking the broker for counts: a job
+//! that runs twice (at-least-once delivery) still has one record under its id, so a count of
+//! finished ids can neither miss a job nor count one twice.
+
+use std::collections::HashMap;
+
+use apalis::prelude::TaskId;
+use tokio::runtime::Runtime;
+
+use crate::broker::{BACKLOG, CHUNK};
+use crate::demo::DemoOptions;
+use crate::job::{self, Job};
+use crate::queue::{Finished, Queue};
+
+/// How many waiting jobs one look at the broker asks about: one query, bounded in size.
+const LOOK: usize = 500;
+
+/// The demo's jobs and where each one is: not yet sent, waiting (sent, no final record yet),
+/// or finished.
+#[derive(Debug)]
+pub struct Batch {
+    /// Every job, in order: job `n` is `jobs[n]`.
+    pub jobs: Vec<Job>,
+    /// How many of `jobs` were sent.
+    pub submitted: usize,
+    /// Sent jobs without a final record, by task id (as text: the map's key must be `Hash`).
+    waiting: HashMap<String, (TaskId, u64)>,
+    /// Job number and final record of every finished job.
+    pub finished: Vec<(u64, Finished)>,
+}
+
+impl Batch {
+    /// The demo's jobs, none sent yet.
+    pub fn new(options: &DemoOptions) -> Self {
+        let jobs = job::numbered(options.jobs, options.work, options.fail_jobs);
+        Self {
+            submitted: 0,
+            waiting: HashMap::with_capacity(jobs.len()),
+            finished: Vec::with_capacity(jobs.len()),
+            jobs,
+        }
+    }
+
+    /// Every job sent and finished.
+    pub fn all_finished(&self) -> bool {
+        self.submitted == self.jobs.len() && self.waiting.is_empty()
+    }
+
+    /// Sent jobs without a final record yet.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Sends the next chunk while fewer than BACKLOG jobs wait (see `broker::BACKLOG`).
+    pub fn submit_more(
+        &mut self,
+        runtime: &Runtime,
+        queue: &mut Queue,
+        options: &DemoOptions,
+    ) -> anyhow::Result<()> {
+        if self.submitted == self.jobs.len() || self.waiting.len() >= BACKLOG {
+            return Ok(());
+        }
+        let end = (self.submitted + CHUNK).min(self.jobs.len());
+        let chunk = &mut self.jobs[self.submitted..end];
+        let now = job::now_us();
+        chunk.iter_mut().for_each(|job| job.enqueued_us = now);
+        let ids = runtime.block_on(queue.submit(chunk, options.retries + 1))?;
+        for (id, job) in ids.iter().zip(chunk.iter()) {
+            self.waiting.insert(id.to_string(), (id.clone(), job.n));
+        }
+        self.submitted = end;
+        Ok(())
+    }
+
+    /// Moves the waiting jobs that finished to `finished`; says whether there were any.
+    pub fn collect(&mut self, runtime: &Runtime, queue: &mut Queue) -> anyhow::Result<bool> {
+        let slice: Vec<TaskId> = self
+            .waiting
+            .values()
+            .take(LOOK)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let results = runtime.block_on(queue.finished(&slice))?;
+        let progressed = !results.is_empty();
+        for (id, record) in results {
+            if let Some((_, n)) = self.waiting.remove(&id.to_string()) {
+                self.finished.push((n, record));
+            }
+        }
+        Ok(progressed)
+    }
+}

@@ -1,0 +1,224 @@
+//! The `task-queue` binary's flags: `demo` (the default), `worker`, `submit` and `status`, and
+//! how the demo's flags become the library's [`DemoOptions`] and the brokers to run on.
+//!
+//! Kept beside `main.rs` rather than in the library: flags are the binary's business, and the
+//! library's functions take plain values a test or another program can pass.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum as _};
+use task_queue::{Broker, BrokerError, DemoOptions, broker};
+use timing::usage_error;
+
+/// Celery's job, done with apalis: worker processes pull jobs from a broker (a SQLite file by
+/// default, Redis to spread workers over machines), every job runs at least once even when a
+/// worker is killed with `kill -9`, failing jobs are retried then recorded with their error.
+/// With no subcommand, `demo` starts --workers worker processes, submits --jobs jobs, waits
+/// for all, checks every result and prints jobs/s and enqueue-to-done latency. Variants are
+/// the backends: `sqlite` (a temporary file, or --broker sqlite://PATH) and `redis`
+/// (--broker redis://HOST:PORT, or REDIS_URL with --variant redis).
+#[derive(Debug, Parser)]
+#[command(name = "task-queue")]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) common: timing::CommonArgs,
+
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
+    #[command(flatten)]
+    pub(crate) demo: DemoArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Start workers, submit jobs, wait, check every result (the default).
+    Demo(DemoCommand),
+    /// Run one worker until Ctrl-C or SIGTERM.
+    Worker(WorkerArgs),
+    /// Put jobs on the queue and return.
+    Submit(SubmitArgs),
+    /// Count the queue's jobs: pending, running, done, failed (with their errors).
+    Status(StatusArgs),
+}
+
+/// `demo` as a subcommand takes the common flags too: `task-queue demo --json --workers 2`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoCommand {
+    #[command(flatten)]
+    pub(crate) common: timing::CommonArgs,
+    #[command(flatten)]
+    pub(crate) demo: DemoArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BrokerArgs {
+    /// The queue's name: producers and workers must agree on it.
+    #[arg(long, default_value = broker::DEFAULT_QUEUE)]
+    pub(crate) queue: String,
+}
+
+/// The backends, as `--variant` names them and as the rows' `variant` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Variant {
+    /// A SQLite file: one machine, no server.
+    Sqlite,
+    /// A Redis server: workers on many machines.
+    Redis,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DemoArgs {
+    /// Backends to run the demo on (repeatable) [default: sqlite, or the backend of --broker];
+    /// `redis` without --broker uses REDIS_URL.
+    #[arg(long, value_enum)]
+    pub(crate) variant: Vec<Variant>,
+    /// sqlite://PATH or redis://HOST:PORT [default: a SQLite file in a temporary directory,
+    /// removed at the end].
+    #[arg(long)]
+    pub(crate) broker: Option<String>,
+    /// Jobs to submit.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub(crate) jobs: u64,
+    /// CPU work per job, in loop steps (0: the tutorial's `square`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub(crate) work: u64,
+    /// Jobs each worker process runs at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
+    /// Retries of a failing job before it is recorded as failed.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
+    pub(crate) retries: u16,
+    /// Give up when the jobs are not all done within this many seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) timeout_s: u64,
+    #[command(flatten)]
+    pub(crate) queue: BrokerArgs,
+    /// Fault injection: the first N jobs always fail.
+    #[arg(long, default_value_t = 0, hide = true)]
+    pub(crate) fail_jobs: u64,
+    /// Fault injection: the first worker kills itself (SIGKILL) in the middle of its Nth job.
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) die_on_job: Option<u64>,
+    /// Fault injection: send SIGKILL to the first worker after N results.
+    #[arg(long, hide = true)]
+    pub(crate) kill_after: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// sqlite://PATH or redis://HOST:PORT.
+    #[arg(long)]
+    pub(crate) broker: String,
+    /// Jobs this worker runs at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
+    /// Retries of a failing job before it is recorded as failed.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
+    pub(crate) retries: u16,
+    #[command(flatten)]
+    pub(crate) queue: BrokerArgs,
+    /// Fault injection: kill this process (SIGKILL) in the middle of its Nth job.
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) die_on_job: Option<u64>,
+    /// Stop when this process is no longer our parent (set by `demo`).
+    #[arg(long, hide = true)]
+    pub(crate) parent_pid: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SubmitArgs {
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// sqlite://PATH or redis://HOST:PORT.
+    #[arg(long)]
+    pub(crate) broker: String,
+    /// Jobs to submit.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub(crate) jobs: u64,
+    /// CPU work per job, in loop steps (0: the tutorial's `square`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub(crate) work: u64,
+    #[command(flatten)]
+    pub(crate) queue: BrokerArgs,
+    /// Fault injection: the first N jobs always fail.
+    #[arg(long, default_value_t = 0, hide = true)]
+    pub(crate) fail_jobs: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// sqlite://PATH or redis://HOST:PORT.
+    #[arg(long)]
+    pub(crate) broker: String,
+    #[command(flatten)]
+    pub(crate) queue: BrokerArgs,
+}
+
+impl DemoArgs {
+    /// The library's options for these flags; `progress` when a person watches.
+    pub(crate) fn options(&self, common: &timing::CommonArgs, progress: bool) -> DemoOptions {
+        DemoOptions {
+            workers: common.workers(),
+            concurrency: usize::from(self.concurrency),
+            jobs: self.jobs,
+            work: self.work,
+            retries: usize::from(self.retries),
+            queue: self.queue.queue.clone(),
+            fail_jobs: self.fail_jobs,
+            die_on_job: self.die_on_job,
+            kill_after: self.kill_after,
+            timeout: Duration::from_secs(self.timeout_s),
+            progress,
+        }
+    }
+
+    /// The brokers to run the demo on, in order; `None` is a SQLite file in a temporary
+    /// directory. `--broker` names one; `--variant redis` without it takes Redis from
+    /// `REDIS_URL`.
+    pub(crate) fn brokers(&self) -> anyhow::Result<Vec<Option<Broker>>> {
+        if let Some(url) = &self.broker {
+            let broker = parse_broker(url)?;
+            let named = |v: &Variant| {
+                v.to_possible_value()
+                    .is_some_and(|p| p.get_name() == broker.kind())
+            };
+            if !self.variant.iter().all(named) {
+                return Err(usage_error(format!(
+                    "--broker {url} is a {} broker; drop --variant or change it",
+                    broker.kind()
+                )));
+            }
+            return Ok(vec![Some(broker)]);
+        }
+        let chosen = if self.variant.is_empty() {
+            vec![Variant::Sqlite]
+        } else {
+            timing::selected(&self.variant)
+        };
+        chosen.into_iter().map(default_broker).collect()
+    }
+}
+
+/// A variant's broker when no `--broker` names one: a temporary SQLite file, or `REDIS_URL`.
+fn default_broker(variant: Variant) -> anyhow::Result<Option<Broker>> {
+    match variant {
+        Variant::Sqlite => Ok(None),
+        Variant::Redis => match std::env::var("REDIS_URL") {
+            Ok(url) if !url.is_empty() => parse_broker(&url).map(Some),
+            _ => Err(usage_error(
+                "--variant redis needs --broker redis://HOST:PORT or REDIS_URL",
+            )),
+        },
+    }
+}
+
+/// A `--broker` URL, or a usage error (exit 2) naming it.
+pub(crate) fn parse_broker(url: &str) -> anyhow::Result<Broker> {
+    url.parse()
+        .map_err(|e: BrokerError| usage_error(e.to_string()))
+}
