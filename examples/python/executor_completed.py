@@ -133,19 +133,26 @@ def errors(workers):
     return tally.row("errors", "errors", workers, ERROR_TASKS, ERROR_TASKS, wall, ok=ok)
 
 
+def gated_task():
+    """A gate, a count of started tasks, and a task that signals it started, then waits for the
+    gate: what a variant uses to force an order instead of timing one with sleeps."""
+    gate, started = threading.Event(), threading.Semaphore(0)
+
+    def gated(i):
+        started.release()
+        gate.wait()
+        return i * i
+
+    return gate, started, gated
+
+
 def timeout(workers):
     # The slow tasks wait at a gate opened only after the deadline, so they time out on every
     # run; and once every worker holds a slow one, the fast ones are done (workers take tasks
     # in order), and as_completed yields futures already done before it checks the clock.
     # Plain sleeps (fast 5 ms, slow 500 ms) would be a race against the clock on a loaded machine.
     tally, n = Tally(), 3 * workers
-    gate, started = threading.Event(), threading.Semaphore(0)
-
-    def slow(i):
-        started.release()
-        gate.wait()
-        return i * i
-
+    gate, started, slow = gated_task()
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as ex:
         futs = {ex.submit(square, i, 5): i for i in range(2 * workers)}
@@ -170,13 +177,7 @@ def timeout(workers):
 
 def cancel(workers):
     tally, n = Tally(), 4 * workers
-    gate, started = threading.Event(), threading.Semaphore(0)
-
-    def gated(i):
-        started.release()
-        gate.wait()
-        return i * i
-
+    gate, started, gated = gated_task()
     start = time.perf_counter()
     ex = ThreadPoolExecutor(max_workers=workers)
     futs = {ex.submit(gated, i): i for i in range(workers)}
