@@ -1,13 +1,12 @@
 //! `pool-batch` end to end: every variant and task through the binary, an injected panic, a
 //! worker process killing itself mid-task, Ctrl-C, bad input, and the Python twin.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{assert_usage_error, bin_path, json_rows, row, run_json};
+use crate::support::{assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin};
 
 const LESSON: &str = "pool-batch";
 const VARIANTS: [&str; 6] = [
@@ -183,7 +182,19 @@ fn ctrl_c_leaves_no_worker_behind() {
         .args(["-INT", &pid.to_string()])
         .status();
     assert!(sent.expect("kill runs").success());
-    let status = child.wait().expect("the binary exits");
+    // Bounded, so a handler that never fires fails the test instead of hanging the suite.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no exit within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!(status.code(), Some(130), "{status}");
     assert!(
         workers_of(pid).is_empty(),
@@ -193,44 +204,28 @@ fn ctrl_c_leaves_no_worker_behind() {
 
 #[test]
 fn bad_input_exits_2_with_one_line() {
-    for args in [
-        &["--items", "0"][..],
-        &["--items", "99999999999"],
-        &["--chunk", "0"],
-        &["--batches", "0"],
-        &["--workers", "0"],
-        &["--task", "cube"],
-        &["--work", "5"],
-        &["--task", "work", "--work", "0"],
-        &["--variant", "nope"],
-    ] {
-        assert_usage_error(LESSON, args);
-    }
+    assert_usage_errors(
+        LESSON,
+        &[
+            &["--items", "0"],
+            &["--items", "99999999999"],
+            &["--chunk", "0"],
+            &["--batches", "0"],
+            &["--workers", "0"],
+            &["--task", "cube"],
+            &["--work", "5"],
+            &["--task", "work", "--work", "0"],
+            &["--variant", "nope"],
+        ],
+    );
 }
 
 #[test]
 fn python_twin_runs_and_pairs_with_rust_variants() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/pool_batch.py");
-    let output = Command::new("python3")
-        .arg(script)
-        .arg("--json")
-        .args([
-            "--workers",
-            "2",
-            "--items",
-            "300",
-            "--chunk",
-            "16",
-            "--batches",
-            "5",
-        ])
-        .output()
-        .expect("python3 is installed");
-    assert!(output.status.success(), "{output:?}");
-    let rows = json_rows(&output);
+    let sizes = ["--workers", "2", "--items", "300", "--chunk", "16"];
+    let rows = run_python_twin("pool_batch.py", &[&sizes[..], &["--batches", "5"]].concat());
     assert_eq!(rows.len(), 6, "{rows:?}");
     for r in &rows {
-        crate::support::assert_design_fields(r);
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
         assert!(
