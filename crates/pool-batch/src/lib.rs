@@ -57,6 +57,7 @@ pub mod pool;
 pub mod process;
 pub mod task;
 pub mod variants;
+mod verdict;
 
 pub use pool::{PoolError, TaskError, ThreadPool};
 pub use process::{ProcessPool, WorkerCommand, exit_killing_workers, serve};
@@ -65,3 +66,4 @@ pub use variants::{
     LESSON, Setup, batch_new_pool_each, batch_one_pool, process_pool, rayon, thread_pool,
     thread_pool_chunked,
 };
+pub use verdict::verdicts;
