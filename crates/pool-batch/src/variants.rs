@@ -1,13 +1,11 @@
 //! The six variants, each a complete run of the same items through one way of pooling, returned
 //! as a measured, checked row.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use rayon::prelude::*;
 use timing::{Row, Stopwatch};
 
 use crate::check::{batch_row, checked};
-use crate::pool::{PoolError, TaskError, ThreadPool, message};
+use crate::pool::{PoolError, ThreadPool, run_caught};
 use crate::process::{ProcessPool, WorkerCommand};
 use crate::task::{Job, items};
 
@@ -147,12 +145,8 @@ pub fn rayon(setup: &Setup) -> Result<Row, PoolError> {
         pool.install(|| {
             items
                 .par_iter()
-                .map(|&x| {
-                    // As in our pool: a panicking task becomes this item's error. The closure
-                    // shares nothing mutable, so observing state after a panic is not a concern.
-                    catch_unwind(AssertUnwindSafe(|| job.run(x)))
-                        .map_err(|p| TaskError::Panicked(message(&*p)))
-                })
+                // As in our pool: a panicking task becomes this item's error.
+                .map(|&x| run_caught(&|x| job.run(x), x))
                 .collect::<Vec<_>>()
         })
     });
