@@ -125,6 +125,7 @@ mod racy;
 mod rwlock;
 mod semaphore;
 mod sync;
+mod verdict;
 mod workers;
 
 pub use atomic::{AtomicCounter, atomic};
@@ -134,6 +135,7 @@ pub use mutex::{MutexCounter, mutex};
 pub use racy::{RacyCounter, racy};
 pub use rwlock::{RwCounter, WRITE_EVERY, rwlock};
 pub use semaphore::{HOLD, Permit, Semaphore, semaphore};
+pub use verdict::add_verdicts;
 pub use workers::{SAMPLE_EVERY, WorkerPanicked};
 
 pub(crate) use workers::{join_all, merged, timed_wait};
