@@ -1,9 +1,10 @@
 //! Task priority, done for real: the tutorial says `as_completed` gives "control over task
 //! priority". It does not. `as_completed` only *reports* tasks in the order they finish; it has
 //! no say in which task starts. Priority has to act earlier, where tasks wait for a worker: here,
-//! the thread executor's queue is a `BinaryHeap`, and `submit_with_priority` decides the order in
-//! which waiting tasks start. It matters only when more tasks wait than workers are free: a task
-//! submitted to an idle worker starts at once, whatever its priority.
+//! the thread executor's queue keeps one first-in first-out line per priority level (the `queue`
+//! module), and `submit_with_priority` decides the order in which waiting tasks start. It
+//! matters only when more tasks wait than workers are free: a task submitted to an idle worker
+//! starts at once, whatever its priority.
 
 use timing::{Row, Stopwatch};
 
@@ -56,7 +57,7 @@ pub fn priority(workers: usize) -> anyhow::Result<Row> {
     started.sort_unstable();
     let start_order: Vec<TaskId> = started.into_iter().map(|(_, id)| id).collect();
     let mut want = levels.clone();
-    // `sort_by_key` is stable: equal levels keep submission order, as the heap's tie-break does.
+    // `sort_by_key` is stable: equal levels keep submission order, as each level's line does.
     want.sort_by_key(|&(_, level)| std::cmp::Reverse(level));
     let want: Vec<TaskId> = want.into_iter().map(|(id, _)| id).collect();
     let submitted = w + TASKS_PER_WORKER * w;
