@@ -6,16 +6,17 @@
 //! first", plus the power to empty the queue when pending work is cancelled. Within one priority
 //! tasks start in submission order, so plain `submit` behaves like Python's `ThreadPoolExecutor`.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+mod worker;
+
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use crossbeam_channel::Sender;
 
 use crate::completion::{AsCompleted, Completion, Completions, Handle, TaskError, TaskId};
-use crate::panics::panic_message;
 use crate::queue::{Levels, Queued};
+use worker::{Shared, State, worker_loop};
 
 /// What a thread executor runs: any closure returning a value or an error message.
 pub type Task = Box<dyn FnOnce() -> Result<u64, String> + Send + 'static>;
@@ -35,34 +36,6 @@ pub struct Executor {
     done_tx: Sender<Completion>,
     /// The next task's id.
     next_id: TaskId,
-}
-
-/// State shared by the submitting thread and the workers.
-struct Shared {
-    /// Everything that changes together, under one lock.
-    state: Mutex<State>,
-    /// Signalled when a task is queued or the executor closes; workers wait on it.
-    work: Condvar,
-}
-
-/// The part of [`Shared`] under the lock.
-struct State {
-    /// Tasks waiting for a worker, highest priority first, then oldest first.
-    queue: Levels,
-    /// How many tasks workers have taken so far: the next task's start rank.
-    started: u64,
-    /// Workers asleep on the condvar; `submit` only pays for a wake-up when one is.
-    idle: usize,
-    /// Set on shutdown: workers exit once the queue is empty.
-    closing: bool,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A worker never panics while holding the lock (tasks run outside it, under
-        // `catch_unwind`), so poisoning would mean a bug in this file: propagate it.
-        self.state.lock().expect("executor queue lock poisoned")
-    }
 }
 
 impl Executor {
@@ -196,48 +169,6 @@ impl Drop for Executor {
         if let Err(err) = self.stop_and_join() {
             eprintln!("error: {err}");
         }
-    }
-}
-
-/// One worker: take the best task, run it outside the lock, report, repeat until closed.
-fn worker_loop(shared: &Shared, done_tx: &Sender<Completion>) {
-    loop {
-        let (queued, rank) = {
-            let mut state = shared.lock();
-            loop {
-                if let Some(queued) = state.queue.pop() {
-                    // Ranked under the lock, so ranks are exactly the order tasks left the queue.
-                    let rank = state.started;
-                    state.started += 1;
-                    break (queued, rank);
-                }
-                if state.closing {
-                    return;
-                }
-                state.idle += 1;
-                // Poisoned only by a bug in this file, as in `Shared::lock`: propagate it.
-                state = shared
-                    .work
-                    .wait(state)
-                    .expect("executor queue lock poisoned");
-                state.idle -= 1;
-            }
-        };
-        // A panicking task must not take its worker down: catch it and report it as the task's
-        // error. `AssertUnwindSafe` is sound here because the task is consumed by the call, so
-        // nothing can observe whatever state the panic left half-done.
-        let outcome = match catch_unwind(AssertUnwindSafe(queued.task)) {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(msg)) => Err(TaskError::Failed(msg)),
-            Err(payload) => Err(TaskError::Panicked(panic_message(payload.as_ref()))),
-        };
-        let done = Completion {
-            id: queued.id,
-            start_rank: Some(rank),
-            outcome,
-        };
-        // The executor holds the receiver until every worker is joined, so this cannot fail.
-        let _ = done_tx.send(done);
     }
 }
 
