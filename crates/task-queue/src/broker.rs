@@ -50,7 +50,7 @@ pub enum BrokerError {
     #[error("broker URL `{0}` is neither sqlite://PATH nor redis://HOST:PORT")]
     BadUrl(String),
     /// The SQLite file cannot be created or opened.
-    #[error("cannot open SQLite queue {path}: {reason}")]
+    #[error("cannot open SQLite queue sqlite://{path}: {reason}")]
     Sqlite {
         /// The file.
         path: String,
@@ -115,61 +115,89 @@ impl Broker {
     pub async fn connect(&self, queue: &str) -> Result<Queue, BrokerError> {
         match self {
             Self::Sqlite(path) => {
-                let fail = |e: &dyn std::fmt::Display| BrokerError::Sqlite {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                };
-                // Several worker processes write the same file: wait for the lock rather than
-                // fail at once (WAL mode, set by `setup`, lets readers go on meanwhile).
-                let options = SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true)
-                    .busy_timeout(Duration::from_secs(10));
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(CONNECT_TIMEOUT)
-                    .connect_with(options)
+                connect_sqlite(path, queue)
                     .await
-                    .map_err(|e| fail(&e))?;
-                setup_sqlite(&pool).await.map_err(|e| fail(&e))?;
-                let config = apalis_sqlite::Config::default()
-                    .queue(queue)
-                    .heartbeat_interval(HEARTBEAT)
-                    .missed_heartbeats(MISSED_HEARTBEATS)
-                    .batch_size(BATCH);
-                Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
+                    .map_err(|e| BrokerError::Sqlite {
+                        path: path.display().to_string(),
+                        reason: first_line(&e),
+                    })
             }
             Self::Redis(url) => {
-                let fail = |reason: String| BrokerError::Redis {
-                    url: url.clone(),
-                    reason,
-                };
-                let client = redis::Client::open(url.as_str()).map_err(|e| fail(e.to_string()))?;
-                // One plain connection first: it reports a refused connection at once, where
-                // the connection manager would retry it with backoff. Both are bounded, so a
-                // wrong port or host is an error in seconds, not a silent wait.
-                tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+                connect_redis(url, queue)
                     .await
-                    .map_err(|_| fail(format!("no answer within {CONNECT_TIMEOUT:?}")))?
-                    .map_err(|e| fail(e.to_string()))?;
-                let mut conn =
-                    tokio::time::timeout(CONNECT_TIMEOUT, client.get_connection_manager())
-                        .await
-                        .map_err(|_| fail(format!("no answer within {CONNECT_TIMEOUT:?}")))?
-                        .map_err(|e| fail(e.to_string()))?;
-                redis::cmd("PING")
-                    .query_async::<String>(&mut conn)
-                    .await
-                    .map_err(|e| fail(e.to_string()))?;
-                let config = apalis_redis::Config::default()
-                    .queue(queue)
-                    .heartbeat_interval(HEARTBEAT)
-                    .missed_heartbeats(MISSED_HEARTBEATS)
-                    .batch_size(BATCH);
-                Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
+                    .map_err(|reason| BrokerError::Redis {
+                        url: url.clone(),
+                        reason,
+                    })
             }
         }
     }
+}
+
+/// Opens (creating if need be) the SQLite queue at `path`.
+async fn connect_sqlite(
+    path: &std::path::Path,
+    queue: &str,
+) -> Result<Queue, apalis_sqlite::Error> {
+    // Several worker processes write the same file: wait for the lock rather than fail at
+    // once (WAL mode, set by `setup`, lets readers go on meanwhile).
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options)
+        .await?;
+    setup_sqlite(&pool).await?;
+    let config = apalis_sqlite::Config::default()
+        .queue(queue)
+        .heartbeat_interval(HEARTBEAT)
+        .missed_heartbeats(MISSED_HEARTBEATS)
+        .batch_size(BATCH);
+    Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
+}
+
+/// Connects to the Redis server at `url`; the error is the reason, on one line.
+async fn connect_redis(url: &str, queue: &str) -> Result<Queue, String> {
+    let silent = || format!("no answer within {CONNECT_TIMEOUT:?}");
+    let client = redis::Client::open(url).map_err(|e| first_line(&e))?;
+    // One plain connection first: it reports a refused connection at once, where the
+    // connection manager would retry it with backoff. Both are bounded, so a wrong port or a
+    // host that never answers is an error in seconds, not a silent wait.
+    tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+        .await
+        .map_err(|_| silent())?
+        .map_err(|e| first_line(&e))?;
+    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, client.get_connection_manager())
+        .await
+        .map_err(|_| silent())?
+        .map_err(|e| first_line(&e))?;
+    tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        redis::cmd("PING").query_async::<String>(&mut conn),
+    )
+    .await
+    .map_err(|_| silent())?
+    .map_err(|e| first_line(&e))?;
+    let config = apalis_redis::Config::default()
+        .queue(queue)
+        .heartbeat_interval(HEARTBEAT)
+        .missed_heartbeats(MISSED_HEARTBEATS)
+        .batch_size(BATCH);
+    Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
+}
+
+/// The first line of an error: some clients put a multi-line dump (say, the bytes a server that
+/// is not Redis sent back) in their message, and a bad-input error is one line.
+fn first_line(error: &dyn std::fmt::Display) -> String {
+    error
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Creates apalis' tables on first use (a no-op afterwards). Several workers starting at once
