@@ -49,11 +49,6 @@ impl Batch {
         self.submitted == self.jobs.len() && self.waiting.is_empty()
     }
 
-    /// Sent jobs without a final record yet.
-    pub fn waiting(&self) -> usize {
-        self.waiting.len()
-    }
-
     /// Sends the next chunk while fewer than BACKLOG jobs wait (see `broker::BACKLOG`).
     pub fn submit_more(
         &mut self,

@@ -128,11 +128,12 @@ fn keep_going(
     if stop.load(Ordering::Acquire) {
         workers.stop(Duration::from_secs(5));
         bail!(
-            "interrupted: workers stopped; {} of {} jobs finished, {} sent ones left on the queue, \
-             {} never sent",
+            "interrupted: workers stopped after {} of {} jobs were seen done; the other {} sent \
+             jobs stay on the queue, done or pending for the next worker (a temporary queue \
+             goes with its file), {} were never sent",
             batch.finished.len(),
             options.jobs,
-            batch.waiting(),
+            batch.submitted - batch.finished.len(),
             batch.jobs.len() - batch.submitted
         );
     }
