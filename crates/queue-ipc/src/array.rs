@@ -10,7 +10,7 @@
 use std::io::BufReader;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use timing::{Row, Stopwatch, fmt_bytes_rate};
 
 use crate::process::{READY, Worker, describe, die_now, read_ready};
@@ -46,6 +46,11 @@ pub fn shm_array(
     let fill = Stopwatch::start();
     let status = kid.wait()?;
     let fill_s = fill.elapsed().as_secs_f64();
+    if crate::interrupted() {
+        // Ctrl-C killed the child: checking a large array and timing a `memcpy` of it would keep
+        // the user waiting for seconds for a row nobody will see.
+        bail!("interrupted");
+    }
 
     let words = segment.words();
     // `waitpid` returned, and the kernel orders the child's writes before its exit is reported:

@@ -31,6 +31,12 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// status 130. If the parent is somehow still running three seconds later, the handler removes
 /// the segments itself and exits.
 ///
+/// When no child is running, the main thread is doing the parent's own work (reserving a
+/// segment, checking the array, timing `memcpy`), which checks no flag: waiting for it would
+/// keep the user three seconds for nothing. The handler then removes the segments and exits at
+/// once, still holding the `LIVE` lock, so no child can be started between the check and the
+/// exit.
+///
 /// `ctrlc` runs the handler on its own thread (the real signal handler only writes to a pipe), so
 /// the handler may lock and allocate, which a real signal handler must never do.
 pub fn stop_children_on_interrupt() -> anyhow::Result<()> {
@@ -38,8 +44,16 @@ pub fn stop_children_on_interrupt() -> anyhow::Result<()> {
         // Relaxed: the `LIVE` lock below orders it against `spawn` (see `INTERRUPTED`), and the
         // main thread learns of it after the kills below end its children.
         INTERRUPTED.store(true, Ordering::Relaxed);
-        for &pid in lock_live().iter() {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        {
+            let live = lock_live();
+            for &pid in live.iter() {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            if live.is_empty() {
+                crate::shm::unlink_all_registered();
+                eprintln!("error: interrupted: no child was running, no shared memory left");
+                std::process::exit(130);
+            }
         }
         std::thread::sleep(Duration::from_secs(3));
         crate::shm::unlink_all_registered();

@@ -87,13 +87,19 @@ impl Segment {
     /// it is unlinked by [`unlink`](Segment::unlink) or, at the latest, on drop.
     pub fn create(name: &str, len: usize) -> Result<Self, ShmError> {
         let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR;
-        let fd = shm_open(name, flags, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|source| {
-            ShmError::Open {
-                name: name.into(),
-                source,
-            }
-        })?;
-        names().push(name.to_string());
+        // The name is created and registered under one lock: the interrupt handler, which
+        // unlinks every registered name before exiting, cannot run between the two and miss it.
+        let fd = {
+            let mut registered = names();
+            let fd = shm_open(name, flags, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|source| {
+                ShmError::Open {
+                    name: name.into(),
+                    source,
+                }
+            })?;
+            registered.push(name.to_string());
+            fd
+        };
         let unlink_on_error = |err| {
             let _ = shm_unlink(name);
             names().retain(|n| n != name);
