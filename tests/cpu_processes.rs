@@ -1,5 +1,5 @@
 //! End-to-end tests of `cpu-processes`: every variant exact, child failures reported by pid and
-//! cause, SIGTERM ending and reaping the children, bad input, and the Python twin.
+//! cause, SIGTERM and SIGINT ending and reaping the children, bad input, and the Python twin.
 //!
 //! Forking happens only in the binary, never in this (multithreaded) test process.
 
@@ -8,9 +8,10 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::support::{assert_usage_error, bin, bin_path, json_rows, row, run_json};
+use crate::support::{
+    assert_usage_error, assert_usage_errors, bin, bin_path, json_rows, row, run_json,
+    run_python_twin,
+};
 
 const LESSON: &str = "cpu-processes";
 
@@ -64,10 +65,18 @@ fn one_variant_runs_alone() {
 
 #[test]
 fn bad_input_exits_2() {
-    assert_usage_error(LESSON, &["--n", "0"]);
-    assert_usage_error(LESSON, &["--workers", "0"]);
-    assert_usage_error(LESSON, &["--rounds", "0"]);
-    assert_usage_error(LESSON, &["--variant", "green-threads"]);
+    assert_usage_errors(
+        LESSON,
+        &[
+            &["--n", "0"],
+            &["--n", "many"],
+            &["--n", "99999999999999999999"],
+            &["--workers", "0"],
+            &["--workers", "100000"],
+            &["--rounds", "0"],
+            &["--variant", "green-threads"],
+        ],
+    );
     // 2^32 fits twice in 64 bits but not three times.
     let stderr = assert_usage_error(LESSON, &["--n", "4294967296", "--workers", "3"]);
     assert!(stderr.contains("overflows"), "{stderr}");
@@ -161,10 +170,10 @@ fn start_long_run(variant: &str, workers: usize) -> (std::process::Child, Vec<u3
     (parent, children)
 }
 
-fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
+fn signal_ends_and_reaps(signal: &str, variant: &str, workers: usize) {
     let (mut parent, children) = start_long_run(variant, workers);
     let status = Command::new("kill")
-        .args(["-TERM", &parent.id().to_string()])
+        .args([signal, &parent.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
@@ -175,11 +184,11 @@ fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
         }
         assert!(
             Instant::now() < deadline,
-            "{variant}: SIGTERM did not end the run"
+            "{variant}: {signal} did not end the run"
         );
         sleep(Duration::from_millis(20));
     };
-    assert_eq!(status.code(), Some(130), "{variant}");
+    assert_eq!(status.code(), Some(130), "{variant} {signal}");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut parent.stderr.take().expect("piped"), &mut stderr)
         .expect("stderr is text");
@@ -194,12 +203,22 @@ fn sigterm_ends_and_reaps(variant: &str, workers: usize) {
 
 #[test]
 fn sigterm_ends_and_reaps_forked_children() {
-    sigterm_ends_and_reaps("fork", 2);
+    signal_ends_and_reaps("-TERM", "fork", 2);
 }
 
 #[test]
 fn sigterm_ends_and_reaps_spawned_children() {
-    sigterm_ends_and_reaps("spawn", 2);
+    signal_ends_and_reaps("-TERM", "spawn", 2);
+}
+
+#[test]
+fn ctrl_c_ends_and_reaps_forked_children() {
+    signal_ends_and_reaps("-INT", "fork", 2);
+}
+
+#[test]
+fn ctrl_c_ends_and_reaps_spawned_children() {
+    signal_ends_and_reaps("-INT", "spawn", 2);
 }
 
 /// Whether `pid` has ended: gone, or a zombie (orphans are reaped by whatever is pid 1, which in
@@ -238,14 +257,7 @@ fn sigkill_of_the_parent_ends_spawned_children() {
 
 #[test]
 fn python_twin_rows_are_correct() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/cpu_processes.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .args(["--json", "--n", "20000", "--workers", "2"])
-        .output()
-        .expect("python3 runs");
-    assert!(output.status.success(), "{output:?}");
-    let rows: Vec<Value> = json_rows(&output);
+    let rows = run_python_twin("cpu_processes.py", &["--n", "20000", "--workers", "2"]);
     let pairs: Vec<&str> = rows
         .iter()
         .filter_map(|r| r["pairs_with"].as_str())
@@ -256,7 +268,6 @@ fn python_twin_rows_are_correct() {
         "{rows:?}"
     );
     for r in &rows {
-        crate::support::assert_design_fields(r);
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
         assert_eq!(r["expected"], closed_form(20_000, 2), "{r}");
