@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{assert_usage_error, bin_path, json_rows, row, run_json};
+use crate::support::{
+    assert_usage_error, assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin,
+};
 
 const LESSON: &str = "queue-ipc";
 /// Small sizes: the whole module runs in a few seconds in a debug build.
@@ -193,11 +195,18 @@ fn only_the_chosen_variant_runs() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    assert_usage_error(LESSON, &["--messages", "0"]);
-    assert_usage_error(LESSON, &["--bytes", "0"]);
-    assert_usage_error(LESSON, &["--elements", "999999999999"]);
-    assert_usage_error(LESSON, &["--workers", "0"]);
-    assert_usage_error(LESSON, &["--variant", "queue"]);
+    assert_usage_errors(
+        LESSON,
+        &[
+            &["--messages", "0"],
+            &["--messages", "lots"],
+            &["--bytes", "0"],
+            &["--increments", "0"],
+            &["--elements", "999999999999"],
+            &["--workers", "0"],
+            &["--variant", "queue"],
+        ],
+    );
     let err = assert_usage_error(LESSON, &["--messages", "100000000", "--bytes", "16777216"]);
     assert!(err.contains("64 GiB"), "{err}");
     // ipc-channel's socket lives under TMPDIR: one that cannot be written is the user's to fix.
@@ -367,23 +376,21 @@ fn kill_9_of_the_parent_ends_the_children_and_leaks_no_segment() {
 
 #[test]
 fn the_python_twin_runs_and_is_correct() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/queue_ipc.py");
-    let output = Command::new("python3")
-        .arg(script)
-        .args([
-            "--json",
+    let rows = run_python_twin(
+        "queue_ipc.py",
+        &[
             "--messages",
             "300",
             "--bytes",
             "64",
             "--increments",
             "300",
-        ])
-        .args(["--elements", "1000", "--workers", "2"])
-        .output()
-        .expect("python3 runs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let rows = json_rows(&output);
+            "--elements",
+            "1000",
+            "--workers",
+            "2",
+        ],
+    );
     assert_eq!(rows.len(), 4, "{rows:?}");
     let mut pairs: Vec<&str> = rows
         .iter()
@@ -394,6 +401,19 @@ fn the_python_twin_runs_and_is_correct() {
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
-        assert_eq!(r["expected"], r["result"], "{r}");
+    }
+    // Each expected value again, from the sizes given above.
+    for (variant, expected) in [
+        ("ipc-channel", 300),
+        ("pipe", 300),
+        ("shm-counter", 2 * 300),
+        ("shm-array", 1000 * 999 / 2),
+    ] {
+        let r = rows
+            .iter()
+            .find(|r| r["pairs_with"] == variant)
+            .expect("a row for every variant");
+        assert_eq!(r["expected"], expected, "{r}");
+        assert_eq!(r["result"], expected, "{r}");
     }
 }
