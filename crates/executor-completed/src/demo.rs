@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crossbeam_channel::Receiver;
 use timing::{Row, Stopwatch};
 
 use crate::completion::{Handle, TaskId};
@@ -56,23 +57,7 @@ pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Row> {
     // A channel nobody sends on is a gate: `recv` returns once the sender is dropped.
     let (gate_tx, gate_rx) = crossbeam_channel::bounded::<()>(0);
     let mut gate = (workers > 1).then_some(gate_tx);
-    let demo: Vec<Handle> = (0..DEMO_TASKS)
-        .map(|x| {
-            let gate_rx = (x == 0 && gate.is_some()).then(|| gate_rx.clone());
-            executor.submit(move || {
-                let value = Job::Square {
-                    x,
-                    sleep_ms: demo_sleep_ms(x),
-                }
-                .run();
-                if let Some(rx) = gate_rx {
-                    // `Err` is how a gate opens (its sender dropped): nothing to report.
-                    let _ = rx.recv();
-                }
-                value
-            })
-        })
-        .collect();
+    let demo = submit_uneven(&mut executor, gate.as_ref().map(|_| gate_rx));
     executor.as_completed(demo).for_each(|done| {
         tally.record(done);
         gate.take();
@@ -91,6 +76,28 @@ pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Row> {
     executor.shutdown()?;
     let row = tally.row("threads-as-completed", workers, DEMO_TASKS + tasks);
     Ok(as_completed_row(row, &tally, tasks, wall, &demo_order, &[]))
+}
+
+/// Submits the eight uneven demo tasks; task 0 also waits at `gate`, when there is one, after
+/// its sleep.
+fn submit_uneven(executor: &mut Executor, gate: Option<Receiver<()>>) -> Vec<Handle> {
+    (0..DEMO_TASKS)
+        .map(|x| {
+            let gate = gate.clone().filter(|_| x == 0);
+            executor.submit(move || {
+                let value = Job::Square {
+                    x,
+                    sleep_ms: demo_sleep_ms(x),
+                }
+                .run();
+                if let Some(gate) = gate {
+                    // `Err` is how a gate opens (its sender dropped): nothing to report.
+                    let _ = gate.recv();
+                }
+                value
+            })
+        })
+        .collect()
 }
 
 /// `processes-as-completed`: the same API over worker processes, like `ProcessPoolExecutor`.

@@ -98,8 +98,23 @@ fn run() -> anyhow::Result<ExitCode> {
 
 /// The lesson's conclusions, computed from the rows that ran.
 fn verdicts(report: &Report) -> Vec<String> {
+    let mut lines = completion_verdicts(report);
+    lines.extend(outcome_verdicts(report));
+    let accounted = report
+        .rows()
+        .iter()
+        .filter(|r| r.expected == r.result && r.extra["ids_unique"] == true)
+        .count();
+    lines.push(format!(
+        "accounting: every submitted task counted exactly once in {accounted} of {} variants",
+        report.rows().len()
+    ));
+    lines
+}
+
+/// What the two as-completed rows say: the order uneven tasks finished in, and the rates.
+fn completion_verdicts(report: &Report) -> Vec<String> {
     let mut lines = Vec::new();
-    let count = |row: &Row, key: &str| row.extra.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
     let threads = report.row("threads-as-completed");
     let processes = report.row("processes-as-completed");
     for row in [threads, processes].into_iter().flatten() {
@@ -118,6 +133,13 @@ fn verdicts(report: &Report) -> Vec<String> {
             lesson::THROUGHPUT_WINDOW
         ));
     }
+    lines
+}
+
+/// What the errors, timeout, cancel and priority rows say, each from its own counts.
+fn outcome_verdicts(report: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    let count = |row: &Row, key: &str| row.extra.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
     if let Some(row) = report.row("errors") {
         lines.push(format!(
             "errors: {} of {} tasks came back as Err (one returned it, one panicked); {} finished",
@@ -148,14 +170,5 @@ fn verdicts(report: &Report) -> Vec<String> {
             row.extra["start_order"], row.extra["priorities"]
         ));
     }
-    let accounted = report
-        .rows()
-        .iter()
-        .filter(|r| r.expected == r.result && r.extra["ids_unique"] == true)
-        .count();
-    lines.push(format!(
-        "accounting: every submitted task counted exactly once in {accounted} of {} variants",
-        report.rows().len()
-    ));
     lines
 }
