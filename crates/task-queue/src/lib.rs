@@ -14,20 +14,33 @@
 //!   worker puts its jobs back on the queue. Celery, by default, acknowledges a job when it
 //!   starts (`acks_late=False`), so a worker killed mid-job loses it, and a Redis broker hides
 //!   a dead worker's prefetched jobs for its visibility timeout (one hour).
-//! - Delivery is therefore *at least once*, as with every broker that survives crashes: a job
-//!   can run twice (the killed run and the rerun). The jobs here are idempotent: a result is
-//!   stored under its job's task id, so a rerun overwrites it instead of adding a second one.
-//!   Make your own jobs idempotent too (an upsert keyed by job id, not an append).
+//! - Delivery is *at least once*, as with every broker that survives crashes: a job can run
+//!   twice (the killed run and the rerun), and nothing here or in apalis prevents that. So the
+//!   jobs must be idempotent, and these are: a result is stored under its job's task id, so a
+//!   rerun overwrites it instead of adding a second one. Make your own jobs idempotent too (an
+//!   upsert keyed by job id, not an append; no side effect that must happen exactly once).
 //! - A failing job is retried in the worker ([`apalis::prelude::RetryPolicy`], `--retries`),
 //!   then recorded as failed with its error; `task-queue status` lists it.
 //!
-//! Measured here: a worker killed with `kill -9` mid-job has its job run again about 3 to 4 s
-//! later on both backends (SQLite stores heartbeats in whole seconds). apalis-redis re-queues a
-//! dead worker's jobs without counting an attempt, so there `rerun` counts only retries of
-//! failing jobs; the killed job shows in `worker_restarts` and in the latency's `max`.
-//! apalis 1.0.0 copes badly with a long backlog on both backends, so the producers here send
-//! jobs in chunks and keep at most [`broker::BACKLOG`] waiting (backpressure; its doc says
-//! what breaks without it). Latency is enqueue-to-done across processes, so it is taken from the wall clock
+//! What apalis 1.0.0 could not do as it comes, and what this crate does instead:
+//! - Notice a dead worker soon: by default it waits 60 s (SQLite) or 300 s (Redis) of missed
+//!   heartbeats; the heartbeat is shortened here ([`broker`]). Measured: a worker killed with
+//!   `kill -9` mid-job has its job run again about 3 to 4 s later on both backends (SQLite
+//!   stores heartbeats in whole seconds).
+//! - Take a long backlog: apalis-sqlite slows about five-fold past a few thousand pending jobs
+//!   and then fails with "database is locked", apalis-redis fails when about 8000 jobs fall
+//!   due at once; producers here keep at most [`broker::BACKLOG`] jobs waiting (backpressure;
+//!   its doc has the figures).
+//! - Count a redelivery on Redis: apalis-redis re-queues a dead worker's jobs without counting
+//!   an attempt, so there `rerun` counts only retries of failing jobs; the killed job shows in
+//!   `worker_restarts` and in the latency's `max`.
+//! - Report status cheaply or at all: apalis-redis' `check_status` costs three round trips per
+//!   job ([`queue`] asks in one pipeline), and its `Metrics` script fails on a queue in use
+//!   ([`status`] reads apalis' records itself).
+//! - Poll an empty queue promptly, or tell two workers of one name apart: a worker is given a
+//!   poll interval and a name with host and pid ([`worker`]).
+//!
+//! Latency is enqueue-to-done across processes, so it is taken from the wall clock
 //! (`SystemTime`), the only clock two processes (or machines) share.
 //!
 //! What to watch for in the output: jobs/s and the enqueue-to-done latency per backend (Redis
