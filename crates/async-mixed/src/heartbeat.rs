@@ -24,11 +24,20 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// Spawns the heartbeat onto the current runtime (call it inside the runtime).
-    pub fn start() -> Self {
+    /// Spawns the heartbeat onto the current runtime and returns once it has ticked for the
+    /// first time, so whatever the caller starts next is watched from its first moment.
+    ///
+    /// Why wait, when spawning first usually means running first: "usually" is the scheduler's
+    /// queue order, not a promise, and a heartbeat that first ran after a stall had begun would
+    /// start its record late and miss that stall.
+    pub async fn start() -> anyhow::Result<Self> {
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(beat(stopped));
-        Self { stop, task }
+        let (started, first_tick) = oneshot::channel();
+        let task = tokio::spawn(beat(stopped, started));
+        first_tick
+            .await
+            .context("the heartbeat task ended before its first tick")?;
+        Ok(Self { stop, task })
     }
 
     /// Stops the heartbeat and returns the lateness of every tick.
@@ -39,7 +48,8 @@ impl Heartbeat {
     }
 }
 
-async fn beat(mut stopped: oneshot::Receiver<()>) -> Latencies {
+async fn beat(mut stopped: oneshot::Receiver<()>, started: oneshot::Sender<()>) -> Latencies {
+    let mut started = Some(started);
     let mut lateness = Latencies::new();
     let mut ticks = tokio::time::interval(PERIOD);
     // Burst (tokio's default, set here so the choice is visible): after a stall, every tick that
@@ -59,6 +69,10 @@ async fn beat(mut stopped: oneshot::Receiver<()>) -> Latencies {
             scheduled = ticks.tick() => {
                 lateness.record(Instant::now().saturating_duration_since(scheduled));
                 next_due = scheduled + PERIOD;
+                if let Some(started) = started.take() {
+                    // An error means `start` stopped waiting; there is nobody to tell.
+                    let _ = started.send(());
+                }
             }
         }
     }
@@ -85,12 +99,17 @@ mod tests {
             .build()
             .unwrap();
         let lateness = runtime.block_on(async {
-            let heartbeat = Heartbeat::start();
+            let heartbeat = Heartbeat::start().await.unwrap();
             tokio::time::sleep(Duration::from_millis(30)).await;
             heartbeat.stop().await.unwrap()
         });
-        assert!(lateness.count() >= 5, "{} ticks", lateness.count());
+        // Every tick due in the 30 ms is recorded, late or not (the stop counts the overdue
+        // ones), so at least 30 whatever the machine's speed.
+        assert!(lateness.count() >= 30, "{} ticks", lateness.count());
     }
+
+    /// How long the test blocks the runtime's only worker.
+    const BLOCK: Duration = Duration::from_millis(40);
 
     #[test]
     fn a_blocked_worker_shows_as_lateness() {
@@ -100,15 +119,18 @@ mod tests {
             .build()
             .unwrap();
         let lateness = runtime.block_on(async {
-            let heartbeat = Heartbeat::start();
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            let heartbeat = Heartbeat::start().await.unwrap();
             // Block the only worker: the mistake the lesson shows.
-            tokio::spawn(async { std::thread::sleep(Duration::from_millis(40)) })
+            tokio::spawn(async { std::thread::sleep(BLOCK) })
                 .await
                 .unwrap();
             heartbeat.stop().await.unwrap()
         });
-        // Burst mode records each missed tick, the oldest at least ~40 ms late.
-        assert!(lateness.max_ns() >= 30_000_000, "{}", lateness.max_ns());
+        // A bound from the order of events, not from timing: the heartbeat ticked before the
+        // block began (`start` waited for it), so its next tick fell due at most one PERIOD
+        // into the block; `sleep` never returns early, so that tick ran, or was counted at the
+        // stop, at least BLOCK - PERIOD late. A slower machine only makes it later.
+        let floor = (BLOCK - PERIOD).as_nanos() as u64;
+        assert!(lateness.max_ns() >= floor, "{}", lateness.max_ns());
     }
 }

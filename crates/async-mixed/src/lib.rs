@@ -17,6 +17,7 @@
 //!
 //! Run it: `cargo run --release -p async-mixed` (add `-- --help` for the sizes).
 
+mod driver;
 mod heartbeat;
 mod mixed;
 mod server;

@@ -1,21 +1,18 @@
 //! The mixed workload three ways: `--tasks` tasks that each await an HTTP response and then do
 //! a CPU-bound step, while a heartbeat task tries to run every millisecond.
 //!
-//! The three variants differ only in where the CPU step runs; the driver, [`run_mixed`], is the
-//! same for all of them, so the heartbeat's numbers compare like with like.
+//! The three variants differ only in where the CPU step runs; the driver that runs the tasks
+//! beside the heartbeat and checks their answers is the same for all of them (`driver.rs`), so
+//! the heartbeat's numbers compare like with like.
 
-use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
-use std::thread::ThreadId;
 
 use anyhow::{Context as _, anyhow};
-use timing::{Row, Stopwatch};
+use timing::Row;
 use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinSet;
 
-use crate::{DelayServer, Heartbeat, LESSON, client, fetch, runtime};
-use crate::{sum_of_squares, sum_of_squares_closed_form};
+use crate::DelayServer;
+use crate::driver::{Done, cpu_step, io_step, run_mixed};
 
 /// The sizes of the mixed workload.
 #[derive(Debug, Clone, Copy)]
@@ -26,34 +23,6 @@ pub struct Mix {
     pub work: u64,
     /// The server's delay, which the client's timeout allows for.
     pub delay: std::time::Duration,
-}
-
-/// What one task hands back.
-#[derive(Debug)]
-struct Done {
-    /// The task's item number, as the task knew it before any I/O.
-    item: u64,
-    /// The seed its I/O step returned (the item number, read back from the body).
-    seed: u64,
-    /// Its CPU step's answer.
-    sum: u64,
-    /// The thread that ran the CPU step: a runtime worker, a blocking thread or a rayon thread.
-    thread: ThreadId,
-}
-
-/// The I/O step: fetch item `item` and read its number back from the body's first line.
-async fn io_step(client: &reqwest::Client, url: &str) -> anyhow::Result<u64> {
-    let body = fetch(client, url).await?;
-    let text = std::str::from_utf8(&body).context("the body is not UTF-8")?;
-    let first = text.lines().next().unwrap_or_default();
-    let seed = first.strip_prefix("item ").unwrap_or(first);
-    seed.parse()
-        .with_context(|| format!("no item number in {first:?}"))
-}
-
-/// The CPU step, recording which thread ran it.
-fn cpu_step(seed: u64, work: u64) -> (u64, ThreadId) {
-    (sum_of_squares(seed, work), std::thread::current().id())
 }
 
 /// `cpu-inline`, the classic mistake: the CPU step runs right inside the async task.
@@ -93,8 +62,9 @@ pub fn cpu_inline(server: &DelayServer, mix: Mix, workers: usize) -> anyhow::Res
 /// blocking pool is sized for blocking I/O (up to 512 threads), so without it every step that
 /// is waiting for a core gets a thread of its own, and the kernel time-slices them all with the
 /// runtime's workers. Measured here on two cores with 32 steps: 24 to 32 threads, and a
-/// heartbeat p99 of 90 to 230 ms, only a few times better than `cpu-inline`. Tokio's own documentation of
-/// `spawn_blocking` says the same: bound CPU work with a semaphore, or use a pool like rayon.
+/// heartbeat p99 of 90 to 230 ms, only a few times better than `cpu-inline`. Tokio's own
+/// documentation of `spawn_blocking` says the same: bound CPU work with a semaphore, or use a
+/// pool like rayon.
 /// The permit is acquired *before* `spawn_blocking`, asynchronously, so waiting for it holds no
 /// thread at all.
 pub fn cpu_spawn_blocking(server: &DelayServer, mix: Mix, workers: usize) -> anyhow::Result<Row> {
@@ -135,9 +105,10 @@ pub fn cpu_spawn_blocking(server: &DelayServer, mix: Mix, workers: usize) -> any
 /// with threads instead of processes.
 ///
 /// What changed from `cpu-spawn-blocking`: the pool itself is sized to the cores, so the steps
-/// queue for one of its threads with no semaphore, and the same threads serve every step. `rayon` knows nothing about `tokio`; the oneshot is the
-/// bridge: its `send` is a plain function a rayon thread can call, and its receiver is a future
-/// the task awaits without holding a worker.
+/// queue for one of its threads with no semaphore, and the same threads serve every step.
+/// `rayon` knows nothing about `tokio`; the oneshot is the bridge: its `send` is a plain
+/// function a rayon thread can call, and its receiver is a future the task awaits without
+/// holding a worker.
 pub fn cpu_rayon(server: &DelayServer, mix: Mix, workers: usize) -> anyhow::Result<Row> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
@@ -175,58 +146,6 @@ pub fn cpu_rayon(server: &DelayServer, mix: Mix, workers: usize) -> anyhow::Resu
             }
         },
     )
-}
-
-/// Runs `tasks` copies of `task` on a fresh runtime beside a heartbeat, then checks every
-/// task's answer against the closed form.
-fn run_mixed<F, Fut>(
-    variant: &str,
-    server: &DelayServer,
-    mix: Mix,
-    workers: usize,
-    task: F,
-) -> anyhow::Result<Row>
-where
-    F: Fn(reqwest::Client, String, u64) -> Fut,
-    Fut: Future<Output = anyhow::Result<Done>> + Send + 'static,
-{
-    let runtime = runtime(workers)?;
-    let (outcomes, lateness, wall) = runtime.block_on(async {
-        let client = client(mix.delay)?;
-        let heartbeat = Heartbeat::start();
-        let watch = Stopwatch::start();
-        let mut set = JoinSet::new();
-        for item in 0..mix.tasks {
-            set.spawn(task(client.clone(), server.url(item), item));
-        }
-        let mut outcomes = Vec::new();
-        while let Some(joined) = set.join_next().await {
-            outcomes.push(joined.with_context(|| format!("a {variant} task panicked"))?);
-        }
-        let wall = watch.elapsed();
-        Ok::<_, anyhow::Error>((outcomes, heartbeat.stop().await?, wall))
-    })?;
-    let right =
-        |d: &Done| d.seed == d.item && d.sum == sum_of_squares_closed_form(d.item, mix.work);
-    let done: Vec<&Done> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
-    let correct = done.iter().filter(|d| right(d)).count() as u64;
-    let threads: HashSet<ThreadId> = done.iter().map(|d| d.thread).collect();
-    let note = match outcomes.iter().find_map(|o| o.as_ref().err()) {
-        Some(err) => format!("failed: {err:#}"),
-        None => format!("CPU steps ran on {} threads", threads.len()),
-    };
-    Ok(Row::new(LESSON, variant)
-        .workers(workers)
-        .items(mix.tasks)
-        .check(mix.tasks, correct)
-        // A heartbeat that never ticked measured nothing.
-        .require(lateness.count() > 0)
-        .wall(wall)
-        .latencies(&lateness)
-        .note(note)
-        .extra("cpu_threads", threads.len() as u64)
-        .extra("heartbeat_ticks", lateness.count())
-        .extra("work", mix.work))
 }
 
 #[cfg(test)]
