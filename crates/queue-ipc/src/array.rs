@@ -52,43 +52,43 @@ pub fn shm_array(
         bail!("interrupted");
     }
 
-    let words = segment.words();
+    let failure = (!status.success()).then(|| format!("child {} {}", kid.pid(), describe(status)));
     // `waitpid` returned, and the kernel orders the child's writes before its exit is reported:
-    // the Relaxed loads below see every element it wrote.
+    // the Relaxed loads in `checked_row` see every element it wrote.
+    Ok(checked_row(segment.words(), elements, fill_s, failure))
+}
+
+/// The parent's side once the child has exited: checks every element, times that read, and
+/// sets it beside a `memcpy` of the same size (measured only when the child succeeded: a failed
+/// run's speed means nothing). `failure` says how the child ended, when it did not end well.
+fn checked_row(words: &[AtomicU64], elements: u64, fill_s: f64, failure: Option<String>) -> Row {
+    let len = words.len() * 8;
     let ((sum, wrong), wall) = Stopwatch::time(|| sum_and_mismatches(words));
     let n = u128::from(elements);
     // The closed form, in u128 so the product cannot overflow, then reduced mod 2^64 like the
     // wrapping sum.
     let expected = (n * n.saturating_sub(1) / 2) as u64;
-
     let read_rate = len as f64 / wall.as_secs_f64().max(1e-9);
-    let memcpy_rate = memcpy_rate(words.len());
-    let note = if status.success() {
-        format!(
-            "read {} vs memcpy {} ({:.0} %)",
-            fmt_bytes_rate(read_rate),
-            fmt_bytes_rate(memcpy_rate),
-            100.0 * read_rate / memcpy_rate
-        )
-    } else {
-        format!(
-            "child {} {}: {} of {} elements wrong",
-            kid.pid(),
-            describe(status),
-            timing::fmt_count(wrong),
-            timing::fmt_count(elements)
-        )
-    };
-    Ok(Row::new(LESSON, Variant::ShmArray.name())
+    let mut row = Row::new(LESSON, Variant::ShmArray.name())
         .items(elements)
         .check(expected, sum)
-        .require(wrong == 0 && status.success())
+        .require(wrong == 0 && failure.is_none())
         .wall(wall)
-        .note(note)
         .extra("bytes", len)
         .extra("read_bytes_per_s", read_rate)
-        .extra("memcpy_bytes_per_s", memcpy_rate)
-        .extra("fill_s", fill_s))
+        .extra("fill_s", fill_s);
+    if let Some(failure) = failure {
+        let (wrong, elements) = (timing::fmt_count(wrong), timing::fmt_count(elements));
+        return row.note(format!("{failure}: {wrong} of {elements} elements wrong"));
+    }
+    let memcpy_rate = memcpy_rate(words.len());
+    row = row.extra("memcpy_bytes_per_s", memcpy_rate);
+    row.note(format!(
+        "read {} vs memcpy {} ({:.0} %)",
+        fmt_bytes_rate(read_rate),
+        fmt_bytes_rate(memcpy_rate),
+        100.0 * read_rate / memcpy_rate
+    ))
 }
 
 /// The wrapping sum of the array and the number of elements `a[i] != i`, in one pass.
