@@ -22,7 +22,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// The sum of `0..n`, one addition at a time. `black_box` stops LLVM from replacing the loop
-/// with the closed form `n (n - 1) / 2`, which would leave nothing to measure.
+/// with the closed form `n (n - 1) / 2`, which would leave nothing to measure. `inline(never)`:
+/// every variant runs this one copy of the loop; inlined copies are laid out differently and
+/// can run at different speeds, which the table would blame on threads or processes.
+#[inline(never)]
 fn cpu_intensive_task(n: u64) -> u64 {
     (0..n).fold(0_u64, |total, i| total.wrapping_add(black_box(i)))
 }

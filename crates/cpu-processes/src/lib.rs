@@ -16,8 +16,9 @@
 //! variants interleaved so that a slow spell of a shared machine hits them all alike, and each
 //! row is the median run, its range in the note (see [`median_of`]). `peak_rss_kib` is the
 //! parent's own peak resident memory (`getrusage(RUSAGE_SELF)`), a high-water mark of the run
-//! so far, taken in the first round: threads add only their stacks to it. `child_peak_rss_kib` is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there
-//! the peak of the *largest single* child reaped so far, not the sum of all children: processes
+//! so far, taken in the first round: threads add only their stacks to it. `child_peak_rss_kib`
+//! is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there the peak of the *largest single*
+//! child reaped so far, not the sum of all children: processes
 //! cost roughly `workers` times that on top of the parent. A forked child's figure counts the
 //! heap and stack pages it still shares copy-on-write with the parent (overstating what fork
 //! adds) but not the program's code until it touches it, so it can sit well below the parent's;
