@@ -2,9 +2,7 @@
 
 use std::process::Command;
 
-use serde_json::Value;
-
-use crate::support::{assert_usage_error, run_json};
+use crate::support::{assert_usage_errors, json_rows, run_json};
 
 const BIN: &str = "async-mixed";
 /// Small enough for a debug build on two cores.
@@ -80,18 +78,19 @@ fn the_table_has_the_verdicts() {
 
 #[test]
 fn bad_input_exits_2() {
-    for args in [
-        ["--requests", "0"],
-        ["--requests", "401"],
-        ["--delay-ms", "0"],
-        ["--tasks", "0"],
-        ["--work", "0"],
-        ["--work", "-5"],
-        ["--workers", "0"],
-        ["--variant", "cpu-fork"],
-    ] {
-        assert_usage_error(BIN, &args);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--requests", "0"],
+            &["--requests", "401"],
+            &["--delay-ms", "0"],
+            &["--tasks", "0"],
+            &["--work", "0"],
+            &["--work", "-5"],
+            &["--workers", "0"],
+            &["--variant", "cpu-fork"],
+        ],
+    );
 }
 
 #[test]
@@ -100,7 +99,9 @@ fn python_twin_rows_parse_and_are_correct() {
         env!("CARGO_MANIFEST_DIR"),
         "/examples/python/async_mixed.py"
     );
-    // Every process the twin starts inherits this marker, so leftovers can be found by it.
+    // Run by hand rather than with `run_python_twin`: every process the twin starts inherits
+    // this marker in its environment, so leftovers can be found by it (a "spawn" child's command
+    // line does not name the script, and other twins may be running beside this one).
     let marker = format!("async-mixed-twin-{}", std::process::id());
     let output = Command::new("python3")
         .env("ASYNC_MIXED_TEST_MARKER", &marker)
@@ -115,10 +116,7 @@ fn python_twin_rows_parse_and_are_correct() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let rows: Vec<Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let rows = json_rows(&output);
     assert_eq!(rows.len(), 4);
     let rust_variants = ["io-gather", "cpu-inline", "cpu-spawn-blocking", "cpu-rayon"];
     for row in &rows {

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{assert_usage_error, bin, row, run_json};
+use crate::support::{assert_usage_errors, bin, row, run_json, run_python_twin};
 
 const LESSON: &str = "race-lock";
 /// Small sizes: the suite runs in a debug build on two cores.
@@ -169,31 +169,26 @@ fn the_table_shows_the_loss_and_the_verdict() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    for args in [
-        &["--workers", "0"][..],
-        &["--workers", "abc"],
-        &["--increments", "0"],
-        &["--increments", "99999999999"],
-        &["--permits", "0"],
-        &["--tasks", "0"],
-        &["--items", "0"],
-        &["--capacity", "0"],
-        &["--capacity", "-3"],
-        &["--variant", "spinlock"],
-    ] {
-        assert_usage_error(LESSON, args);
-    }
+    assert_usage_errors(
+        LESSON,
+        &[
+            &["--workers", "0"],
+            &["--workers", "abc"],
+            &["--increments", "0"],
+            &["--increments", "99999999999"],
+            &["--permits", "0"],
+            &["--tasks", "0"],
+            &["--items", "0"],
+            &["--capacity", "0"],
+            &["--capacity", "-3"],
+            &["--variant", "spinlock"],
+        ],
+    );
 }
 
 #[test]
 fn the_python_twin_runs_and_pairs_its_rows() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/race_lock.py");
-    let output = Command::new("python3")
-        .args([script, "--json", "--workers", "4", "--increments", "2000"])
-        .output()
-        .expect("python3 is installed");
-    assert!(output.status.success(), "{output:?}");
-    let rows = crate::support::json_rows(&output);
+    let rows = run_python_twin("race_lock.py", &["--workers", "4", "--increments", "2000"]);
     let pairs: Vec<(&str, &str)> = rows
         .iter()
         .map(|r| {
@@ -212,7 +207,6 @@ fn the_python_twin_runs_and_pairs_its_rows() {
         ]
     );
     for r in &rows {
-        crate::support::assert_design_fields(r);
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(u64_of(r, "expected"), 8_000);
         assert!(u64_of(r, "result") <= 8_000, "{r}");
@@ -220,10 +214,11 @@ fn the_python_twin_runs_and_pairs_its_rows() {
     assert_eq!(row(&rows, "lock")["correct"], true);
     assert!(row(&rows, "lock").get("p50_ns").is_some());
 
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/race_lock.py");
     let bad = Command::new("python3")
         .args([script, "--increments", "0"])
         .output()
-        .unwrap();
+        .expect("python3 is installed");
     assert_eq!(bad.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&bad.stderr).lines().count(), 1);
 }

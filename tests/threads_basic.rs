@@ -1,12 +1,9 @@
 //! `threads-basic` end to end: every variant through the binary, the verdict, bad input, and the
 //! Python twin.
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::support::{assert_usage_error, bin, json_rows, row, run_json};
+use crate::support::{assert_usage_errors, bin, row, run_json, run_python_twin};
 
 const LESSON: &str = "threads-basic";
 const VARIANTS: [&str; 8] = [
@@ -120,37 +117,26 @@ fn the_table_gives_speedups_beside_their_ideal() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    for args in [
-        &["--workers", "0"][..],
-        &["--workers", "abc"],
-        &["--workers", "100000"],
-        &["--requests", "0"],
-        &["--requests", "1000000"],
-        &["--requests", "-3"],
-        &["--numbers", "0"],
-        &["--numbers", "99999999999"],
-        &["--delay-ms", "86400000"],
-        &["--variant", "kill"],
-    ] {
-        let stderr = assert_usage_error(LESSON, args);
-        assert!(
-            stderr.contains(args[0]) || stderr.contains(args[1]),
-            "{args:?}: {stderr}"
-        );
-    }
+    assert_usage_errors(
+        LESSON,
+        &[
+            &["--workers", "0"],
+            &["--workers", "abc"],
+            &["--workers", "100000"],
+            &["--requests", "0"],
+            &["--requests", "1000000"],
+            &["--requests", "-3"],
+            &["--numbers", "0"],
+            &["--numbers", "99999999999"],
+            &["--delay-ms", "86400000"],
+            &["--variant", "kill"],
+        ],
+    );
 }
 
 #[test]
 fn python_twin_runs_and_pairs_with_rust_variants() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/threads_basic.py");
-    let output = Command::new("python3")
-        .arg(script)
-        .arg("--json")
-        .args(SMALL)
-        .output()
-        .expect("python3 is installed");
-    assert!(output.status.success(), "{output:?}");
-    let rows = json_rows(&output);
+    let rows = run_python_twin("threads_basic.py", SMALL);
     assert_eq!(rows.len(), 7, "{rows:?}");
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
