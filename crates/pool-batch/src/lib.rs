@@ -55,6 +55,7 @@
 mod check;
 pub mod pool;
 pub mod process;
+mod results;
 pub mod task;
 pub mod variants;
 mod verdict;

@@ -9,12 +9,12 @@
 //! Boxing a closure per item, the textbook design, would add an allocation and a virtual call
 //! per item and buys nothing here.
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Sender, unbounded};
+
+use crate::results::{in_order, run_caught};
 
 /// A job the workers run: anything that can be called once and sent to a thread.
 type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -184,45 +184,6 @@ impl Drop for ThreadPool {
             eprintln!("pool-batch: {err}");
         }
     }
-}
-
-/// Runs one task, turning a panic into an error for this item.
-pub(crate) fn run_caught<T, R>(f: &(impl Fn(T) -> R + ?Sized), item: T) -> Result<R, TaskError> {
-    // `AssertUnwindSafe`: after a panic we never look at the item or any state the task may
-    // have left half-updated; only the panic message survives, so nothing broken is observed.
-    catch_unwind(AssertUnwindSafe(|| f(item)))
-        .map_err(|payload| TaskError::Panicked(message(&*payload)))
-}
-
-/// The text of a panic payload (`panic!` makes a `&str` or a `String`).
-pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
-    }
-}
-
-/// Puts `(start, results)` messages back in input order; a slot never answered is `Lost`.
-pub(crate) fn in_order<R, A>(
-    n: usize,
-    answers: impl IntoIterator<Item = (usize, A)>,
-) -> Vec<Result<R, TaskError>>
-where
-    A: IntoIterator<Item = Result<R, TaskError>>,
-{
-    let mut slots: Vec<Option<Result<R, TaskError>>> = (0..n).map(|_| None).collect();
-    for (start, results) in answers {
-        for (slot, result) in slots[start..].iter_mut().zip(results) {
-            *slot = Some(result);
-        }
-    }
-    slots
-        .into_iter()
-        .map(|slot| slot.unwrap_or(Err(TaskError::Lost)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@ use rayon::prelude::*;
 use timing::{Row, Stopwatch};
 
 use crate::check::{batch_row, checked};
-use crate::pool::{PoolError, ThreadPool, run_caught};
+use crate::pool::{PoolError, ThreadPool};
 use crate::process::{ProcessPool, WorkerCommand};
+use crate::results::run_caught;
 use crate::task::{Job, items};
 
 /// The lesson's name, as rows and `--json` carry it.

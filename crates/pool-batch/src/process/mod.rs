@@ -31,7 +31,8 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 pub use registry::exit_killing_workers;
 pub use worker::serve;
 
-use crate::pool::{PoolError, TaskError, in_order, message};
+use crate::pool::{PoolError, TaskError};
+use crate::results::{in_order, message};
 
 /// How to start one worker process: the program (normally `std::env::current_exe()`) and the
 /// arguments that make it a worker for one job.

@@ -26,7 +26,7 @@ pub fn serve(
                     let _ = nix::sys::signal::raise(Signal::SIGKILL);
                     std::process::abort();
                 }
-                crate::pool::run_caught(&|x| job.run(x), x).map_err(|e| e.to_string())
+                crate::results::run_caught(&|x| job.run(x), x).map_err(|e| e.to_string())
             })
             .collect();
         serde_json::to_writer(&mut output, &results).map_err(io::Error::other)?;
