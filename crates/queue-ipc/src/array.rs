@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context as _, bail};
 use timing::{Row, Stopwatch, fmt_bytes_rate};
 
-use crate::process::{READY, Worker, describe, die_now, read_ready};
+use crate::child::{READY, die_now, read_ready};
+use crate::process::{Worker, describe};
 use crate::shm::{Segment, ShmError};
 use crate::{LESSON, Variant, WorkerArgs, segment_name};
 

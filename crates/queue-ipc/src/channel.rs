@@ -14,7 +14,8 @@ use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
 use serde::{Deserialize, Serialize};
 use timing::{Latencies, Row, Stopwatch};
 
-use crate::process::{ChildGuard, Worker, die_now, shortfall};
+use crate::child::die_now;
+use crate::process::{ChildGuard, Worker, shortfall};
 use crate::{LESSON, Variant, WorkerArgs, monotonic_ns};
 
 /// What the child sends: first a hello (so the parent's clock starts once the stream is up),

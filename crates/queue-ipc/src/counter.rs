@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use timing::{Row, Stopwatch};
 
-use crate::process::{READY, Worker, die_now, read_ready, wait_all};
+use crate::child::{READY, die_now, read_ready};
+use crate::process::{Worker, wait_all};
 use crate::shm::Segment;
 use crate::{LESSON, Variant, WorkerArgs, segment_name};
 

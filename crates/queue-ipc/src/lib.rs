@@ -55,6 +55,7 @@
 
 pub mod array;
 pub mod channel;
+pub mod child;
 pub mod counter;
 pub mod interrupt;
 pub mod pipe;
@@ -146,7 +147,7 @@ impl WorkerArgs {
 
 /// The worker side of every variant: what a re-executed child runs.
 pub fn run_worker(variant: Variant, args: &WorkerArgs) -> anyhow::Result<()> {
-    process::become_worker(args.parent)?;
+    child::become_worker(args.parent)?;
     match variant {
         Variant::IpcChannel => channel::child(&args.name, args.count, args.dies_after),
         Variant::Pipe => pipe::child(args.count, args.bytes, args.dies_after),

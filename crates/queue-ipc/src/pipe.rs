@@ -14,7 +14,8 @@ use std::os::fd::AsFd as _;
 use anyhow::Context as _;
 use timing::{Latencies, Row, Stopwatch};
 
-use crate::process::{Worker, die_now, shortfall};
+use crate::child::die_now;
+use crate::process::{Worker, shortfall};
 use crate::{LESSON, Variant, WorkerArgs, monotonic_ns};
 
 /// Bytes of the length prefix.
