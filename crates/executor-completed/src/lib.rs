@@ -46,6 +46,7 @@ mod pids;
 mod priority;
 mod processes;
 mod queue;
+mod reader;
 mod slot;
 mod tally;
 mod threads;

@@ -1,11 +1,11 @@
 //! One worker process seen from the parent: its feeder thread (jobs down its stdin, at most
-//! `window` in flight), its reader thread (replies up its stdout into the completion channel),
-//! and what happens when it dies: its tasks are reported lost and a replacement starts.
+//! `window` in flight), its reader thread (replies up its stdout into the completion channel;
+//! the `reader` module), and what happens when it dies: its tasks are reported lost and a
+//! replacement starts.
 
-use std::collections::VecDeque;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -17,16 +17,8 @@ use nix::sys::wait::waitpid;
 use crate::completion::{Completion, TaskError, TaskId};
 use crate::job::Job;
 use crate::pids::{deregister, nix_pid, registry};
-use crate::worker::{WORKER_COMMAND, parse_reply};
-
-/// What a feeder and a reader share about one live worker process.
-#[derive(Default)]
-struct InFlight {
-    /// Tasks written to the worker and not yet answered, oldest first, with their start rank.
-    tasks: VecDeque<(TaskId, u64)>,
-    /// Set by the reader when the worker is gone; the feeder then starts a new one.
-    dead: bool,
-}
+use crate::reader::{InFlight, read_replies};
+use crate::worker::WORKER_COMMAND;
 
 /// Everything a feeder needs to reach the worker processes it manages.
 pub(crate) struct Slot {
@@ -224,55 +216,5 @@ impl Worker {
         if reader.join().is_err() {
             eprintln!("error: a worker reader thread panicked");
         }
-    }
-}
-
-/// The reader: every reply becomes a completion; at end-of-file the worker is reaped and any
-/// task it still had is reported lost.
-fn read_replies(
-    mut child: Child,
-    stdout: ChildStdout,
-    in_flight: &Mutex<InFlight>,
-    credits: &Receiver<()>,
-    done_tx: &Sender<Completion>,
-) {
-    let mut lines = BufReader::new(stdout);
-    let mut line = String::new();
-    while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
-        if let Some((id, outcome)) = parse_reply(&line) {
-            let start_rank = {
-                let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-                let at = in_flight.tasks.iter().position(|&(t, _)| t == id);
-                at.and_then(|at| in_flight.tasks.remove(at))
-                    .map(|(_, rank)| rank)
-            };
-            let _ = done_tx.send(Completion {
-                id,
-                start_rank,
-                outcome,
-            });
-            // Give the credit back; the feeder always took one for this task.
-            let _ = credits.try_recv();
-        }
-        line.clear();
-    }
-    deregister(child.id());
-    let status = child
-        .wait()
-        .map_or_else(|err| format!("status unknown: {err}"), |s| s.to_string());
-    let lost = {
-        let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        in_flight.dead = true;
-        std::mem::take(&mut in_flight.tasks)
-    };
-    for (id, rank) in lost {
-        let _ = done_tx.send(Completion {
-            id,
-            start_rank: Some(rank),
-            outcome: Err(TaskError::WorkerLost(format!(
-                "worker process {} ended ({status}) while it had the task",
-                child.id()
-            ))),
-        });
     }
 }

@@ -1,0 +1,73 @@
+//! The reader thread of one worker process: every reply on the worker's stdout becomes a
+//! completion, and when the worker is gone (end of file) it is reaped and every task it still
+//! had is reported lost. Its feeder, in the `slot` module, writes the requests.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout};
+use std::sync::{Mutex, PoisonError};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::completion::{Completion, TaskError, TaskId};
+use crate::pids::deregister;
+use crate::worker::parse_reply;
+
+/// What a feeder and a reader share about one live worker process.
+#[derive(Default)]
+pub(crate) struct InFlight {
+    /// Tasks written to the worker and not yet answered, oldest first, with their start rank.
+    pub tasks: VecDeque<(TaskId, u64)>,
+    /// Set by the reader when the worker is gone; the feeder then starts a new one.
+    pub dead: bool,
+}
+
+/// The reader: every reply becomes a completion; at end-of-file the worker is reaped and any
+/// task it still had is reported lost.
+pub(crate) fn read_replies(
+    mut child: Child,
+    stdout: ChildStdout,
+    in_flight: &Mutex<InFlight>,
+    credits: &Receiver<()>,
+    done_tx: &Sender<Completion>,
+) {
+    let mut lines = BufReader::new(stdout);
+    let mut line = String::new();
+    while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
+        if let Some((id, outcome)) = parse_reply(&line) {
+            let start_rank = {
+                let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                let at = in_flight.tasks.iter().position(|&(t, _)| t == id);
+                at.and_then(|at| in_flight.tasks.remove(at))
+                    .map(|(_, rank)| rank)
+            };
+            let _ = done_tx.send(Completion {
+                id,
+                start_rank,
+                outcome,
+            });
+            // Give the credit back; the feeder always took one for this task.
+            let _ = credits.try_recv();
+        }
+        line.clear();
+    }
+    deregister(child.id());
+    let status = child
+        .wait()
+        .map_or_else(|err| format!("status unknown: {err}"), |s| s.to_string());
+    let lost = {
+        let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        in_flight.dead = true;
+        std::mem::take(&mut in_flight.tasks)
+    };
+    for (id, rank) in lost {
+        let _ = done_tx.send(Completion {
+            id,
+            start_rank: Some(rank),
+            outcome: Err(TaskError::WorkerLost(format!(
+                "worker process {} ended ({status}) while it had the task",
+                child.id()
+            ))),
+        });
+    }
+}
