@@ -211,8 +211,9 @@ impl Worker {
         } = self;
         let _ = stdin.flush();
         drop(stdin);
-        // The reader catches nothing that could panic but a poisoned-free lock; if it did
-        // panic, its worker's tasks could be unreported, so make that loud.
+        // Nothing in the reader panics (its lock shrugs off poisoning); if it ever did, its
+        // worker's tasks could go unreported, so say so loudly. `finish` runs inside the feeder
+        // thread, which has nobody to return an error to.
         if reader.join().is_err() {
             eprintln!("error: a worker reader thread panicked");
         }
