@@ -23,9 +23,10 @@
 //! `cancel`, `priority` (on threads).
 //!
 //! **What to watch for.** `completion_order` differing from submission order `[0, 1, ..., 7]`
-//! (task 0 is the longest); the rate of trivial tasks through threads against processes (every
-//! process task crosses two pipes); the failed, timed-out and cancelled counts matching what each
-//! variant set up; `start_order` in the `priority` row sorted by priority.
+//! (task 0 is the longest; on threads it also waits until another task has come back, so no
+//! busy machine can make it first); the rate of trivial tasks through threads against
+//! processes (every process task crosses two pipes); the failed, timed-out and cancelled counts
+//! matching what each variant set up; `start_order` in the `priority` row sorted by priority.
 //!
 //! Measured on two vCPUs (release, one run each, default sizes): trivial tasks through
 //! `submit` + `as_completed` at 1.3 to 2.1 M/s on threads and 0.8 to 1.5 M/s on processes, where
