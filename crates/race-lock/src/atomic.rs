@@ -1,12 +1,9 @@
 //! Step 3: no lock at all, one atomic read-modify-write per increment.
 
-use std::sync::Barrier;
-use std::thread;
-
-use timing::{Row, Stopwatch};
+use timing::Row;
 
 use crate::sync::{AtomicU64, Ordering};
-use crate::{LESSON, WorkerPanicked, join_all};
+use crate::{LESSON, WorkerPanicked, run_together};
 
 /// A counter incremented with `fetch_add`: the read, the add and the write are one indivisible
 /// instruction (`lock xadd` on x86), so there is no gap for another thread to use.
@@ -57,22 +54,11 @@ impl AtomicCounter {
 /// than one word (see [`rwlock`](crate::rwlock())).
 pub fn atomic(workers: usize, increments: u64) -> Result<Row, WorkerPanicked> {
     let counter = AtomicCounter::new();
-    // All threads start together, so they contend (see `racy`).
-    let start = Barrier::new(workers);
-    let (joined, wall) = Stopwatch::time(|| {
-        thread::scope(|s| {
-            let handles = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        start.wait();
-                        for _ in 0..increments {
-                            counter.increment();
-                        }
-                    })
-                })
-                .collect();
-            join_all("atomic", handles)
-        })
+    // All threads start together, so they contend (see `run_together`).
+    let (joined, wall) = run_together("atomic", workers, || {
+        for _ in 0..increments {
+            counter.increment();
+        }
     });
     joined?;
     let expected = workers as u64 * increments;

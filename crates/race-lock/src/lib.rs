@@ -138,7 +138,7 @@ pub use semaphore::{HOLD, Permit, Semaphore, semaphore};
 pub use verdict::add_verdicts;
 pub use workers::{SAMPLE_EVERY, WorkerPanicked};
 
-pub(crate) use workers::{join_all, merged, timed_wait};
+pub(crate) use workers::{join_all, merged, run_together, timed_wait};
 
 /// The lesson's name, as its binary and its JSON rows spell it.
 pub const LESSON: &str = "race-lock";

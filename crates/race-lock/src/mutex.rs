@@ -1,12 +1,9 @@
 //! Step 2: the tutorial's `with lock: counter += 1`, as a `Mutex` that owns the counter.
 
-use std::sync::Barrier;
-use std::thread;
-
-use timing::{Latencies, Row, Stopwatch};
+use timing::{Latencies, Row};
 
 use crate::sync::{Mutex, MutexGuard};
-use crate::{LESSON, WorkerPanicked, join_all, merged, timed_wait};
+use crate::{LESSON, WorkerPanicked, merged, run_together, timed_wait};
 
 /// A counter inside a `Mutex`: the read and the write happen while holding the lock, so no other
 /// thread can come between them.
@@ -64,26 +61,15 @@ impl MutexCounter {
 /// crate to teach what std already does.
 pub fn mutex(workers: usize, increments: u64) -> Result<Row, WorkerPanicked> {
     let counter = MutexCounter::new();
-    // All threads start together, so they contend (see `racy`).
-    let start = Barrier::new(workers);
-    let (joined, wall) = Stopwatch::time(|| {
-        thread::scope(|s| {
-            let handles = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        start.wait();
-                        // Each thread records its own waits (no shared histogram to contend on);
-                        // they are merged after the join.
-                        let mut waits = Latencies::new();
-                        for i in 0..increments {
-                            *timed_wait(i, &mut waits, || counter.lock()) += 1;
-                        }
-                        waits
-                    })
-                })
-                .collect();
-            join_all("mutex", handles)
-        })
+    // All threads start together, so they contend (see `run_together`).
+    let (joined, wall) = run_together("mutex", workers, || {
+        // Each thread records its own waits (no shared histogram to contend on); they are
+        // merged after the join.
+        let mut waits = Latencies::new();
+        for i in 0..increments {
+            *timed_wait(i, &mut waits, || counter.lock()) += 1;
+        }
+        waits
     });
     let waits = merged(&joined?);
     let expected = workers as u64 * increments;

@@ -1,12 +1,9 @@
 //! Step 1, deliberately broken: the tutorial's `counter += 1` as a read and a separate write.
 
-use std::sync::Barrier;
-use std::thread;
-
-use timing::{Row, Stopwatch, fmt_count};
+use timing::{Row, fmt_count};
 
 use crate::sync::{AtomicU64, Ordering};
-use crate::{LESSON, WorkerPanicked, join_all};
+use crate::{LESSON, WorkerPanicked, run_together};
 
 /// A counter whose increment reads, then writes in a separate step: **deliberately broken**.
 ///
@@ -65,25 +62,12 @@ impl RacyCounter {
 /// deliberately broken, so its lost updates do not fail the run: they are the lesson.
 pub fn racy(workers: usize, increments: u64) -> Result<Row, WorkerPanicked> {
     let counter = RacyCounter::new();
-    // All threads start together: spawning takes tens of microseconds each, long enough for
-    // the first threads to finish before the last start, and then nothing overlaps.
-    let start = Barrier::new(workers);
-    let (joined, wall) = Stopwatch::time(|| {
-        // Scoped threads may borrow `counter` from this stack frame: the scope joins them all
-        // before it returns, so no `Arc` is needed.
-        thread::scope(|s| {
-            let handles = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        start.wait();
-                        for _ in 0..increments {
-                            counter.increment();
-                        }
-                    })
-                })
-                .collect();
-            join_all("racy", handles)
-        })
+    // The threads start together (a barrier, see `run_together`): started one by one, the
+    // first would be done before the last began, and nothing would overlap to lose.
+    let (joined, wall) = run_together("racy", workers, || {
+        for _ in 0..increments {
+            counter.increment();
+        }
     });
     joined?;
     let expected = workers as u64 * increments;

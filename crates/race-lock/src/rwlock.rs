@@ -1,12 +1,9 @@
 //! Step 4: many readers at once, one writer at a time, with `RwLock`.
 
-use std::sync::Barrier;
-use std::thread;
-
-use timing::{Row, Stopwatch};
+use timing::Row;
 
 use crate::sync::RwLock;
-use crate::{LESSON, WorkerPanicked, join_all, merged, timed_wait};
+use crate::{LESSON, WorkerPanicked, merged, run_together, timed_wait};
 
 /// In this variant, one operation in this many is a write; the rest read.
 pub const WRITE_EVERY: u64 = 10;
@@ -76,21 +73,8 @@ struct Tally {
 /// when reads are many and long. std's is writer-preferring on Linux, so writers do not starve.
 pub fn rwlock(workers: usize, operations: u64) -> Result<Row, WorkerPanicked> {
     let counter = RwCounter::new();
-    // All threads start together, so they contend (see `racy`).
-    let start = Barrier::new(workers);
-    let (joined, wall) = Stopwatch::time(|| {
-        thread::scope(|s| {
-            let handles = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        start.wait();
-                        read_mostly(&counter, operations)
-                    })
-                })
-                .collect();
-            join_all("rwlock", handles)
-        })
-    });
+    // All threads start together, so they contend (see `run_together`).
+    let (joined, wall) = run_together("rwlock", workers, || read_mostly(&counter, operations));
     let tallies = joined?;
     let torn: u64 = tallies.iter().map(|t| t.torn).sum();
     let waits: Vec<_> = tallies.into_iter().map(|t| t.waits).collect();

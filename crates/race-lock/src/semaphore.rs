@@ -3,10 +3,10 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use timing::{Latencies, Row, Stopwatch};
+use timing::{Latencies, Row};
 
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
-use crate::{LESSON, WorkerPanicked, join_all, merged};
+use crate::{LESSON, WorkerPanicked, merged, run_together};
 
 /// How long each task holds its permit: a stand-in for the I/O a semaphore usually rations
 /// (connections to one server, files open at once).
@@ -88,13 +88,9 @@ pub fn semaphore(workers: usize, tasks: u64, permits: usize) -> Result<Row, Work
     let semaphore = Semaphore::new(permits);
     let in_flight = AtomicUsize::new(0);
     let most = AtomicUsize::new(0);
-    let (joined, wall) = Stopwatch::time(|| {
-        thread::scope(|s| {
-            let handles = (0..workers)
-                .map(|_| s.spawn(|| run_tasks(&semaphore, &in_flight, &most, tasks)))
-                .collect();
-            join_all("semaphore", handles)
-        })
+    // All threads start together, so they queue for the permits at once (see `run_together`).
+    let (joined, wall) = run_together("semaphore", workers, || {
+        run_tasks(&semaphore, &in_flight, &most, tasks)
     });
     let done: Vec<(u64, Latencies)> = joined?;
     let ran: u64 = done.iter().map(|(n, _)| n).sum();

@@ -1,10 +1,11 @@
-//! What every variant does around its threads: join them turning a panic into an error, and
-//! time a sample of lock waits.
+//! What every variant does around its threads: start them together, join them turning a panic
+//! into an error, and time a sample of lock waits.
 
-use std::thread::ScopedJoinHandle;
-use std::time::Instant;
+use std::sync::Barrier;
+use std::thread::{self, ScopedJoinHandle};
+use std::time::{Duration, Instant};
 
-use timing::Latencies;
+use timing::{Latencies, Stopwatch};
 
 /// A worker thread panicked; the variant's result is not to be trusted.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,35 @@ pub struct WorkerPanicked {
     pub index: usize,
     /// The panic's message, when it was a string.
     pub message: String,
+}
+
+/// Runs `body` on `workers` scoped threads that a barrier releases together, joins them all
+/// with [`join_all`], and returns their values (or the first panic) and the wall time from the
+/// first spawn to the last join.
+///
+/// Why the barrier: spawning takes tens of microseconds a thread, long enough for the first
+/// threads to finish a short loop before the last one has started, and then nothing overlaps:
+/// no update to lose in `racy`, no contention to measure in the others. Scoped threads, so
+/// `body` may borrow the variant's counter from its stack frame without an `Arc`.
+pub(crate) fn run_together<T: Send>(
+    variant: &'static str,
+    workers: usize,
+    body: impl Fn() -> T + Sync,
+) -> (Result<Vec<T>, WorkerPanicked>, Duration) {
+    let start = Barrier::new(workers);
+    Stopwatch::time(|| {
+        thread::scope(|s| {
+            let handles = (0..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        body()
+                    })
+                })
+                .collect();
+            join_all(variant, handles)
+        })
+    })
 }
 
 /// Joins every handle, in order, and returns their values, or the first panic as an error.
