@@ -91,14 +91,18 @@ async fn beat(mut stopped: oneshot::Receiver<()>, started: oneshot::Sender<()>) 
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_idle_runtime_keeps_the_heartbeat_on_time() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+    /// A runtime with a single worker, so one blocking task stalls everything on it.
+    fn one_worker() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_time()
             .build()
-            .unwrap();
-        let lateness = runtime.block_on(async {
+            .unwrap()
+    }
+
+    #[test]
+    fn an_idle_runtime_records_every_tick_due() {
+        let lateness = one_worker().block_on(async {
             let heartbeat = Heartbeat::start().await.unwrap();
             tokio::time::sleep(Duration::from_millis(30)).await;
             heartbeat.stop().await.unwrap()
@@ -113,12 +117,7 @@ mod tests {
 
     #[test]
     fn a_blocked_worker_shows_as_lateness() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_time()
-            .build()
-            .unwrap();
-        let lateness = runtime.block_on(async {
+        let lateness = one_worker().block_on(async {
             let heartbeat = Heartbeat::start().await.unwrap();
             // Block the only worker: the mistake the lesson shows.
             tokio::spawn(async { std::thread::sleep(BLOCK) })
