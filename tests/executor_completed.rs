@@ -55,6 +55,13 @@ fn assert_none_left(tag: &str) {
     assert_eq!(tagged_pids(tag), Vec::<u32>::new(), "processes left behind");
 }
 
+/// Field `key` of every row, as text.
+fn strings<'a>(rows: &'a [Value], key: &str) -> Vec<&'a str> {
+    rows.iter()
+        .map(|r| r[key].as_str().unwrap_or_else(|| panic!("{key} in {r}")))
+        .collect()
+}
+
 fn unique_tag(name: &str) -> String {
     format!("{name}-{}", std::process::id())
 }
@@ -70,10 +77,7 @@ fn every_variant_accounts_for_every_task() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let rows = json_rows(&output);
-    let variants: Vec<&str> = rows
-        .iter()
-        .map(|r| r["variant"].as_str().unwrap())
-        .collect();
+    let variants = strings(&rows, "variant");
     assert_eq!(variants, VARIANTS);
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
@@ -149,10 +153,7 @@ fn only_the_chosen_variants_run() {
     assert_eq!(rows[0]["variant"], "cancel");
     let both = ["--variant", "priority", "--variant", "errors"];
     let rows = run_json(LESSON, &[SMALL, &both[..]].concat());
-    let variants: Vec<&str> = rows
-        .iter()
-        .map(|r| r["variant"].as_str().unwrap())
-        .collect();
+    let variants = strings(&rows, "variant");
     assert_eq!(variants, ["errors", "priority"]);
 }
 
@@ -245,10 +246,7 @@ fn python_twin_runs_and_pairs_with_rust_variants() {
         "executor_completed.py",
         &["--workers", "2", "--tasks", "200"],
     );
-    let pairs: Vec<&str> = rows
-        .iter()
-        .map(|r| r["pairs_with"].as_str().unwrap())
-        .collect();
+    let pairs = strings(&rows, "pairs_with");
     assert_eq!(pairs, VARIANTS);
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
