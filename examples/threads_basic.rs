@@ -1,7 +1,17 @@
 //! Threads in one file: spawn and join, a named thread returning its result, a panic joined as
 //! an error, scoped threads borrowing local data, and a worker asked to stop by a flag.
 //!
-//! `cargo run --example threads_basic`. The standard library only, so there are no
+//! The Python original is the `threading` tutorial: `Thread(target=f).start()` and `join()`,
+//! results appended to a shared list, and a flag to stop a thread since none can be killed.
+//! In Rust a thread hands its result back through `join`, a panic in it comes back as an
+//! `Err` instead of a traceback printed and forgotten, and `thread::scope` lets threads borrow
+//! local data without `Arc`.
+//!
+//! Watch for: the panic message on stderr (the default hook prints it) followed by the line
+//! saying it was joined as an error; the two scoped halves adding up to 1 + 2 + ... + 10 000;
+//! the worker ending by itself after the stop flag.
+//!
+//! Run it: `cargo run --example threads_basic`. The standard library only, so there are no
 //! `[dependencies]` lines to paste: copy the file into `src/main.rs` of any project.
 
 use std::sync::Arc;
