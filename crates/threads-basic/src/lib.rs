@@ -42,6 +42,7 @@
 //! tens of microseconds: nothing beside a 50 ms network wait, a great deal beside a 1 µs task.
 
 mod basics;
+mod client;
 pub mod control;
 mod fetch;
 pub mod job;
