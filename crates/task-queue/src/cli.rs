@@ -51,11 +51,47 @@ pub(crate) struct DemoCommand {
     pub(crate) demo: DemoArgs,
 }
 
+/// The queue every command names: producers and workers must agree on it.
 #[derive(Debug, Clone, Args)]
-pub(crate) struct BrokerArgs {
+pub(crate) struct QueueArgs {
     /// The queue's name: producers and workers must agree on it.
     #[arg(long, default_value = broker::DEFAULT_QUEUE)]
     pub(crate) queue: String,
+}
+
+/// Where `worker`, `submit` and `status` find the jobs.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Target {
+    /// sqlite://PATH or redis://HOST:PORT.
+    #[arg(long)]
+    pub(crate) broker: String,
+    #[command(flatten)]
+    pub(crate) queue: QueueArgs,
+}
+
+/// The jobs `demo` and `submit` put on the queue.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct JobArgs {
+    /// Jobs to submit.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub(crate) jobs: u64,
+    /// CPU work per job, in loop steps (0: the tutorial's `square`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub(crate) work: u64,
+    /// Fault injection: the first N jobs always fail.
+    #[arg(long, default_value_t = 0, hide = true)]
+    pub(crate) fail_jobs: u64,
+}
+
+/// How a worker process runs, whether `demo` starts it or a user does.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WorkerFlags {
+    /// Jobs each worker process runs at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
+    /// Retries of a failing job before it is recorded as failed.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
+    pub(crate) retries: u16,
 }
 
 /// The backends, as `--variant` names them and as the rows' `variant` spells them.
@@ -67,6 +103,7 @@ pub(crate) enum Variant {
     Redis,
 }
 
+/// The demo's own flags.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DemoArgs {
     /// Backends to run the demo on (repeatable) [default: sqlite, or the backend of --broker];
@@ -77,26 +114,15 @@ pub(crate) struct DemoArgs {
     /// removed at the end].
     #[arg(long)]
     pub(crate) broker: Option<String>,
-    /// Jobs to submit.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub(crate) jobs: u64,
-    /// CPU work per job, in loop steps (0: the tutorial's `square`).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
-    pub(crate) work: u64,
-    /// Jobs each worker process runs at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) concurrency: u16,
-    /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
-    pub(crate) retries: u16,
+    #[command(flatten)]
+    pub(crate) queue: QueueArgs,
+    #[command(flatten)]
+    pub(crate) jobs: JobArgs,
+    #[command(flatten)]
+    pub(crate) worker: WorkerFlags,
     /// Give up when the jobs are not all done within this many seconds.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) timeout_s: u64,
-    #[command(flatten)]
-    pub(crate) queue: BrokerArgs,
-    /// Fault injection: the first N jobs always fail.
-    #[arg(long, default_value_t = 0, hide = true)]
-    pub(crate) fail_jobs: u64,
     /// Fault injection: the first worker kills itself (SIGKILL) in the middle of its Nth job.
     #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) die_on_job: Option<u64>,
@@ -105,19 +131,13 @@ pub(crate) struct DemoArgs {
     pub(crate) kill_after: Option<u64>,
 }
 
+/// `task-queue worker`.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
-    /// sqlite://PATH or redis://HOST:PORT.
-    #[arg(long)]
-    pub(crate) broker: String,
-    /// Jobs this worker runs at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) concurrency: u16,
-    /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
-    pub(crate) retries: u16,
     #[command(flatten)]
-    pub(crate) queue: BrokerArgs,
+    pub(crate) target: Target,
+    #[command(flatten)]
+    pub(crate) worker: WorkerFlags,
     /// Fault injection: kill this process (SIGKILL) in the middle of its Nth job.
     #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) die_on_job: Option<u64>,
@@ -126,37 +146,26 @@ pub(crate) struct WorkerArgs {
     pub(crate) parent_pid: Option<u32>,
 }
 
+/// `task-queue submit`.
 #[derive(Debug, Args)]
 pub(crate) struct SubmitArgs {
     /// Print JSON instead of a line of text.
     #[arg(long)]
     pub(crate) json: bool,
-    /// sqlite://PATH or redis://HOST:PORT.
-    #[arg(long)]
-    pub(crate) broker: String,
-    /// Jobs to submit.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub(crate) jobs: u64,
-    /// CPU work per job, in loop steps (0: the tutorial's `square`).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
-    pub(crate) work: u64,
     #[command(flatten)]
-    pub(crate) queue: BrokerArgs,
-    /// Fault injection: the first N jobs always fail.
-    #[arg(long, default_value_t = 0, hide = true)]
-    pub(crate) fail_jobs: u64,
+    pub(crate) target: Target,
+    #[command(flatten)]
+    pub(crate) jobs: JobArgs,
 }
 
+/// `task-queue status`.
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
     /// Print JSON instead of a line of text.
     #[arg(long)]
     pub(crate) json: bool,
-    /// sqlite://PATH or redis://HOST:PORT.
-    #[arg(long)]
-    pub(crate) broker: String,
     #[command(flatten)]
-    pub(crate) queue: BrokerArgs,
+    pub(crate) target: Target,
 }
 
 impl DemoArgs {
@@ -164,12 +173,12 @@ impl DemoArgs {
     pub(crate) fn options(&self, common: &timing::CommonArgs, progress: bool) -> DemoOptions {
         DemoOptions {
             workers: common.workers(),
-            concurrency: usize::from(self.concurrency),
-            jobs: self.jobs,
-            work: self.work,
-            retries: usize::from(self.retries),
+            concurrency: usize::from(self.worker.concurrency),
+            jobs: self.jobs.jobs,
+            work: self.jobs.work,
+            retries: usize::from(self.worker.retries),
             queue: self.queue.queue.clone(),
-            fail_jobs: self.fail_jobs,
+            fail_jobs: self.jobs.fail_jobs,
             die_on_job: self.die_on_job,
             kill_after: self.kill_after,
             timeout: Duration::from_secs(self.timeout_s),

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser as _;
-use task_queue::{Broker, BrokerError, DemoOptions, LESSON, demo, job, worker};
+use task_queue::{Broker, BrokerError, DemoOptions, LESSON, demo, job, verdict, worker};
 use timing::{Report, usage_error};
 
 use crate::cli::{Cli, Command, DemoArgs, StatusArgs, SubmitArgs, WorkerArgs, parse_broker};
@@ -68,13 +68,13 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     let mut report = Report::new(LESSON);
     for broker in args.brokers()? {
         let outcome = demo_on(broker, &options, &stop)?;
-        for line in demo::verdicts(&outcome, options.retries) {
+        for line in verdict::lines(&outcome, options.retries) {
             report.verdict(line);
         }
         report.push(outcome.row);
     }
     if let (Some(sqlite), Some(redis)) = (report.row("sqlite"), report.row("redis")) {
-        report.verdict(demo::compare(sqlite, redis));
+        report.verdict(verdict::compare(sqlite, redis));
     }
     report.print(common.json);
     Ok(report.exit_code())
@@ -101,11 +101,11 @@ fn demo_on(
 }
 
 fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let broker = parse_broker(&args.broker)?;
+    let broker = parse_broker(&args.target.broker)?;
     let options = worker::WorkerOptions {
-        queue: args.queue.queue,
-        concurrency: usize::from(args.concurrency),
-        retries: usize::from(args.retries),
+        queue: args.target.queue.queue,
+        concurrency: usize::from(args.worker.concurrency),
+        retries: usize::from(args.worker.retries),
         die_on_job: args.die_on_job,
         parent_pid: args.parent_pid,
     };
@@ -116,9 +116,9 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
-    let broker = parse_broker(&args.broker)?;
-    let queue_name = &args.queue.queue;
-    let mut jobs = job::numbered(args.jobs, args.work, args.fail_jobs);
+    let broker = parse_broker(&args.target.broker)?;
+    let queue_name = &args.target.queue.queue;
+    let mut jobs = job::numbered(args.jobs.jobs, args.jobs.work, args.jobs.fail_jobs);
     let sent = runtime()?
         .block_on(async {
             let mut queue = broker.connect(queue_name).await?;
@@ -137,8 +137,8 @@ fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_status(json: bool, args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let broker = parse_broker(&args.broker)?;
-    let queue_name = &args.queue.queue;
+    let broker = parse_broker(&args.target.broker)?;
+    let queue_name = &args.target.queue.queue;
     let status = runtime()?
         .block_on(async { broker.connect(queue_name).await?.status(queue_name).await })
         .map_err(broker_usage)?;
