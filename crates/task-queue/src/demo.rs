@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use timing::{Latencies, Row, Stopwatch, fmt_count, fmt_ns, fmt_rate};
+use timing::{Latencies, Row, Stopwatch};
 
 use crate::batch::Batch;
-use crate::broker::{self, Broker};
+use crate::broker::Broker;
 use crate::job;
 use crate::supervise::Workers;
 
@@ -209,46 +209,4 @@ fn check(
         rerun,
         restarts,
     }
-}
-
-/// The verdict lines for one backend's outcome, computed from its row: throughput and latency,
-/// the workers that died and what that cost, the jobs that failed for good.
-pub fn verdicts(outcome: &DemoOutcome, retries: usize) -> Vec<String> {
-    let row = &outcome.row;
-    let mut lines = vec![format!(
-        "{} jobs through {} on {} worker processes: {}, enqueue-to-done p50 {}, p99 {}",
-        fmt_count(row.items),
-        row.variant,
-        row.workers,
-        fmt_rate(row.per_s),
-        fmt_ns(row.p50_ns.unwrap_or(0) as f64),
-        fmt_ns(row.p99_ns.unwrap_or(0) as f64),
-    )];
-    if outcome.restarts > 0 {
-        lines.push(format!(
-            "{} worker process(es) died mid-run and were replaced; their jobs ran again (slowest \
-             job {} from enqueue to done, heartbeat {:?} x {} missed): {} of {} results correct",
-            outcome.restarts,
-            fmt_ns(row.max_ns.unwrap_or(0) as f64),
-            broker::HEARTBEAT,
-            broker::MISSED_HEARTBEATS,
-            fmt_count(row.result),
-            fmt_count(row.expected)
-        ));
-    }
-    if let Some((n, error)) = outcome.failures.first() {
-        lines.push(format!(
-            "{} job(s) failed for good after {retries} retries, e.g. job {n}: {error}",
-            outcome.failures.len(),
-        ));
-    }
-    lines
-}
-
-/// The verdict comparing the two backends' rows, when both ran.
-pub fn compare(sqlite: &Row, redis: &Row) -> String {
-    format!(
-        "Redis moved jobs {:.1}x as fast as SQLite; SQLite needed no server",
-        redis.per_s / sqlite.per_s.max(f64::MIN_POSITIVE)
-    )
 }

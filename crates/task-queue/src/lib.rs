@@ -65,6 +65,7 @@ pub mod job;
 pub mod queue;
 pub mod status;
 pub mod supervise;
+pub mod verdict;
 pub mod worker;
 
 /// The lesson's name, as every row spells it.
