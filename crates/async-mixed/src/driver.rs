@@ -8,9 +8,10 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::thread::ThreadId;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use timing::{Row, Stopwatch};
+use timing::{Latencies, Row, Stopwatch};
 use tokio::task::JoinSet;
 
 use crate::{DelayServer, Heartbeat, LESSON, Mix, client, fetch, runtime};
@@ -73,6 +74,19 @@ where
         let wall = watch.elapsed();
         Ok::<_, anyhow::Error>((outcomes, heartbeat.stop().await?, wall))
     })?;
+    Ok(mixed_row(variant, mix, workers, &outcomes, &lateness, wall))
+}
+
+/// The row of a `cpu-*` variant: every task's answer checked against the closed form, the
+/// heartbeat's lateness, and how many threads ran the CPU steps.
+fn mixed_row(
+    variant: &str,
+    mix: Mix,
+    workers: usize,
+    outcomes: &[anyhow::Result<Done>],
+    lateness: &Latencies,
+    wall: Duration,
+) -> Row {
     let right =
         |d: &Done| d.seed == d.item && d.sum == sum_of_squares_closed_form(d.item, mix.work);
     let done: Vec<&Done> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
@@ -82,16 +96,16 @@ where
         Some(err) => format!("failed: {err:#}"),
         None => format!("CPU steps ran on {} threads", threads.len()),
     };
-    Ok(Row::new(LESSON, variant)
+    Row::new(LESSON, variant)
         .workers(workers)
         .items(mix.tasks)
         .check(mix.tasks, correct)
         // A heartbeat that never ticked measured nothing.
         .require(lateness.count() > 0)
         .wall(wall)
-        .latencies(&lateness)
+        .latencies(lateness)
         .note(note)
         .extra("cpu_threads", threads.len() as u64)
         .extra("heartbeat_ticks", lateness.count())
-        .extra("work", mix.work))
+        .extra("work", mix.work)
 }
