@@ -160,6 +160,49 @@ fn progress_bar(options: &DemoOptions) -> ProgressBar {
     bar
 }
 
+/// What the finished jobs add up to.
+struct Tally {
+    /// Enqueue-to-done time of every job that succeeded.
+    latencies: Latencies,
+    /// Jobs whose result equals the closed form.
+    correct: u64,
+    /// Jobs that failed for good, by number, with their errors.
+    failures: Vec<(u64, String)>,
+    /// Jobs started more than once.
+    rerun: u64,
+}
+
+impl Tally {
+    /// Checks every finished job's result against [`job::expected`].
+    fn of(batch: &Batch, work: u64) -> Self {
+        let mut tally = Self {
+            latencies: Latencies::new(),
+            correct: 0,
+            failures: Vec::new(),
+            rerun: 0,
+        };
+        for (n, record) in &batch.finished {
+            if record.attempts > 1 {
+                tally.rerun += 1;
+            }
+            match &record.result {
+                Ok(output) => {
+                    if output.value == job::expected(*n, work) {
+                        tally.correct += 1;
+                    }
+                    // Job `n` is `jobs[n]`: numbered from 0 in submission order.
+                    let enqueued = batch.jobs[*n as usize].enqueued_us;
+                    let waited_us = output.done_us.saturating_sub(enqueued);
+                    tally.latencies.record_ns(waited_us * 1000);
+                }
+                Err(e) => tally.failures.push((*n, e.clone())),
+            }
+        }
+        tally.failures.sort();
+        tally
+    }
+}
+
 /// Checks every job's result against the closed form and builds the row.
 fn check(
     broker: &Broker,
@@ -168,27 +211,12 @@ fn check(
     wall: Duration,
     restarts: usize,
 ) -> DemoOutcome {
-    let mut latencies = Latencies::new();
-    let mut correct = 0u64;
-    let mut failures = Vec::new();
-    let mut rerun = 0u64;
-    for (n, record) in &batch.finished {
-        if record.attempts > 1 {
-            rerun += 1;
-        }
-        match &record.result {
-            Ok(output) => {
-                if output.value == job::expected(*n, options.work) {
-                    correct += 1;
-                }
-                // Job `n` is `jobs[n]`: numbered from 0 in submission order.
-                let enqueued = batch.jobs[*n as usize].enqueued_us;
-                latencies.record_ns(output.done_us.saturating_sub(enqueued) * 1000);
-            }
-            Err(e) => failures.push((*n, e.clone())),
-        }
-    }
-    failures.sort();
+    let Tally {
+        latencies,
+        correct,
+        failures,
+        rerun,
+    } = Tally::of(batch, options.work);
     let row = Row::new(crate::LESSON, broker.kind())
         .workers(options.workers)
         .items(options.jobs)

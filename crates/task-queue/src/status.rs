@@ -162,6 +162,22 @@ async fn redis_status(
         let key = format!("{}:{worker}", config.inflight_jobs_set());
         running += count("SCARD", key).query_async::<u64>(conn).await?;
     }
+    let failures = redis_failures(conn, config, &dead).await?;
+    Ok(Status {
+        pending: active + scheduled,
+        running,
+        done,
+        failed: dead.len() as u64,
+        failures,
+    })
+}
+
+/// The first [`MAX_LISTED`] of the `dead` jobs with their errors, from each job's meta hash.
+async fn redis_failures(
+    conn: &mut redis::aio::ConnectionManager,
+    config: &apalis_redis::Config,
+    dead: &[String],
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut failures = Vec::new();
     for id in dead.iter().take(MAX_LISTED) {
         let key = format!("{}:{id}", config.job_meta_hash());
@@ -172,13 +188,7 @@ async fn redis_status(
             .await?;
         failures.push((id.clone(), error_text(&result.unwrap_or_default())));
     }
-    Ok(Status {
-        pending: active + scheduled,
-        running,
-        done,
-        failed: dead.len() as u64,
-        failures,
-    })
+    Ok(failures)
 }
 
 /// apalis stores a result as JSON `{"Err": "..."}`; show only the message.
