@@ -161,8 +161,15 @@ fn the_table_shows_the_loss_and_the_verdict() {
         .unwrap();
     assert!(output.status.success());
     let table = String::from_utf8(output.stdout).unwrap();
-    assert!(table.contains("racy lost "), "{table}");
-    assert!(table.contains("of 200 000 updates"), "{table}");
+    // Losing is likely, not certain, on a busy machine: the verdict must match the row either way.
+    let lost_nothing = table
+        .lines()
+        .any(|l| l.starts_with("racy ") && l.trim_end().ends_with(" lost 0"));
+    if lost_nothing {
+        assert!(table.contains("racy lost no update this run"), "{table}");
+    } else {
+        assert!(table.contains("of 200 000 updates ("), "{table}");
+    }
     assert!(table.contains("mutex exact"), "{table}");
     assert!(table.contains("CPython 3.11 loses none"), "{table}");
 }
