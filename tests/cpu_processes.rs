@@ -36,6 +36,7 @@ fn every_variant_is_exact() {
         assert!(r["speedup"].as_f64().is_some_and(|s| s > 0.0), "{r}");
         assert!(r["efficiency"].as_f64().is_some_and(|e| e > 0.0), "{r}");
         assert!(r["peak_rss_kib"].as_u64().is_some_and(|k| k > 0), "{r}");
+        assert!(r["cpus"].as_f64().is_some_and(|c| c >= 0.0), "{r}");
         assert_eq!(r["rounds"], 2, "{r}");
     }
     for variant in ["fork", "spawn"] {

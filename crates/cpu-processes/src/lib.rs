@@ -12,9 +12,12 @@
 //!
 //! What to watch for in the output: `speedup` (wall time of [`sequential`] over the variant's)
 //! near the number of workers for all three parallel variants, `efficiency` (speedup / workers)
-//! near 100 %, and the memory columns. Each variant runs `--rounds` times (default 3), the
-//! variants interleaved so that a slow spell of a shared machine hits them all alike, and each
-//! row is the median run, its range in the note (see [`median_of`]). `peak_rss_kib` is the
+//! near 100 %, and the memory columns. A run below 90 % efficiency is explained in the verdict
+//! by `cpus`, its CPU seconds (`getrusage`) over its wall seconds: fewer CPUs than workers means
+//! other processes held the rest (run again when the machine is quiet), all of them means each
+//! task ran slower beside the others than alone. Each variant runs `--rounds` times (default
+//! 3), the variants interleaved so that a slow spell of a shared machine hits them all alike,
+//! and each row is the median run, its range in the note (see [`median_of`]). `peak_rss_kib` is the
 //! parent's own peak resident memory (`getrusage(RUSAGE_SELF)`), a high-water mark of the run
 //! so far, taken in the first round: threads add only their stacks to it. `child_peak_rss_kib`
 //! is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there the peak of the *largest single*

@@ -20,7 +20,7 @@ const DEFAULT_N: u64 = 150_000_000;
 /// (one forked child per task, results through a pipe, reaped with waitpid), spawn (this program
 /// re-executed per task as a hidden worker). The table shows speedup over sequential, efficiency
 /// (speedup / workers) and peak resident memory from getrusage; each figure is the median of
-/// --rounds interleaved runs.
+/// --rounds interleaved runs, and a run that falls short is explained by the CPUs it had.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -117,12 +117,17 @@ fn measure(cli: &Cli, n: u64, workers: usize) -> Result<Vec<Row>, Error> {
     let mut runs: Vec<Vec<Row>> = vec![Vec::new(); variants.len()];
     for _ in 0..cli.rounds {
         for (variant, runs) in variants.iter().zip(&mut runs) {
-            runs.push(match variant {
+            let cpu = memory::cpu_seconds();
+            let row = match variant {
                 Variant::Sequential => cpu_processes::sequential(n, workers),
                 Variant::Threads => cpu_processes::threads(n, workers)?,
                 Variant::Fork => cpu_processes::fork(n, workers, cli.crash_child)?,
                 Variant::Spawn => cpu_processes::spawn(n, workers, cli.crash_child)?,
-            });
+            };
+            // How many CPUs the run had on average: its CPU seconds over its wall seconds. This
+            // is what tells a busy machine from a slow way of running the work (see `verdicts`).
+            let cpus = (memory::cpu_seconds() - cpu) / row.wall_s.max(1e-9);
+            runs.push(row.extra("cpus", cpus));
             // A signal that came as the last child was reaped: stop here all the same.
             if children::interrupted() {
                 return Err(Error::Interrupted);
@@ -173,10 +178,7 @@ fn verdicts(rows: &[Row], workers: usize) -> Vec<String> {
         } else if short.is_empty() {
             "every one scales: no GIL, so threads are as parallel as processes".to_string()
         } else {
-            format!(
-                "below 90% efficiency: {} (a loaded machine, or vCPUs sharing a core: run again)",
-                short.join(", ")
-            )
+            format!("below 90% efficiency: {}", why_short(rows, &short, workers))
         };
         lines.push(format!(
             "speedup over sequential with {workers} worker(s): {}; {judgement}",
@@ -194,6 +196,33 @@ fn verdicts(rows: &[Row], workers: usize) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Why each of the `short` variants fell below 90 % efficiency, from the CPUs each run had (CPU
+/// seconds over wall seconds). Fewer CPUs than workers means other processes held the rest, and
+/// the speedup says nothing about threads or processes: run again on a quiet machine. All the
+/// CPUs but a slow run means each task ran slower beside the others than alone, as when two
+/// vCPUs share one physical core. The rejected alternative, one fixed guess naming both causes,
+/// left the reader to find out which.
+fn why_short(rows: &[Row], short: &[&str], workers: usize) -> String {
+    let cpus = |variant: &str| {
+        let row = rows.iter().find(|r| r.variant == variant)?;
+        extra_f64(row, "cpus")
+    };
+    let mut reasons: Vec<String> = short
+        .iter()
+        .map(|&variant| match cpus(variant) {
+            Some(had) if had < 0.9 * workers as f64 => {
+                format!("{variant} had {had:.2} of {workers} CPUs (the machine was busy)")
+            }
+            Some(had) => format!("{variant} had {had:.2} CPUs but each task ran slower"),
+            None => variant.to_string(),
+        })
+        .collect();
+    if let Some(had) = cpus("sequential").filter(|&had| had < 0.9) {
+        reasons.push(format!("sequential itself had only {had:.2} CPU"));
+    }
+    reasons.join(", ")
 }
 
 /// What threads and processes cost in memory, from the rows' `getrusage` figures.

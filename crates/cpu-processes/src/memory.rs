@@ -9,6 +9,9 @@
 //! variant's figure can be an earlier variant's child. `/proc/<pid>/status` (`VmHWM`) would give
 //! each child's own peak, but only while the child is alive; `getrusage` is what Python's
 //! `resource` module reads too, so the twin reports the same figures. Both are in KiB on Linux.
+//!
+//! The same call also gives CPU time (user + system), which says whether a slow parallel run
+//! had its CPUs: see [`cpu_seconds`].
 
 use nix::sys::resource::{UsageWho, getrusage};
 
@@ -25,6 +28,19 @@ pub fn children_peak_kib() -> u64 {
 
 fn peak_kib(who: UsageWho) -> u64 {
     getrusage(who).map_or(0, |usage| u64::try_from(usage.max_rss()).unwrap_or(0))
+}
+
+/// CPU seconds (user + system) used so far by this process, all its threads, and every child
+/// it has reaped. The difference across a variant, divided by its wall time, is how many CPUs
+/// the variant actually had on average: near `workers` when the parallel work really ran in
+/// parallel, lower when other processes held a CPU. (A VM's stolen time is not counted.)
+pub fn cpu_seconds() -> f64 {
+    [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+        .into_iter()
+        .filter_map(|who| getrusage(who).ok())
+        .flat_map(|usage| [usage.user_time(), usage.system_time()])
+        .map(|t| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6)
+        .sum()
 }
 
 /// KiB for people: `812 KiB`, `2.1 MiB`.
@@ -44,6 +60,17 @@ mod tests {
     fn this_process_has_a_resident_peak() {
         // A running test binary holds at least its code and a stack: more than 100 KiB.
         assert!(self_peak_kib() > 100);
+    }
+
+    #[test]
+    fn busy_work_shows_as_cpu_time() {
+        let before = cpu_seconds();
+        let start = std::time::Instant::now();
+        // Spin until the clock says 50 ms passed: all of it on this thread's CPU.
+        while start.elapsed().as_millis() < 50 {
+            std::hint::black_box(0);
+        }
+        assert!(cpu_seconds() > before, "no CPU time counted");
     }
 
     #[test]
