@@ -15,7 +15,9 @@
 //! near 100 %, and the memory columns. A run below 90 % efficiency is explained in the verdict
 //! by `cpus`, its CPU seconds (`getrusage`) over its wall seconds: fewer CPUs than workers means
 //! other processes held the rest (run again when the machine is quiet), all of them means each
-//! task ran slower beside the others than alone. Each variant runs `--rounds` times (default
+//! task ran slower beside the others than alone. (Linux shares CPUs between sessions first,
+//! "autogroup": a build started from another terminal takes half of two cores even under
+//! `nice`, and every parallel row then shows about 1.0 CPUs and a speedup near 1.) Each variant runs `--rounds` times (default
 //! 3), the variants interleaved so that a slow spell of a shared machine hits them all alike,
 //! and each row is the median run, its range in the note (see [`median_of`]). `peak_rss_kib` is the
 //! parent's own peak resident memory (`getrusage(RUSAGE_SELF)`), a high-water mark of the run
