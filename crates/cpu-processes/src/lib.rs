@@ -13,21 +13,23 @@
 //! What to watch for in the output: `speedup` (wall time of [`sequential`] over the variant's) near
 //! the number of workers for all three parallel variants, `efficiency` (speedup / workers) near
 //! 100%, and the memory columns. A run below 90% efficiency is explained in the verdict by `cpus`,
-//! its CPU seconds (`getrusage`) over its wall seconds: fewer CPUs than workers means other
-//! processes held the rest (run again when the machine is quiet), all of them means each task ran
-//! slower beside the others than alone. (Linux shares CPUs between sessions first, "autogroup": a
-//! build started from another terminal takes half of two cores even under `nice`, and every
-//! parallel row then shows about 1.0 CPUs and a speedup near 1.) Each variant runs `--rounds` times
-//! (default 3), the variants interleaved so that a slow spell of a shared machine hits them all
-//! alike, and each row is the median run, its range in the note (see [`median_of`]). `peak_rss_kib`
-//! is the parent's own peak resident memory (`getrusage(RUSAGE_SELF)`), a high-water mark of the
-//! run so far, taken in the first round: threads add only their stacks to it. `child_peak_rss_kib`
-//! is `getrusage(RUSAGE_CHILDREN)`, and Linux reports there the peak of the *largest single* child
-//! reaped so far, not the sum of all children: processes cost roughly `workers` times that on top
-//! of the parent. A forked child's figure counts the heap and stack pages it still shares
-//! copy-on-write with the parent (overstating what fork adds) but not the program's code until it
-//! touches it, so it can sit well below the parent's; a re-executed child loads and runs a whole
-//! program, and its pages are its own. See [`memory`].
+//! its CPU seconds (`getrusage`) over its wall seconds: fewer CPUs busy than workers means a worker
+//! sat without one, waiting for a CPU another process held or done early while a slower one ran on
+//! (a virtual machine's vCPUs can run the same loop at different speeds from one second to the
+//! next); all of them busy means each task ran slower beside the others than alone. (Linux shares
+//! CPUs between sessions first, "autogroup": a build started from another terminal takes half of
+//! two cores even under `nice`, and every parallel row then shows about 1.0 CPUs and a speedup near
+//! 1.) Each variant runs `--rounds` times (default 3), the variants interleaved so that a slow
+//! spell of a shared machine hits them all alike, and each row is the median run, its range in the
+//! note (see [`median_of`]). `peak_rss_kib` is the parent's own peak resident memory
+//! (`getrusage(RUSAGE_SELF)`), a high-water mark of the run so far, taken in the first round:
+//! threads add only their stacks to it. `child_peak_rss_kib` is `getrusage(RUSAGE_CHILDREN)`, and
+//! Linux reports there the peak of the *largest single* child reaped so far, not the sum of all
+//! children: processes cost roughly `workers` times that on top of the parent. A forked child's
+//! figure counts the heap and stack pages it still shares copy-on-write with the parent
+//! (overstating what fork adds) but not the program's code until it touches it, so it can sit well
+//! below the parent's; a re-executed child loads and runs a whole program, and its pages are its
+//! own. See [`memory`].
 //!
 //! Every child is accounted for: a child that exits non-zero or is killed by a signal is
 //! reported by pid and cause and fails the run (exit status 1); Ctrl-C or SIGTERM while children

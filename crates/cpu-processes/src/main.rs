@@ -198,31 +198,41 @@ fn verdicts(rows: &[Row], workers: usize) -> Vec<String> {
     lines
 }
 
-/// Why each of the `short` variants fell below 90 % efficiency, from the CPUs each run had (CPU
-/// seconds over wall seconds). Fewer CPUs than workers means other processes held the rest, and
-/// the speedup says nothing about threads or processes: run again on a quiet machine. All the
-/// CPUs but a slow run means each task ran slower beside the others than alone, as when two
-/// vCPUs share one physical core. The rejected alternative, one fixed guess naming both causes,
-/// left the reader to find out which.
+/// Why each of the `short` variants fell below 90 % efficiency, from how many CPUs each run kept
+/// busy (CPU seconds over wall seconds). Fewer than workers means a worker sat without a CPU:
+/// waiting for one that another process held, or done early while a slower one ran on (the two
+/// vCPUs of a virtual machine can run the same loop at different speeds from one second to the
+/// next). All of them busy means each task ran slower beside the others than alone, as when two
+/// vCPUs share one physical core. The rejected alternative, one fixed guess naming every cause,
+/// left the reader to find out which applied.
 fn why_short(rows: &[Row], short: &[&str], workers: usize) -> String {
     let cpus = |variant: &str| {
         let row = rows.iter().find(|r| r.variant == variant)?;
         extra_f64(row, "cpus")
     };
-    let mut reasons: Vec<String> = short
+    let had: Vec<(&str, Option<f64>)> = short.iter().map(|&v| (v, cpus(v))).collect();
+    let mut reasons: Vec<String> = had
         .iter()
-        .map(|&variant| match cpus(variant) {
-            Some(had) if had < 0.9 * workers as f64 => {
-                format!("{variant} had {had:.2} of {workers} CPUs (the machine was busy)")
-            }
-            Some(had) => format!("{variant} had {had:.2} CPUs but each task ran slower"),
+        .map(|(variant, had)| match had {
+            Some(had) => format!("{variant} kept {had:.2} of {workers} CPUs busy"),
             None => variant.to_string(),
         })
         .collect();
-    if let Some(had) = cpus("sequential").filter(|&had| had < 0.9) {
-        reasons.push(format!("sequential itself had only {had:.2} CPU"));
+    let idle = |h: &Option<f64>| h.map(|h| h < 0.9 * workers as f64);
+    if had.iter().any(|(_, h)| idle(h) == Some(true)) {
+        reasons.push(
+            "fewer than workers: a worker waited for a CPU, or finished early beside \
+             a slower one"
+                .into(),
+        );
     }
-    reasons.join(", ")
+    if had.iter().any(|(_, h)| idle(h) == Some(false)) {
+        reasons.push("all of them: each task ran slower beside the others than alone".into());
+    }
+    if let Some(had) = cpus("sequential").filter(|&had| had < 0.9) {
+        reasons.push(format!("sequential itself kept only {had:.2} CPU busy"));
+    }
+    reasons.join("; ")
 }
 
 /// What threads and processes cost in memory, from the rows' `getrusage` figures.
