@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{assert_usage_errors, json_rows, run_json};
+use crate::support::{assert_usage_errors, json_rows, run_json, variant_names};
 
 const BIN: &str = "async-mixed";
 /// Small enough for a debug build on two cores.
@@ -23,7 +23,7 @@ const CPU_VARIANTS: [&str; 3] = ["cpu-inline", "cpu-spawn-blocking", "cpu-rayon"
 #[test]
 fn every_variant_is_correct() {
     let rows = run_json(BIN, SMALL);
-    let names: Vec<&str> = rows.iter().filter_map(|r| r["variant"].as_str()).collect();
+    let names: Vec<&str> = variant_names(&rows);
     assert_eq!(
         names,
         ["io-gather", "cpu-inline", "cpu-spawn-blocking", "cpu-rayon"]

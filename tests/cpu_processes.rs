@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{
     assert_usage_error, assert_usage_errors, bin, bin_path, json_rows, row, run_json,
-    run_python_twin,
+    run_python_twin, variant_names,
 };
 
 const LESSON: &str = "cpu-processes";
@@ -26,7 +26,7 @@ fn every_variant_is_exact() {
         LESSON,
         &["--n", "200000", "--workers", "2", "--rounds", "2"],
     );
-    let variants: Vec<&str> = rows.iter().filter_map(|r| r["variant"].as_str()).collect();
+    let variants: Vec<&str> = variant_names(&rows);
     assert_eq!(variants, ["sequential", "threads", "fork", "spawn"]);
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);

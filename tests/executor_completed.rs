@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::{
-    assert_usage_errors, bin, bin_path, json_rows, row, run_json, run_python_twin,
+    assert_usage_errors, bin, bin_path, json_rows, row, run_json, run_python_twin, u64_of,
 };
 
 const LESSON: &str = "executor-completed";
@@ -23,12 +23,6 @@ const VARIANTS: [&str; 6] = [
 const SMALL: &[&str] = &["--workers", "2", "--tasks", "300"];
 /// Set in a test's child and inherited by its worker processes, so a test finds its own.
 const TAG_VAR: &str = "EXECUTOR_COMPLETED_TEST_TAG";
-
-fn u64_of(row: &Value, key: &str) -> u64 {
-    row[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{key} in {row}"))
-}
 
 /// Pids of live processes whose environment carries `TAG_VAR=tag`.
 fn tagged_pids(tag: &str) -> Vec<u32> {

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin};
+use crate::support::{
+    assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin, variant_names,
+};
 
 const LESSON: &str = "pool-batch";
 const VARIANTS: [&str; 6] = [
@@ -68,10 +70,7 @@ fn workers_of(parent: u32) -> Vec<u32> {
 #[test]
 fn every_variant_is_correct_and_in_order() {
     let (pid, rows) = run_with_pid(SMALL);
-    let variants: Vec<&str> = rows
-        .iter()
-        .map(|r| r["variant"].as_str().unwrap())
-        .collect();
+    let variants: Vec<&str> = variant_names(&rows);
     assert_eq!(variants, VARIANTS);
     for r in &rows {
         crate::support::assert_design_fields(r);

@@ -4,7 +4,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{assert_usage_errors, bin, row, run_json, run_python_twin};
+use crate::support::{
+    assert_usage_errors, bin, row, run_json, run_python_twin, u64_of, variant_names,
+};
 
 const LESSON: &str = "race-lock";
 /// Small sizes: the suite runs in a debug build on two cores.
@@ -19,19 +21,10 @@ const SMALL: &[&str] = &[
     "3000",
 ];
 
-fn u64_of(row: &Value, key: &str) -> u64 {
-    row[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{key} in {row}"))
-}
-
 #[test]
 fn every_variant_but_racy_is_correct() {
     let rows = run_json(LESSON, SMALL);
-    let variants: Vec<&str> = rows
-        .iter()
-        .map(|r| r["variant"].as_str().unwrap())
-        .collect();
+    let variants: Vec<&str> = variant_names(&rows);
     assert_eq!(
         variants,
         ["racy", "mutex", "atomic", "rwlock", "semaphore", "condvar"]

@@ -1,9 +1,10 @@
 //! `threads-basic` end to end: every variant through the binary, the verdict, bad input, and the
 //! Python twin.
 
-use serde_json::Value;
 
-use crate::support::{assert_usage_errors, bin, row, run_json, run_python_twin};
+use crate::support::{
+    assert_usage_errors, bin, row, run_json, run_python_twin, u64_of, variant_names,
+};
 
 const LESSON: &str = "threads-basic";
 const VARIANTS: [&str; 8] = [
@@ -30,19 +31,10 @@ const SMALL: &[&str] = &[
 /// The bytes the server sends for pages 0..6: 6 x 4096 + (0 + 1 + ... + 5).
 const SIX_PAGES_BYTES: u64 = 6 * 4096 + 15;
 
-fn u64_of(row: &Value, key: &str) -> u64 {
-    row[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{key} in {row}"))
-}
-
 #[test]
 fn every_variant_is_correct() {
     let rows = run_json(LESSON, SMALL);
-    let variants: Vec<&str> = rows
-        .iter()
-        .map(|r| r["variant"].as_str().unwrap())
-        .collect();
+    let variants: Vec<&str> = variant_names(&rows);
     assert_eq!(variants, VARIANTS);
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
@@ -81,10 +73,7 @@ fn only_the_chosen_variants_run() {
         LESSON,
         &[SMALL, &["--variant", "scoped", "--variant", "hello"]].concat(),
     );
-    let variants: Vec<&str> = rows
-        .iter()
-        .map(|r| r["variant"].as_str().unwrap())
-        .collect();
+    let variants: Vec<&str> = variant_names(&rows);
     assert_eq!(variants, ["hello", "scoped"]);
 }
 

@@ -148,3 +148,21 @@ pub fn run_python_twin(script: &str, args: &[&str]) -> Vec<Value> {
     }
     rows
 }
+
+/// Field `key` of `row` as a whole number; panics naming the row if it is not one.
+pub fn u64_of(row: &Value, key: &str) -> u64 {
+    row[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {row}"))
+}
+
+/// The `variant` of every row, in order.
+pub fn variant_names(rows: &[Value]) -> Vec<&str> {
+    rows.iter()
+        .map(|r| {
+            r["variant"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no variant in {r}"))
+        })
+        .collect()
+}
