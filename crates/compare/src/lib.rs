@@ -115,8 +115,8 @@ pub fn pair_rows(lesson: &str, python: &[Value], rust: &[Value]) -> (Vec<Pair>, 
 }
 
 /// The cells of one table line: lesson, both variants, both wall times and rates, the ratio,
-/// and both checks.
-fn cells(pair: &Pair) -> [String; 8] {
+/// both p99 latencies where both sides measured one, and both checks.
+fn cells(pair: &Pair) -> [String; 9] {
     let check = |row: &Value| {
         if row["correct"].as_bool() == Some(true) {
             "ok".to_string()
@@ -140,18 +140,29 @@ fn cells(pair: &Pair) -> [String; 8] {
         side(&pair.python),
         side(&pair.rust),
         format!("{:.1}x", pair.speedup()),
+        p99s(pair),
         check(&pair.python),
         check(&pair.rust),
     ]
 }
 
-const HEADER: [&str; 8] = [
+/// "1.20 ms / 350 µs": the Python and the Rust p99 latency (for `async-mixed`, the heartbeat's
+/// lateness), or "-" where a side measured none.
+fn p99s(pair: &Pair) -> String {
+    match (pair.python["p99_ns"].as_f64(), pair.rust["p99_ns"].as_f64()) {
+        (Some(py), Some(rs)) => format!("{} / {}", fmt_ns(py), fmt_ns(rs)),
+        _ => "-".to_string(),
+    }
+}
+
+const HEADER: [&str; 9] = [
     "lesson",
     "python",
     "rust",
     "python wall (rate)",
     "rust wall (rate)",
     "rust speedup",
+    "p99 python / rust",
     "python check",
     "rust check",
 ];
@@ -203,12 +214,12 @@ mod tests {
     const PYTHON: &str = r#"
 {"lesson":"race-lock","variant":"plus-equals","workers":10,"items":10000,"expected":10000,"result":10000,"correct":true,"wall_s":0.010,"per_s":1000000.0,"pairs_with":"racy"}
 {"lesson":"race-lock","variant":"add-one-call","workers":10,"items":10000,"expected":10000,"result":5210,"correct":false,"expected_failure":true,"wall_s":0.020,"per_s":500000.0,"pairs_with":"racy"}
-{"lesson":"race-lock","variant":"lock","workers":10,"items":10000,"expected":10000,"result":10000,"correct":true,"wall_s":0.002,"per_s":5000000.0,"pairs_with":"mutex"}
+{"lesson":"race-lock","variant":"lock","workers":10,"items":10000,"expected":10000,"result":10000,"correct":true,"wall_s":0.002,"per_s":5000000.0,"p99_ns":12000,"pairs_with":"mutex"}
 {"lesson":"race-lock","variant":"semaphore","workers":10,"items":10000,"expected":10000,"result":10000,"correct":true,"wall_s":0.002,"per_s":5000000.0,"pairs_with":"no-such-variant"}
 "#;
     const RUST: &str = r#"
 {"lesson":"race-lock","variant":"racy","workers":10,"items":10000,"expected":10000,"result":6588,"correct":false,"expected_failure":true,"wall_s":0.001,"per_s":10000000.0}
-{"lesson":"race-lock","variant":"mutex","workers":10,"items":10000,"expected":10000,"result":10000,"correct":true,"wall_s":0.0002,"per_s":50000000.0}
+{"lesson":"race-lock","variant":"mutex","workers":10,"items":10000,"expected":10000,"result":10000,"correct":true,"wall_s":0.0002,"per_s":50000000.0,"p99_ns":900}
 "#;
 
     #[test]
@@ -251,7 +262,8 @@ mod tests {
         let md = markdown_table(&pairs);
         assert_eq!(md.lines().count(), 2 + pairs.len());
         assert!(md.contains("| race-lock | lock | mutex |"));
-        assert!(md.contains("10.0x"));
+        assert!(md.contains("10.0x | 12.0 µs / 900 ns |"), "{md}");
+        assert!(md.contains("10.0x | - |"), "{md}");
         let text = text_table(&pairs);
         assert!(text.lines().nth(2).unwrap().contains("broken, as meant"));
     }

@@ -195,7 +195,8 @@ fn report(cli: &Cli, machine: &str, pairs: &[Pair], problems: &[String]) -> Resu
         "just compare"
     };
     let markdown = format!(
-        "Measured on {machine}, in one run of `{command}`.\n\n{}",
+        "Measured on {}, {machine}, in one run of `{command}`.\n\n{}",
+        machine::today(),
         markdown_table(pairs)
     );
     let md_path = cli.out.join("compare.md");
