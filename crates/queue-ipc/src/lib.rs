@@ -57,6 +57,7 @@ pub mod array;
 pub mod channel;
 pub mod child;
 pub mod counter;
+pub mod frame;
 pub mod interrupt;
 pub mod pipe;
 pub mod process;
