@@ -5,14 +5,12 @@
 //! buffer rather than wrapping the pipe in `BufWriter`/`BufReader`, because with frames of a few
 //! dozen bytes the per-frame work, not the system calls, is what limits the rate:
 //!
-//! - The writer builds each frame directly in its buffer: the 20-byte head in one copy, then the
-//!   payload filled in place. Through a `BufWriter`, the same frame costs four `write_all`
-//!   calls, each checking the space left, plus a `fill` of a separate payload that is then
-//!   copied. The buffer goes to the pipe in one `write` when the next frame would not fit.
-//! - The reader hands out each frame as a slice of its buffer, so a frame is never copied
-//!   again after the `read` that brought it in. `BufReader::read_exact` into a `Vec` body would
-//!   copy every frame once more, and call twice per frame. Only a frame cut by the end of the
-//!   buffer is moved, with what follows it, to the front before the next `read`.
+//! - The writer builds each frame directly in its buffer, head and payload filled in place;
+//!   through a `BufWriter` the same frame costs four `write_all` calls plus a `fill` of a
+//!   separate payload that is then copied. The buffer leaves in one `write` when full.
+//! - The reader hands out each frame as a slice of its buffer, never copied after the `read`
+//!   that brought it in; `BufReader::read_exact` into a `Vec` body copies every frame once more.
+//!   Only the undecoded tail (a partial frame) is moved to the front before a `read`.
 
 use std::io::{self, Read, Write};
 
@@ -159,8 +157,7 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// Reads until `need` undecoded bytes are buffered; false if the stream ends first. Called
-    /// once per buffer refill, not per frame: the caller checks first whether the bytes are
-    /// already there, so this stays out of line and the per-frame path stays short.
+    /// per refill, not per frame (callers check first), so it stays out of the per-frame path.
     #[cold]
     #[inline(never)]
     fn fill(&mut self, need: usize) -> io::Result<bool> {
@@ -169,9 +166,8 @@ impl<R: Read> FrameReader<R> {
                 // Everything decoded: start over at the front for free, so the read is large.
                 (self.start, self.end) = (0, 0);
             } else if self.buf.len() - self.start < need || self.start >= self.buf.len() / 2 {
-                // The frame would run past the buffer's end, or half the buffer is spent: move
-                // the undecoded bytes (at most half the buffer, or one partial frame) to the
-                // front, so that the next read is not a small one into the last few bytes.
+                // The frame would run past the end, or half the buffer is spent: move the rest
+                // (one partial frame at most) to the front, so the next read is not a small one.
                 self.buf.copy_within(self.start..self.end, 0);
                 (self.start, self.end) = (0, self.end - self.start);
             }
@@ -225,9 +221,8 @@ mod tests {
 
     #[test]
     fn frames_across_buffer_boundaries_and_larger_than_the_buffer_arrive_whole() {
-        // 1000-byte payloads do not divide 64 KiB, so many frames straddle a refill; the last
-        // frame is twice the buffer and grows both ends once. A one-byte-at-a-time reader
-        // (`chain` of slices reads no further than each slice) would show the same.
+        // 1000-byte payloads do not divide 64 KiB, so frames straddle refills; the last frame is
+        // twice the buffer and grows both ends once.
         let mut frames: Vec<_> = (0..200).map(|i| (i, i + 1, 1000, i as u8)).collect();
         frames.push((200, 201, 2 * BUFFER, 7));
         let bytes = wire(&frames);
@@ -246,13 +241,9 @@ mod tests {
     #[test]
     fn a_length_outside_the_accepted_range_is_refused() {
         let bytes = wire(&[(1, 1, 100, 1)]);
-        let err = FrameReader::new(&bytes[..], BODY_HEAD + 99)
-            .next_frame()
-            .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        let err = FrameReader::new(&[3u8, 0, 0, 0][..], 64)
-            .next_frame()
-            .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        for (wire, max_body) in [(&bytes[..], BODY_HEAD + 99), (&[3u8, 0, 0, 0][..], 64)] {
+            let err = FrameReader::new(wire, max_body).next_frame().unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        }
     }
 }

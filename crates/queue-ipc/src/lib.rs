@@ -11,7 +11,9 @@
 //!   `IpcOneShotServer`, and the parent holds no sender, so the child's death ends the stream.
 //! - `pipe` ([`pipe()`]): the `Pipe`, done by hand: the child's stdout is the pipe, carrying
 //!   length-prefixed frames through 64 KiB buffers, with `--bytes` of payload each. Batching many
-//!   frames per system call is why it beats a channel that makes one call per message.
+//!   frames per system call is why it beats a channel that makes one call per message; building
+//!   and decoding frames in place, and timing one frame in 16, is why a small frame then costs a
+//!   few tens of nanoseconds (see [`mod@pipe`]).
 //! - `shm-counter` ([`shm_counter()`]): the shared `Value`: `--workers` children each add one
 //!   `--increments` times to one `AtomicU64` in a POSIX shared-memory segment. No lock is
 //!   needed and none of the increments is lost.
@@ -30,23 +32,27 @@
 //! What to watch for: the pipe's messages/s against ipc-channel's (the cost of one system call
 //! per message against one per 64 KiB buffer), the latency percentiles (time from the child's
 //! send to the parent's receive; with a producer faster than its consumer it is mostly time spent
-//! queued), the counter's exact total, and the array read speed as a fraction of `memcpy`. Kill a
-//! child (`kill -9 <pid>`) and the run reports how many messages arrived out of how many and
-//! exits 1; press Ctrl-C and it ends its children and exits 130. Neither leaves a child or a
-//! `/dev/shm/queue-ipc-*` segment behind.
+//! queued; for the pipe, one frame in 16 is timed), the counter's exact total, and the array
+//! read speed as a fraction of `memcpy`. Kill a child (`kill -9 <pid>`) and the run reports how
+//! many messages arrived out of how many and exits 1; press Ctrl-C and it ends its children and
+//! exits 130. Neither leaves a child or a `/dev/shm/queue-ipc-*` segment behind.
 //!
-//! Measured on 2 vCPUs shared with other builds (one release run, default sizes; read the
-//! ratios, not the absolute numbers): ipc-channel 325 k messages/s (p50 205 µs), the pipe
-//! 2.18 M frames/s of 256 B (601 MB/s, 6.7x ipc-channel; 1.23 GB/s with 1 MiB frames), two
-//! processes incrementing one shared counter 122 M/s, and the parent reading a 64 MiB shared
-//! array at 5.70 GB/s, 78 % of a `memcpy` of the same size in the same run (7.30 GB/s). The
-//! Python twin in the same minute: `Queue` 61.1 k/s (Rust 5.3x), `Pipe` 137 k/s (16x; 1 MiB
-//! frames 0.37 GB/s, 3.3x), a locked `Value` 1.24 M increments/s (99x), the shared array checked
-//! at 17.9 M elements/s (40x). The divan benchmarks (`cargo bench -p queue-ipc`, medians, the
-//! process start included): 100 000 messages over ipc-channel 582 k/s, over the pipe with 64 B
-//! payloads 5.65 M/s (9.7x); two processes on one shared `AtomicU64` 96 M increments/s; one
-//! uncontended `fetch_add` 9.76 ns in a shared mapping and 9.71 ns on the heap (a mapping is
-//! ordinary memory).
+//! Measured on 2 vCPUs shared with other builds (default sizes unless said; one release run
+//! before and one after the pipe's per-frame work was cut, back to back; read the ratios, not the
+//! absolute numbers). The pipe, before: 2.78 M frames/s of 256 B (768 MB/s, 4.1x ipc-channel,
+//! p50 1.33 ms), 15.4 M/s with 8 B payloads (`--bytes 8 --messages 1000000`), 1.50 GB/s with
+//! 1 MiB frames. After: 8.13 M frames/s of 256 B (2.9x; 2.24 GB/s, 11.3x ipc-channel, p50 91 µs:
+//! a faster reader leaves less queued), 48.3 M/s with 8 B payloads (3.1x), 1.83 GB/s with 1 MiB
+//! frames. The same after run: ipc-channel 720 k messages/s (p50 36 µs), two processes
+//! incrementing one shared counter 65.4 M/s, and the parent reading a 64 MiB shared array at
+//! 6.17 GB/s, 103 % of a `memcpy` of the same size in the same run (5.96 GB/s). The Python twin
+//! in the same minute: `Queue` 94.3 k/s (Rust 7.6x), `Pipe` 295 k/s with 256 B (28x) and
+//! 156 k/s with 8 B (310x), a locked `Value` 684 k increments/s (96x), the shared array checked at
+//! 18.5 M elements/s (42x). The divan benchmarks (`cargo bench -p queue-ipc`, medians, the
+//! process start included), after: 100 000 messages over ipc-channel 687 k/s, over the pipe
+//! with 64 B payloads 19.5 M/s (28x; an earlier run before the change: 5.65 M/s, 9.7x); two
+//! processes on one shared `AtomicU64` 94 M increments/s; one uncontended `fetch_add` 9.04 ns in
+//! a shared mapping and 9.00 ns on the heap (a mapping is ordinary memory).
 //!
 //! ```sh
 //! cargo run --release -p queue-ipc
