@@ -4,17 +4,27 @@
 //! The workers know nothing about maps. They pull type-erased jobs (`Box<dyn FnOnce()>`) from
 //! one shared queue and run them, so one pool serves any number of maps of any types. A map
 //! submits one *drain* job per worker; each drain job pulls items from a channel typed for this
-//! map, so the per-item cost is two channel operations (item in, result out) and no allocation
-//! of our own (an unbounded crossbeam channel allocates one block per 31 messages).
-//! Boxing a closure per item, the textbook design, would add an allocation and a virtual call
-//! per item and buys nothing here.
+//! map, so the per-item cost of [`ThreadPool::map`] is one channel operation (the item in; the
+//! results go back in one message per worker) and no allocation of our own (an unbounded
+//! crossbeam channel allocates one block per 31 messages). Boxing a closure per item, the
+//! textbook design, would add an allocation and a virtual call per item and buys nothing here.
+//!
+//! [`ThreadPool::map_chunked`] sends `chunk` items a message and gets each chunk's results back
+//! in one message, so both channel operations, the panic guard and the wake-ups are shared by
+//! the whole chunk. What is left per item is the task, one move of the item into a chunk
+//! buffer, one move of the result out of a result buffer into the output, and the first touch
+//! of the output's memory. Rayon's `collect` writes each result straight into the output
+//! (through `unsafe` code that hands each worker a raw slice of it); our workers are
+//! `'static` threads that outlive any one map, so handing them a borrowed slice of the output
+//! would take the same `unsafe` lifetime erasure, and a lesson about pools keeps to safe code
+//! and pays one copy per result instead.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Sender, unbounded};
 
-use crate::results::{in_order, run_caught};
+use crate::results::{InOrder, run_caught, run_chunk_caught, scatter};
 
 /// A job the workers run: anything that can be called once and sent to a thread.
 type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -104,13 +114,19 @@ impl ThreadPool {
         let n = items.len();
         let f = Arc::new(f);
         let (item_tx, item_rx) = unbounded::<(usize, T)>();
-        let (result_tx, result_rx) = unbounded::<(usize, Result<R, TaskError>)>();
+        // One answer per drain job, not per item: each worker keeps `(index, result)` pairs in
+        // its own `Vec` and sends them all when the items run out. A result channel per item,
+        // the obvious design (and Python's: every result is pickled back alone), doubled the
+        // channel operations per item and woke the calling thread for every result.
+        let (result_tx, result_rx) = unbounded::<Vec<(usize, Result<R, TaskError>)>>();
         for _ in 0..self.workers() {
             let (f, item_rx, result_tx) = (f.clone(), item_rx.clone(), result_tx.clone());
             self.submit(Box::new(move || {
+                let mut answers = Vec::new();
                 for (i, item) in item_rx {
-                    let _ = result_tx.send((i, run_caught(&*f, item)));
+                    answers.push((i, run_caught(&*f, item)));
                 }
+                let _ = result_tx.send(answers);
             }));
         }
         // Only the drain jobs may hold result senders, so `result_rx` ends when they are done
@@ -120,12 +136,13 @@ impl ThreadPool {
             let _ = item_tx.send(pair);
         }
         drop(item_tx);
-        // `Some(r)` is a one-item iterator without the allocation a `vec![r]` would cost.
-        in_order(n, result_rx.into_iter().map(|(i, r)| (i, Some(r))))
+        scatter(n, result_rx.into_iter().flatten())
     }
 
-    /// Like [`map`](ThreadPool::map), but sends `chunk` items per message, so the two channel
-    /// operations per message are shared by `chunk` items (Python's `chunksize`).
+    /// Like [`map`](ThreadPool::map), but sends `chunk` items per message and gets their results
+    /// back in one message, so the channel operations, the panic guard and the wake-ups are
+    /// shared by `chunk` items (Python's `chunksize`). A task that panics is still an `Err` for
+    /// its item only.
     pub fn map_chunked<T, R, F>(
         &self,
         f: F,
@@ -140,23 +157,64 @@ impl ThreadPool {
         let (n, chunk) = (items.len(), chunk.max(1));
         let f = Arc::new(f);
         let (chunk_tx, chunk_rx) = unbounded::<(usize, Vec<T>)>();
-        let (result_tx, result_rx) = unbounded::<(usize, Vec<Result<R, TaskError>>)>();
+        // A result message also carries the chunk's input buffer back, emptied, for the next
+        // chunk; `spare` carries emptied result buffers the other way. See "Buffers" below.
+        let (result_tx, result_rx) = unbounded::<(usize, Vec<T>, Vec<Result<R, TaskError>>)>();
+        let (spare_tx, spare_rx) = unbounded::<Vec<Result<R, TaskError>>>();
         for _ in 0..self.workers() {
             let (f, chunk_rx, result_tx) = (f.clone(), chunk_rx.clone(), result_tx.clone());
+            let spare_rx = spare_rx.clone();
             self.submit(Box::new(move || {
-                for (start, part) in chunk_rx {
-                    let results = part.into_iter().map(|x| run_caught(&*f, x)).collect();
-                    let _ = result_tx.send((start, results));
+                for (start, mut part) in chunk_rx {
+                    // A spare buffer if the caller has returned one, a new one if not.
+                    let mut results = spare_rx.try_recv().unwrap_or_default();
+                    // One panic guard per chunk, not per item (see `run_chunk_caught`).
+                    run_chunk_caught(&*f, &mut part, &mut results);
+                    let _ = result_tx.send((start, part, results));
                 }
             }));
         }
         drop(result_tx);
+        // Buffers: every chunk needs an input buffer and a result buffer. Allocating both per
+        // chunk, the obvious way, touched fresh memory for every item twice over, and on
+        // this kind of machine the first touch of a page (a page fault, about a microsecond
+        // per 4 KiB) cost more than everything else the pool does. So only `window` chunks are
+        // in flight: a new chunk goes out, in the input buffer that came back, each time a
+        // result comes in, and the result buffer goes back once copied into the output. A
+        // handful of buffers then serve the whole map, and the memory in flight is bounded.
+        // `4 × workers` chunks: enough that a worker finds the next chunk queued even while
+        // the calling thread is busy copying.
+        let window = 4 * self.workers().max(1);
         let mut items = items.into_iter();
-        for start in (0..n).step_by(chunk) {
-            let _ = chunk_tx.send((start, items.by_ref().take(chunk).collect()));
+        let mut starts = (0..n).step_by(chunk).peekable();
+        let mut chunk_tx = Some(chunk_tx);
+        // Fills `part` with the next chunk and sends it; after the last chunk, drops the
+        // sender, which is how the drain jobs learn that the map has no more items.
+        let mut send_next = |mut part: Vec<T>| {
+            if let (Some(start), Some(tx)) = (starts.next(), &chunk_tx) {
+                part.extend(items.by_ref().take(chunk));
+                let _ = tx.send((start, part));
+            }
+            if starts.peek().is_none() {
+                chunk_tx = None;
+            }
+        };
+        for _ in 0..window {
+            // `extend` reserves exactly one chunk; no buffer is allocated for chunks that
+            // do not exist.
+            send_next(Vec::new());
         }
-        drop(chunk_tx);
-        in_order(n, result_rx)
+        // Each chunk's results are appended to the output as soon as they are next in order,
+        // while the workers compute the chunks after it.
+        let mut out = InOrder::new(n);
+        for (start, part, results) in result_rx {
+            send_next(part);
+            out.add(start, results);
+            for spare in out.spent() {
+                let _ = spare_tx.send(spare);
+            }
+        }
+        out.finish()
     }
 
     /// Stops the pool: closes the queue, lets the workers finish what is queued, joins them,
