@@ -32,22 +32,24 @@
 //! ## What one dispatch costs, and why rayon is still ahead
 //!
 //! `cargo bench -p pool-batch --bench dispatch` maps 10 000 trivial tasks (`x * 2`) in input
-//! order; medians of one run on 2 vCPUs with a load average of 0.35. The machine is a VM and
-//! rayon's own median moved between 1.9 and 5.3 ns per task from one run to the next, so read
-//! the ratios as rough:
+//! order; medians of one run on 2 vCPUs (a VM) with a load average of 0.9, mostly this crate's
+//! own runs. Rayon's median moves between 1.9 and 5.3 ns per task from one run to the next on
+//! this machine, so read the ratios as rough:
 //!
-//! | pool | per task | against rayon |
-//! |---|---|---|
-//! | `rayon`, `par_iter().map().collect()` | 1.9 ns | 1x |
-//! | this crate's [`ThreadPool::map_chunked`], chunks of 1000 | 6.4 ns | 3.4x |
-//! | this crate's [`ThreadPool::map`], one item a message | 42 ns | 22x |
-//! | the textbook `std::sync::mpsc` pool (`Mutex<Receiver>`, a boxed job per item) | 367 ns | 196x |
+//! | pool | per task | against rayon | before the changes below |
+//! |---|---|---|---|
+//! | `rayon`, `par_iter().map().collect()` | 2.1 ns | 1x | 2.6 ns |
+//! | this crate's [`ThreadPool::map_chunked`], chunks of 1000 | 4.6 ns | 2.3x | 11.7 ns (4.5x) |
+//! | this crate's [`ThreadPool::map`], one item a message | 72 ns | 35x | 121 ns (47x) |
+//! | the textbook `std::sync::mpsc` pool (a boxed job per item) | 264 ns | 129x | 290 ns |
 //!
-//! The pool as it was before the changes below, benchmarked just before on the same machine:
-//! 11.1 ns per task chunked and 117 ns one item a message (rayon 5.3 ns in that run). In the
-//! lesson's binary (a million items, `square`, best of 7 runs of each build, same machine):
-//! `thread-pool` went from 6.3–7.3 M/s to 10.7–10.8 M/s, and `thread-pool-chunked` from
-//! 0.36–0.39x of rayon's rate to 0.60–0.74x.
+//! The "before" column is the pool before these changes, benchmarked just before on the same
+//! machine. In the lesson's binary (a million items, `square`, one full run of each build):
+//! `thread-pool` went from 5.67 to 8.11 M/s and `thread-pool-chunked` from 43.2 to 49.0 M/s,
+//! 0.48x and 0.47x of rayon's rate in those runs (rayon itself ran at 89 and 105 M/s). Best of
+//! 7 runs of the three thread variants alone, the chunked map went from 0.37–0.45x of rayon's
+//! rate to 0.63–0.69x. A million-item map is bound by the calling thread's serial stage (the
+//! first point under "What is left"), which is why it gains less than the benchmark's short one.
 //!
 //! What made the pool slow, and what changed:
 //! - One item a message paid two channel operations per item: the item out, and its result
@@ -63,6 +65,9 @@
 //! - A panic guard (`catch_unwind`) per item became one per chunk, re-entered after the item
 //!   that panicked, so the task loop is a plain loop. The behaviour is the same: a panicking
 //!   task is an `Err` for that item only.
+//! - Idle workers slept as soon as the job queue ran dry, so every map began by waking them:
+//!   tens of microseconds on this VM, more than the benchmark's whole map. They now poll the
+//!   queue for 100 µs, yielding the CPU between polls, before they sleep (as rayon's do).
 //!
 //! What is left, and why rayon is still ahead:
 //! - The output. Rayon's `collect` writes each result straight into its place in the output,
@@ -71,12 +76,11 @@
 //!   outlive any one map, so handing them a slice of the caller's output would take `unsafe`
 //!   code that erases the borrow's lifetime (rayon's way); this lesson keeps to safe code, so
 //!   the calling thread appends every chunk's results in order, alone. That serial stage, one
-//!   copy per result plus every page fault of the output, caps a million-item map at about
-//!   half of rayon's rate on two cores.
-//! - The fixed cost of a map. Ten chunks of 1000 are a short map: most of its time is waking
-//!   the parked workers for it, and the calling thread parking and being woken as chunks come
-//!   back, tens of microseconds each time on this VM. Rayon's idle workers spin for a while
-//!   before they sleep, so a map that follows another finds them awake.
+//!   copy per result plus every page fault of the output, holds a million-item map between
+//!   about half and two thirds of rayon's rate on two cores (the runs above).
+//! - The fixed cost of a map. Ten chunks of 1000 are a short map: three channels, two boxed
+//!   drain jobs, and the calling thread parking and being woken as chunks come back. Rayon
+//!   splits the work with no allocation and no message at all.
 //! - One item a message still pays a channel operation per item, with every worker
 //!   contending on the one queue. Rayon sends no message per item at all: it splits the slice
 //!   in halves, keeps them on per-worker deques, and an idle worker *steals* a half from a
