@@ -1,7 +1,6 @@
 //! `threads-basic` end to end: every variant through the binary, the verdict, bad input, and the
 //! Python twin.
 
-
 use crate::support::{
     assert_usage_errors, bin, row, run_json, run_python_twin, u64_of, variant_names,
 };
