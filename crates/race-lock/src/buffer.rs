@@ -156,22 +156,25 @@ mod loom_tests {
 
     use super::*;
 
+    /// A model thread that pops until the buffer is closed and empty, returning what it got.
+    fn spawn_consumer(buffer: &Arc<BoundedBuffer<i32>>) -> loom::thread::JoinHandle<Vec<i32>> {
+        let buffer = Arc::clone(buffer);
+        loom::thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Some(item) = buffer.pop() {
+                got.push(item);
+            }
+            got
+        })
+    }
+
     /// One producer, one consumer, one slot: in every interleaving both items arrive once, in
     /// order, and nobody sleeps forever (loom fails a model in which every thread is blocked).
     #[test]
     fn loom_bounded_buffer_delivers_each_item_once() {
         loom::model(|| {
             let buffer = Arc::new(BoundedBuffer::new(1));
-            let consumer = {
-                let buffer = Arc::clone(&buffer);
-                loom::thread::spawn(move || {
-                    let mut got = Vec::new();
-                    while let Some(item) = buffer.pop() {
-                        got.push(item);
-                    }
-                    got
-                })
-            };
+            let consumer = spawn_consumer(&buffer);
             buffer.push(1).unwrap();
             buffer.push(2).unwrap();
             buffer.close();
@@ -190,18 +193,7 @@ mod loom_tests {
         builder.preemption_bound = Some(2);
         builder.check(|| {
             let buffer = Arc::new(BoundedBuffer::new(1));
-            let consumers: Vec<_> = (0..2)
-                .map(|_| {
-                    let buffer = Arc::clone(&buffer);
-                    loom::thread::spawn(move || {
-                        let mut got = Vec::new();
-                        while let Some(item) = buffer.pop() {
-                            got.push(item);
-                        }
-                        got
-                    })
-                })
-                .collect();
+            let consumers: Vec<_> = (0..2).map(|_| spawn_consumer(&buffer)).collect();
             buffer.push(1).unwrap();
             buffer.push(2).unwrap();
             buffer.close();
