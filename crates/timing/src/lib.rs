@@ -36,5 +36,5 @@ pub use cli::{CommonArgs, UsageError, cores, main_with, selected, usage_error};
 pub use format::{fmt_bytes_rate, fmt_count, fmt_duration, fmt_ns, fmt_rate};
 pub use latency::Latencies;
 pub use report::Report;
-pub use row::Row;
+pub use row::{Mechanism, Row};
 pub use stopwatch::Stopwatch;

@@ -7,12 +7,46 @@ use serde_json::{Map, Value};
 
 use crate::Latencies;
 
+/// What does a variant's work concurrently. Two rows compare like with like only when their
+/// mechanisms are the same: a thread pool against a process pool measures process start-up as
+/// much as the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mechanism {
+    /// One thread, one thing after another.
+    Sequential,
+    /// Threads of one process.
+    Threads,
+    /// Child processes, talking through pipes or channels.
+    Processes,
+    /// Processes sharing memory mapped into each of them.
+    SharedMemory,
+    /// Tasks on an async runtime (an event loop).
+    Async,
+    /// Worker processes pulling jobs from a broker.
+    Broker,
+}
+
+impl Mechanism {
+    /// The name as rows spell it (`shared-memory`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Sequential => "sequential",
+            Mechanism::Threads => "threads",
+            Mechanism::Processes => "processes",
+            Mechanism::SharedMemory => "shared-memory",
+            Mechanism::Async => "async",
+            Mechanism::Broker => "broker",
+        }
+    }
+}
+
 /// The result of running one variant of a lesson once.
 ///
 /// Built with chained setters; `per_s` is derived from `items` and the wall time, and `correct`
 /// from [`check`](Row::check) and any [`require`](Row::require) conditions. Serialised, it is the
 /// JSON line of DESIGN.md:
-/// `{"lesson","variant","workers","items","expected","result","correct","wall_s","per_s"}`, plus
+/// `{"lesson","variant","mechanism","workers","items","expected","result","correct","wall_s","per_s"}`, plus
 /// `p50_ns`/`p99_ns`/`max_ns` where latencies were measured, `expected_failure` on a deliberately
 /// broken variant, `note` when there is one, and any lesson-specific fields from
 /// [`extra`](Row::extra) at the top level.
@@ -22,6 +56,8 @@ pub struct Row {
     pub lesson: String,
     /// The variant name, exactly as `--variant` spells it.
     pub variant: String,
+    /// What does the work concurrently: a side-by-side pairs only rows of the same mechanism.
+    pub mechanism: Option<Mechanism>,
     /// Threads or processes doing the work.
     pub workers: usize,
     /// Units of work done: increments, messages, tasks, requests.
@@ -64,6 +100,7 @@ impl Row {
         Self {
             lesson: lesson.into(),
             variant: variant.into(),
+            mechanism: None,
             workers: 1,
             items: 0,
             expected: 0,
@@ -78,6 +115,12 @@ impl Row {
             note: String::new(),
             extra: Map::new(),
         }
+    }
+
+    /// Sets what does the work concurrently.
+    pub fn mechanism(mut self, mechanism: Mechanism) -> Self {
+        self.mechanism = Some(mechanism);
+        self
     }
 
     /// Sets how many threads or processes did the work.
@@ -173,6 +216,7 @@ mod tests {
     #[test]
     fn json_has_the_design_fields() {
         let row = Row::new("race-lock", "mutex")
+            .mechanism(Mechanism::Threads)
             .workers(10)
             .items(1000)
             .check(1000, 1000)
@@ -181,6 +225,7 @@ mod tests {
         let v: Value = serde_json::from_str(&row.to_json()).unwrap();
         assert_eq!(v["lesson"], "race-lock");
         assert_eq!(v["variant"], "mutex");
+        assert_eq!(v["mechanism"], "threads");
         assert_eq!(v["workers"], 10);
         assert_eq!(v["expected"], 1000);
         assert_eq!(v["result"], 1000);
