@@ -4,23 +4,31 @@
 default:
     @just --list
 
+# `cargo run -p <lesson>` resolves the dependencies' features for that lesson alone, and compiles
+# again every dependency whose features differ from the workspace's; running the binary of one
+# workspace build lets every lesson and `just compare` share that build.
 # Run one lesson with its arguments: `just run race-lock --json`.
 run lesson *args:
-    cargo run --release -p {{lesson}} -- {{args}}
+    cargo build --release --workspace
+    @test -x target/release/{{lesson}} || { echo "no lesson named '{{lesson}}': the lessons are the directories in crates/" >&2; exit 2; }
+    target/release/{{lesson}} {{args}}
 
+# The two examples that need tokio or apalis get the feature that brings it (their
+# `required-features` in Cargo.toml); the others build with std and crossbeam-channel only.
 # Run a copyable example: `just example race_lock`.
 example name *args:
-    cargo run --release --example {{name}} -- {{args}}
+    cargo run --release --example {{name}} {{ if name == "task_queue" { "--features apalis " } else if name == "async_mixed" { "--features tokio " } else { "" } }}-- {{args}}
 
+# `--all-features` builds the examples that need tokio or apalis too.
 # Build every binary, then run every test (unit, doc and end-to-end).
 test:
     cargo build --workspace
-    cargo test --workspace
+    cargo test --workspace --all-features
 
 # The same tests optimised: races show differently once compiled in release.
 test-release:
     cargo build --workspace --release
-    cargo test --workspace --release
+    cargo test --workspace --release --all-features
 
 # The loom model checks of the lock and counter lessons (their own target dir keeps the main cache).
 loom:
@@ -29,7 +37,7 @@ loom:
 # Format check and clippy with warnings denied.
 lint:
     cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # Build the documentation with warnings denied.
 doc:
@@ -41,8 +49,16 @@ compare *args:
     cargo build --release --workspace
     test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
     target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
-    cargo run --release -p compare -- {{args}}
+    target/release/compare {{args}}
 
 # The benchmarks of the hot paths of every lesson (divan).
 bench:
     cargo bench --workspace
+
+# task-queue across hosts made of network namespaces (as root), with a host cut off, killed, the
+# broker restarted and a slow link, beside Celery: `just cluster --quick`. Writes target/cluster/.
+cluster *args:
+    cargo build --release -p task-queue
+    test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
+    target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
+    cluster/cluster.sh {{args}}

@@ -1,0 +1,139 @@
+"""The hosts of the cluster and what can happen to them: programs started on a host, its cable
+cut and mended, every process on it killed, its link slowed, the broker stopped and started.
+
+Each host is a network namespace made by cluster.sh; a program runs "on" host w1 by
+`ip netns exec tqc-w1 PROGRAM`, which enters the namespace and then execs the program, so the
+pid the driver holds is the program's own and signals reach it directly.
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+from redis_wire import Redis, RedisError
+
+
+class Cluster:
+    def __init__(self, prefix, subnet, hosts, redis_conf, logs):
+        self.prefix = prefix
+        self.hosts = [f"w{i}" for i in range(1, hosts + 1)]
+        self.broker_ip = f"{subnet}.1"
+        self.redis_conf = redis_conf
+        self.password = os.environ["CLUSTER_PASSWORD"]
+        self.logs = logs
+        self.procs = []  # every program started, to stop and reap at the end
+        self.redis_proc = None
+        self.cut_hosts = set()
+        self.redis = Redis(self.broker_ip, 6379, self.password)
+
+    def url(self, db_suffix=""):
+        return f"redis://:{self.password}@{self.broker_ip}:6379{db_suffix}"
+
+    def ns(self, host):
+        return f"{self.prefix}-{host}"
+
+    def run_on(self, host, argv, log, env=None, cwd=None):
+        """Starts `argv` on `host`, its output appended to logs/`log`."""
+        out = open(os.path.join(self.logs, log), "ab")
+        proc = subprocess.Popen(["ip", "netns", "exec", self.ns(host), *argv],
+                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        out.close()
+        self.procs.append(proc)
+        return proc
+
+    # ---- the broker ------------------------------------------------------------------------
+    def start_redis(self, timeout=30):
+        self.redis_proc = self.run_on("broker", ["redis-server", self.redis_conf], "redis.log")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                # LOADING while it replays the append-only file; PONG once it serves.
+                if self.redis.call("PING") == "PONG":
+                    return
+            except RedisError:
+                pass
+            if self.redis_proc.poll() is not None:
+                raise SystemExit(f"error: redis-server exited ({self.redis_proc.returncode}): see logs/redis.log")
+            time.sleep(0.05)
+        raise SystemExit("error: redis-server did not answer within 30 s")
+
+    def stop_redis(self):
+        """SIGTERM: Redis flushes its append-only file and exits, as `systemctl stop` does."""
+        self.redis.close()
+        self.redis_proc.send_signal(signal.SIGTERM)
+        self.redis_proc.wait(timeout=30)
+
+    # ---- faults ----------------------------------------------------------------------------
+    def _netem(self, host, action, *rule):
+        # Both ends of the cable: the host's eth0 and its port on the bridge, so that neither
+        # direction gets through (a cut cable, not a one-way filter).
+        for ns, dev in ((self.ns(host), "eth0"), (f"{self.prefix}-sw", host)):
+            cmd = ["tc", "-n", ns, "qdisc", action, "dev", dev, "root"]
+            subprocess.run(cmd + (["netem", *rule] if rule else []), check=True)
+
+    def cut(self, host):
+        self._netem(host, "add", "loss", "100%")
+        self.cut_hosts.add(host)
+
+    def mend(self, host):
+        self._netem(host, "del")
+        self.cut_hosts.discard(host)
+
+    def slow(self, host, delay="20ms"):
+        """Delays what the host sends (one end only: 20 ms more per round trip)."""
+        subprocess.run(["tc", "-n", self.ns(host), "qdisc", "add", "dev", "eth0", "root",
+                        "netem", "delay", delay], check=True)
+
+    def unslow(self, host):
+        subprocess.run(["tc", "-n", self.ns(host), "qdisc", "del", "dev", "eth0", "root"], check=True)
+
+    def pids(self, host):
+        out = subprocess.run(["ip", "netns", "pids", self.ns(host)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    def kill_host(self, host):
+        """`kill -9` on every process in the host's namespace, as if its power were cut."""
+        for pid in self.pids(host):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.reap()
+
+    # ---- stopping ---------------------------------------------------------------------------
+    def reap(self):
+        for p in self.procs:
+            p.poll()
+
+    def stop(self, procs, grace=15):
+        """SIGTERM (both systems finish the jobs in hand), then SIGKILL after `grace` s."""
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def clear_workers(self):
+        """Between scenarios: nothing of the last one may still run on a worker host (Celery's
+        pool children outlive a parent killed with SIGKILL)."""
+        for host in self.hosts:
+            for pid in self.pids(host):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        while any(self.pids(h) for h in self.hosts):
+            time.sleep(0.05)
+        self.reap()
+
+    def close(self):
+        self.stop([p for p in self.procs if p is not self.redis_proc], grace=5)
+        if self.redis_proc is not None and self.redis_proc.poll() is None:
+            self.stop_redis()
+        self.reap()
