@@ -43,7 +43,6 @@ mod demo;
 mod faults;
 mod job;
 mod panics;
-mod pids;
 mod priority;
 mod processes;
 mod queue;
@@ -61,7 +60,6 @@ pub use demo::{
 pub use faults::{DEADLINE_MS, ERROR_TASKS, FAILING_TASK, PANICKING_TASK, cancel, errors, timeout};
 pub use job::Job;
 pub use panics::brief_task_panics;
-pub use pids::kill_workers_on_interrupt;
 pub use priority::{LEVELS, TASKS_PER_WORKER, priority};
 pub use processes::ProcessExecutor;
 pub use tally::Tally;

@@ -69,7 +69,9 @@ fn run() -> anyhow::Result<ExitCode> {
         lesson::worker::serve_stdio().context("worker process")?;
         return Ok(ExitCode::SUCCESS);
     }
-    lesson::kill_workers_on_interrupt().context("installing the Ctrl-C handler")?;
+    // Ctrl-C, SIGTERM or an error: every worker process is killed and reaped (exit 130 on a
+    // signal). Dropped last, at the end of `run`.
+    let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
     lesson::brief_task_panics();
     let workers = cli.common.workers();
     let mut report = Report::new(lesson::LESSON);

@@ -1,5 +1,6 @@
-//! What a task's panic looks like: its message, and a one-line report instead of the default
-//! hook's backtrace when it happens on an executor worker (where it is caught).
+//! What a task's panic looks like when it happens on an executor worker (where it is caught):
+//! a one-line report instead of the default hook's backtrace. Its message comes from
+//! `reaper::panic_message`.
 
 use crate::threads::WORKER_NAME;
 
@@ -15,7 +16,7 @@ pub fn brief_task_panics() {
             .is_some_and(|name| name.starts_with(WORKER_NAME))
         {
             let place = info.location().map(ToString::to_string).unwrap_or_default();
-            let msg = info.payload_as_str().unwrap_or("a panic without a message");
+            let msg = info.payload_as_str().unwrap_or(reaper::NO_MESSAGE);
             eprintln!(
                 "note: a task panicked at {place}: {msg} (caught: it becomes the task's Err)"
             );
@@ -23,28 +24,4 @@ pub fn brief_task_panics() {
             default(info);
         }
     }));
-}
-
-/// The text of a panic (`panic!("...")` gives a `&str` or a `String`).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_of_str_and_string_panics() {
-        let payload = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
-        assert_eq!(panic_message(payload.as_ref()), "plain");
-        let payload = std::panic::catch_unwind(|| panic!("formatted {}", 7)).unwrap_err();
-        assert_eq!(panic_message(payload.as_ref()), "formatted 7");
-        let payload = std::panic::catch_unwind(|| std::panic::panic_any(3_u8)).unwrap_err();
-        assert_eq!(panic_message(payload.as_ref()), "a panic without a message");
-    }
 }

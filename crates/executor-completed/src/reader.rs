@@ -10,7 +10,6 @@ use std::sync::{Mutex, PoisonError};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::completion::{Completion, TaskError, TaskId};
-use crate::pids::deregister;
 use crate::worker::parse_reply;
 
 /// What a feeder and a reader share about one live worker process.
@@ -51,9 +50,8 @@ pub(crate) fn read_replies(
         }
         line.clear();
     }
-    deregister(child.id());
-    let status = child
-        .wait()
+    // Untracked and reaped in one locked step, so Ctrl-C never signals a recycled pid.
+    let status = reaper::wait_child(&mut child)
         .map_or_else(|err| format!("status unknown: {err}"), |s| s.to_string());
     let lost = {
         let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);

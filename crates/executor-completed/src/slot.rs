@@ -11,12 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
-use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::waitpid;
 
 use crate::completion::{Completion, TaskError, TaskId};
 use crate::job::Job;
-use crate::pids::{deregister, nix_pid, registry};
 use crate::reader::{InFlight, read_replies};
 use crate::worker::WORKER_COMMAND;
 
@@ -104,19 +101,15 @@ impl Slot {
 
     /// Starts one worker process and its reader thread.
     fn spawn_worker(&self) -> io::Result<Worker> {
-        let mut child = {
-            let mut pids = registry();
-            let child = worker_command(&self.program).spawn()?;
-            pids.push(child.id());
-            child
-        };
+        // Tracked from its start, so a Ctrl-C ends it too (see the `reaper` crate).
+        let mut child = reaper::spawn(&mut worker_command(&self.program))?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             unreachable!("both pipes were requested");
         };
         let in_flight = Arc::new(Mutex::new(InFlight::default()));
         let (credits, credits_rx) = crossbeam_channel::bounded(self.window);
         let (shared, done_tx) = (Arc::clone(&in_flight), self.done_tx.clone());
-        let pid = child.id();
+        let (pid, tracked) = (child.id(), reaper::pid_of(&child));
         let reader = std::thread::Builder::new()
             .name(format!("process-reader-{pid}"))
             .spawn(move || read_replies(child, stdout, &shared, &credits_rx, &done_tx));
@@ -128,12 +121,11 @@ impl Slot {
                 reader,
             }),
             // The child moved into the failed closure and was dropped, which neither kills nor
-            // reaps it: do both by pid (still listed, so the pid is still ours).
+            // reaps it: do both by pid (still tracked, so the pid is still ours).
             Err(err) => {
                 drop(stdin);
-                let _ = kill(nix_pid(pid), Signal::SIGKILL);
-                deregister(pid);
-                let _ = waitpid(nix_pid(pid), None);
+                reaper::kill(tracked);
+                let _ = reaper::wait(tracked);
                 Err(err)
             }
         }

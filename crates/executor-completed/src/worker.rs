@@ -14,7 +14,6 @@ use nix::sys::signal::{Signal, raise};
 
 use crate::completion::{TaskError, TaskId};
 use crate::job::Job;
-use crate::panics::panic_message;
 
 /// The hidden subcommand the parent runs its workers with.
 pub const WORKER_COMMAND: &str = "worker";
@@ -62,7 +61,7 @@ fn run_caught(job: Job) -> Result<u64, TaskError> {
     match catch_unwind(AssertUnwindSafe(|| job.run())) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(msg)) => Err(TaskError::Failed(msg)),
-        Err(payload) => Err(TaskError::Panicked(panic_message(payload.as_ref()))),
+        Err(payload) => Err(TaskError::Panicked(reaper::panic_message(payload.as_ref()))),
     }
 }
 

@@ -103,11 +103,7 @@ pub fn join_scoped<T>(handle: ScopedJoinHandle<'_, T>) -> Result<T, Error> {
 /// A panic payload is a `Box<dyn Any>`: a `&str` for `panic!("literal")`, a `String` for a
 /// formatted message, anything at all for `panic_any`.
 fn panicked(name: String, payload: &(dyn Any + Send)) -> Error {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a non-string payload".to_string());
+    let message = reaper::panic_message(payload);
     Error::Panicked { name, message }
 }
 

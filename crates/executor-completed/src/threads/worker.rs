@@ -7,7 +7,6 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use crossbeam_channel::Sender;
 
 use crate::completion::{Completion, TaskError};
-use crate::panics::panic_message;
 use crate::queue::Levels;
 
 /// State shared by the submitting thread and the workers.
@@ -69,7 +68,7 @@ pub(super) fn worker_loop(shared: &Shared, done_tx: &Sender<Completion>) {
         let outcome = match catch_unwind(AssertUnwindSafe(queued.task)) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(msg)) => Err(TaskError::Failed(msg)),
-            Err(payload) => Err(TaskError::Panicked(panic_message(payload.as_ref()))),
+            Err(payload) => Err(TaskError::Panicked(reaper::panic_message(payload.as_ref()))),
         };
         let done = Completion {
             id: queued.id,
