@@ -95,7 +95,7 @@ pub mod variants;
 mod verdict;
 
 pub use pool::{PoolError, TaskError, ThreadPool};
-pub use process::{ProcessPool, WorkerCommand, exit_killing_workers, serve};
+pub use process::{ProcessPool, WorkerCommand, serve};
 pub use task::{Job, Task};
 pub use variants::{
     LESSON, Setup, batch_new_pool_each, batch_one_pool, process_pool, rayon, thread_pool,

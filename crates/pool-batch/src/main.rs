@@ -115,8 +115,8 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     // Kill and reap every worker process on Ctrl-C (and SIGTERM) before exiting with the
     // shell's status for SIGINT; without it, a worker mid-chunk would outlive us.
-    ctrlc::set_handler(|| pool_batch::exit_killing_workers(130))
-        .context("installing the Ctrl-C handler")?;
+    // Dropped last, at the end of `run`: on an error it kills and reaps what is left, too.
+    let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
 
     let setup = setup(&cli);
     let mut report = Report::new(pool_batch::LESSON);

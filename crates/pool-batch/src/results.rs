@@ -1,7 +1,6 @@
 //! What both pools do with each item's result: a panic caught and turned into that item's
 //! error, and answers that arrive in any order put back in input order.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -12,7 +11,7 @@ pub(crate) fn run_caught<T, R>(f: &(impl Fn(T) -> R + ?Sized), item: T) -> Resul
     // `AssertUnwindSafe`: after a panic we never look at the item or any state the task may
     // have left half-updated; only the panic message survives, so nothing broken is observed.
     catch_unwind(AssertUnwindSafe(|| f(item)))
-        .map_err(|payload| TaskError::Panicked(message(&*payload)))
+        .map_err(|payload| TaskError::Panicked(reaper::panic_message(&*payload)))
 }
 
 /// Runs the task on every item of `items`, in order, appending the results to `out`, with one
@@ -46,19 +45,8 @@ pub(crate) fn run_chunk_caught<T, R>(
         }));
         match rest {
             Ok(()) => return,
-            Err(payload) => out.push(Err(TaskError::Panicked(message(&*payload)))),
+            Err(payload) => out.push(Err(TaskError::Panicked(reaper::panic_message(&*payload)))),
         }
-    }
-}
-
-/// The text of a panic payload (`panic!` makes a `&str` or a `String`).
-pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }
 

@@ -12,14 +12,13 @@
 //! [`TaskError::WorkerDied`] and the map goes on. Python's `Pool.map` hangs forever when a
 //! worker is killed; `ProcessPoolExecutor` fails every pending task with `BrokenProcessPool`.
 //!
-//! Nothing is left behind: every live worker's pid is in a registry; dropping the pool closes
-//! the workers' stdin (they exit on end of input) and reaps them, and [`exit_killing_workers`],
-//! called from the binary's Ctrl-C handler, kills and reaps whatever is still running
-//! and exits. If the parent is killed outright (SIGKILL: no handler runs), its end of the
+//! Nothing is left behind: every live worker's pid is tracked by the `reaper` crate from its
+//! start until it is reaped; dropping the pool closes the workers' stdin (they exit on end of
+//! input) and reaps them, and the binary's Ctrl-C handler (`reaper::install`) kills and reaps
+//! whatever is still running and exits. If the parent is killed outright (SIGKILL: no handler runs), its end of the
 //! pipes closes with it, and each worker exits at its next read (end of input) or write
 //! (broken pipe), so none outlives its current chunk.
 
-mod registry;
 mod worker;
 
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -28,11 +27,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
-pub use registry::exit_killing_workers;
 pub use worker::serve;
 
 use crate::pool::{PoolError, TaskError};
-use crate::results::{in_order, message};
+use crate::results::in_order;
 
 /// How to start one worker process: the program (normally `std::env::current_exe()`) and the
 /// arguments that make it a worker for one job.
@@ -59,7 +57,7 @@ struct Worker {
 
 impl Worker {
     fn spawn(command: &WorkerCommand) -> io::Result<Self> {
-        let mut child = registry::spawn(
+        let mut child = reaper::spawn(
             Command::new(&command.program)
                 .args(&command.args)
                 .stdin(Stdio::piped())
@@ -109,8 +107,12 @@ impl Worker {
     /// Kills (if needed) and reaps this worker, describing how it ended.
     fn reap(&mut self, force: bool) -> String {
         drop(self.stdin.take()); // end of input: a healthy worker exits by itself
-        match registry::reap(&mut self.child, force) {
-            Ok(status) => status.to_string(),
+        if force {
+            // Through the registry, not `Child::kill`: it signals only a child not yet reaped.
+            reaper::kill(reaper::pid_of(&self.child));
+        }
+        match reaper::wait_child(&mut self.child) {
+            Ok(status) => reaper::describe_exit(self.child.id(), status),
             Err(e) => format!("could not reap: {e}"),
         }
     }
@@ -183,8 +185,9 @@ impl ProcessPool {
             drivers
                 .into_iter()
                 .map(|d| {
-                    d.join()
-                        .unwrap_or_else(|p| Err(io::Error::other(message(&*p)).into()))
+                    d.join().unwrap_or_else(|p| {
+                        Err(io::Error::other(reaper::panic_message(&*p)).into())
+                    })
                 })
                 .collect()
         });
