@@ -15,7 +15,9 @@ use std::thread;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use race_lock::{AtomicCounter, MutexCounter, RwCounter};
+use race_lock::steps::s2_mutex::MutexCounter;
+use race_lock::steps::s3_atomic::AtomicCounter;
+use race_lock::steps::s4_rwlock::RwCounter;
 
 /// 1 = no contention; 2 = one per core; 10 = the tutorial's ten threads on two cores.
 const THREADS: [usize; 3] = [1, 2, 10];

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use race_lock::{measure, verdict};
 use timing::Report;
 
 /// Ten threads add to one counter. `racy` reads, then writes in a separate step, and loses
@@ -74,21 +75,22 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let workers = cli.common.workers.map_or(TUTORIAL_THREADS, usize::from);
-    let mut report = Report::new(race_lock::LESSON);
+    let mut measured = Vec::new();
     for variant in timing::selected(&cli.variant) {
-        let row = match variant {
-            Variant::Racy => race_lock::racy(workers, cli.increments),
-            Variant::Mutex => race_lock::mutex(workers, cli.increments),
-            Variant::Atomic => race_lock::atomic(workers, cli.increments),
-            Variant::Rwlock => race_lock::rwlock(workers, cli.increments),
-            Variant::Semaphore => {
-                race_lock::semaphore(workers, cli.tasks, usize::from(cli.permits))
-            }
-            Variant::Condvar => race_lock::condvar(workers, cli.items, cli.capacity as usize),
-        }?;
-        report.push(row);
+        measured.push(match variant {
+            Variant::Racy => measure::racy(workers, cli.increments),
+            Variant::Mutex => measure::mutex(workers, cli.increments),
+            Variant::Atomic => measure::atomic(workers, cli.increments),
+            Variant::Rwlock => measure::rwlock(workers, cli.increments),
+            Variant::Semaphore => measure::semaphore(workers, cli.tasks, usize::from(cli.permits)),
+            Variant::Condvar => measure::condvar(workers, cli.items, cli.capacity as usize),
+        }?);
     }
-    race_lock::add_verdicts(&mut report);
+    let mut report = Report::new(race_lock::LESSON);
+    for line in verdict::verdicts(&measured) {
+        report.verdict(line);
+    }
+    measured.into_iter().for_each(|m| report.push(m.row));
     report.print(cli.common.json);
     Ok(report.exit_code())
 }

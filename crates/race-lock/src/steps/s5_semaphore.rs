@@ -1,12 +1,14 @@
 //! Step 5: `threading.Semaphore(k)`, built from a `Mutex` and a `Condvar`.
+//!
+//! Since step 2: a thread that finds the lock's condition unmet (no permit free) does not spin
+//! or retry; it sleeps on a `Condvar` until a holder returns a permit and wakes it.
 
+use std::sync::Barrier;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use timing::{Latencies, Row};
-
-use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
-use crate::{LESSON, WorkerPanicked, merged, run_together};
+use super::{WorkerPanicked, join_all};
+use crate::sync::{AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// How long each task holds its permit: a stand-in for the I/O a semaphore usually rations
 /// (connections to one server, files open at once).
@@ -17,7 +19,7 @@ pub const HOLD: Duration = Duration::from_micros(100);
 /// The standard library has none (an unstable `std::sync::Semaphore` was deprecated in Rust 1.7
 /// and removed). `tokio::sync::Semaphore` is for async tasks, and the small crates that keep the
 /// old std one are unmaintained; a `Mutex` around the free count and a `Condvar` to sleep on
-/// are all it takes, and they are the pattern the [`condvar`](crate::condvar()) step uses again.
+/// are all it takes, and they are the pattern step 6 uses again.
 #[derive(Debug)]
 pub struct Semaphore {
     /// Permits not held right now.
@@ -77,64 +79,53 @@ impl Drop for Permit<'_> {
     }
 }
 
+/// What [`run`] observed from inside the permits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// Holders seen inside a permit, counted by a counter apart from the threads' loops.
+    pub holders_seen: u64,
+    /// The most holders inside at once (must never pass the permits).
+    pub most_at_once: usize,
+}
+
 /// Runs `workers` threads that each do `tasks` tasks, each holding one of `permits` permits for
-/// [`HOLD`], and measures how many held one at once and how long they waited for it.
+/// [`HOLD`], and reports how many holders it saw and how many at most at once.
 ///
-/// `expected` is `workers * tasks` (every task ran); the row is correct only if the most
-/// holders seen at once never passed `permits`. With more threads than permits the throughput
-/// stays under `permits / HOLD` whatever the number of threads (below it by as much as
-/// `thread::sleep` overshoots): that is the semaphore working.
-pub fn semaphore(workers: usize, tasks: u64, permits: usize) -> Result<Row, WorkerPanicked> {
+/// With more threads than permits the throughput stays under `permits / HOLD` however many
+/// threads there are: that is the semaphore working.
+pub fn run(workers: usize, tasks: u64, permits: usize) -> Result<Admitted, WorkerPanicked> {
     let semaphore = Semaphore::new(permits);
     let in_flight = AtomicUsize::new(0);
     let most = AtomicUsize::new(0);
-    // All threads start together, so they queue for the permits at once (see `run_together`).
-    let (joined, wall) = run_together("semaphore", workers, || {
-        run_tasks(&semaphore, &in_flight, &most, tasks)
-    });
-    let done: Vec<(u64, Latencies)> = joined?;
-    let ran: u64 = done.iter().map(|(n, _)| n).sum();
-    let waits: Vec<_> = done.into_iter().map(|(_, w)| w).collect();
-    let most = most.load(Ordering::Relaxed);
-    let expected = workers as u64 * tasks;
-    Ok(Row::new(LESSON, "semaphore")
-        .workers(workers)
-        .items(ran)
-        .check(expected, ran)
-        .require(most <= permits)
-        .wall(wall)
-        .latencies(&merged(&waits))
-        .extra("permits", permits)
-        .extra("max_in_flight", most)
-        .note(format!("max {most} in flight, {permits} permits")))
-}
-
-/// One thread's share of [`semaphore`]: returns how many tasks it ran and its waits for a permit.
-fn run_tasks(
-    semaphore: &Semaphore,
-    in_flight: &AtomicUsize,
-    most: &AtomicUsize,
-    tasks: u64,
-) -> (u64, Latencies) {
-    let mut waits = Latencies::new();
-    let mut ran = 0;
-    for _ in 0..tasks {
-        // Every wait is timed here: a task takes 100 µs, so two clock reads are nothing.
-        let start = Instant::now();
-        let permit = semaphore.acquire();
-        waits.record(start.elapsed());
-        // Relaxed: read-modify-writes of one atomic are totally ordered whatever the ordering,
-        // and the semaphore's mutex (unlocked by a releasing holder, locked by the next one)
-        // already puts each holder's `fetch_sub` before the next holder's `fetch_add`. So the
-        // count never runs ahead of the permits actually held.
-        let now = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        most.fetch_max(now, Ordering::Relaxed);
-        thread::sleep(HOLD);
-        in_flight.fetch_sub(1, Ordering::Relaxed);
-        drop(permit);
-        ran += 1;
-    }
-    (ran, waits)
+    let seen = AtomicU64::new(0);
+    let start = Barrier::new(workers);
+    thread::scope(|s| {
+        let handles = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    for _ in 0..tasks {
+                        let permit = semaphore.acquire();
+                        // Relaxed: read-modify-writes of one atomic are totally ordered whatever
+                        // the ordering, and the semaphore's mutex (unlocked by a releasing holder,
+                        // locked by the next) already puts each holder's `fetch_sub` before the
+                        // next holder's `fetch_add`, so the count never runs ahead of the permits.
+                        let now = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+                        most.fetch_max(now, Ordering::Relaxed);
+                        seen.fetch_add(1, Ordering::Relaxed);
+                        thread::sleep(HOLD);
+                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                        drop(permit);
+                    }
+                })
+            })
+            .collect();
+        join_all("semaphore", handles)
+    })?;
+    Ok(Admitted {
+        holders_seen: seen.load(Ordering::Relaxed),
+        most_at_once: most.load(Ordering::Relaxed),
+    })
 }
 
 #[cfg(all(test, not(loom)))]
@@ -143,18 +134,14 @@ mod tests {
 
     #[test]
     fn never_more_than_the_permits_and_every_task_runs() {
-        let row = semaphore(6, 20, 2).unwrap();
-        assert_eq!((row.expected, row.result), (120, 120));
-        let most = row.extra["max_in_flight"].as_u64().unwrap();
-        assert!((1..=2).contains(&most), "{most}");
-        assert!(row.correct);
+        let admitted = run(6, 20, 2).unwrap();
+        assert_eq!(admitted.holders_seen, 120);
+        assert!((1..=2).contains(&admitted.most_at_once), "{admitted:?}");
     }
 
     #[test]
     fn one_permit_is_a_lock() {
-        let row = semaphore(3, 10, 1).unwrap();
-        assert_eq!(row.extra["max_in_flight"], 1);
-        assert!(row.correct);
+        assert_eq!(run(3, 10, 1).unwrap().most_at_once, 1);
     }
 }
 

@@ -1,5 +1,6 @@
-//! The bounded buffer the `condvar` step passes items through: a `Mutex` around a queue and two
-//! `Condvar`s to wait on.
+//! Step 6: a bounded buffer, a `Mutex` around a queue and two `Condvar`s to wait on.
+//!
+//! Since step 5: the same lock-and-wait pattern, with two conditions instead of one.
 
 use std::collections::VecDeque;
 use std::thread;
@@ -8,8 +9,7 @@ use crate::sync::{Condvar, Mutex, MutexGuard};
 
 /// A queue of at most `capacity` items: `push` waits while it is full, `pop` while it is empty.
 ///
-/// What changed since the [`Semaphore`](crate::Semaphore): the same lock-and-wait pattern, with
-/// two conditions instead of one. Producers wait for space and consumers for items, each on
+/// Producers wait for space and consumers for items, each on
 /// their own `Condvar`, so a `notify_one` always wakes a thread that can use what changed. With
 /// one shared `Condvar`, a push could wake another producer instead of a consumer, and that
 /// wakeup would be lost. In real code, `std::sync::mpsc::sync_channel(capacity)` is exactly
@@ -107,7 +107,7 @@ impl<T> BoundedBuffer<T> {
 
 /// Closes the buffer if the consumer holding it unwinds, so producers blocked on a full buffer
 /// stop instead of waiting forever for a consumer that is gone.
-pub(crate) struct CloseOnPanic<'a, T>(pub(crate) &'a BoundedBuffer<T>);
+pub struct CloseOnPanic<'a, T>(pub &'a BoundedBuffer<T>);
 
 impl<T> Drop for CloseOnPanic<'_, T> {
     fn drop(&mut self) {

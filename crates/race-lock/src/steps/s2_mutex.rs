@@ -1,14 +1,16 @@
 //! Step 2: the tutorial's `with lock: counter += 1`, as a `Mutex` that owns the counter.
+//!
+//! Since step 1: the read and the write happen while holding a lock, so no other thread can
+//! come between them, and the value lives *inside* the lock.
 
-use timing::{Latencies, Row};
+use std::sync::Barrier;
+use std::thread;
 
+use super::{WorkerPanicked, join_all};
 use crate::sync::{Mutex, MutexGuard};
-use crate::{LESSON, WorkerPanicked, merged, run_together, timed_wait};
 
-/// A counter inside a `Mutex`: the read and the write happen while holding the lock, so no other
-/// thread can come between them.
+/// A counter inside a `Mutex`.
 ///
-/// What changed since [`RacyCounter`](crate::RacyCounter): the value lives *inside* the lock.
 /// Python's `threading.Lock` sits beside the data it guards, and nothing stops code that forgets
 /// `with lock:`; in Rust the only way to reach the `u64` is through the guard `lock()` returns.
 #[derive(Debug)]
@@ -52,34 +54,30 @@ impl MutexCounter {
     }
 }
 
-/// Runs `workers` threads that each add one `increments` times through a [`MutexCounter`],
-/// timing a sample of the waits for the lock.
+/// Runs `workers` threads that each add one `increments` times through a [`MutexCounter`] and
+/// returns the final count: every update arrives.
 ///
-/// `expected` is `workers * increments`; every update must arrive. Why `std::sync::Mutex` and
-/// not another: it is a futex on Linux (no system call when uncontended, a short spin then a
-/// sleep when contended); `parking_lot`'s is a little faster under contention but would add a
-/// crate to teach what std already does.
-pub fn mutex(workers: usize, increments: u64) -> Result<Row, WorkerPanicked> {
+/// Why `std::sync::Mutex` and not another: it is a futex on Linux (no system call when
+/// uncontended, a short spin then a sleep when contended); `parking_lot`'s is a little faster
+/// under contention but would add a crate to teach what std already does.
+pub fn run(workers: usize, increments: u64) -> Result<u64, WorkerPanicked> {
     let counter = MutexCounter::new();
-    // All threads start together, so they contend (see `run_together`).
-    let (joined, wall) = run_together("mutex", workers, || {
-        // Each thread records its own waits (no shared histogram to contend on); they are
-        // merged after the join.
-        let mut waits = Latencies::new();
-        for i in 0..increments {
-            *timed_wait(i, &mut waits, || counter.lock()) += 1;
-        }
-        waits
-    });
-    let waits = merged(&joined?);
-    let expected = workers as u64 * increments;
-    Ok(Row::new(LESSON, "mutex")
-        .workers(workers)
-        .items(expected)
-        .check(expected, counter.get())
-        .wall(wall)
-        .latencies(&waits)
-        .note("wait for the lock"))
+    // All threads start together, so they contend (see step 1 for why).
+    let start = Barrier::new(workers);
+    thread::scope(|s| {
+        let handles = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    for _ in 0..increments {
+                        *counter.lock() += 1;
+                    }
+                })
+            })
+            .collect();
+        join_all("mutex", handles)
+    })?;
+    Ok(counter.get())
 }
 
 #[cfg(all(test, not(loom)))]
@@ -88,10 +86,7 @@ mod tests {
 
     #[test]
     fn every_update_arrives() {
-        let row = mutex(8, 5_000).unwrap();
-        assert_eq!((row.expected, row.result), (40_000, 40_000));
-        assert!(row.correct);
-        assert!(row.p50_ns.is_some());
+        assert_eq!(run(8, 5_000).unwrap(), 40_000);
     }
 }
 
