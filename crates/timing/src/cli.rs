@@ -64,6 +64,29 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A clap value parser for a whole number from `min` to `max`, whose error reads as people
+/// write numbers: "must be a whole number from 1 to 10 000 000". Digits may be grouped with `_`.
+///
+/// Use it as `#[arg(long, value_parser = timing::between(1, 10_000_000))]`.
+pub fn between(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |text: &str| {
+        let out_of_range = || {
+            format!(
+                "must be a whole number from {} to {}",
+                crate::fmt_count(min),
+                crate::fmt_count(max)
+            )
+        };
+        let digits = text.trim().replace('_', "");
+        let value: u64 = digits.parse().map_err(|_| out_of_range())?;
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(out_of_range())
+        }
+    }
+}
+
 /// An `anyhow::Error` that [`main_with`] reports with exit status 2.
 pub fn usage_error(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
@@ -98,6 +121,17 @@ mod tests {
         A,
         B,
         C,
+    }
+
+    #[test]
+    fn between_reads_and_refuses_as_people_write() {
+        let parse = between(1, 10_000_000);
+        assert_eq!(parse("1_000"), Ok(1_000));
+        assert_eq!(
+            parse("0"),
+            Err("must be a whole number from 1 to 10 000 000".into())
+        );
+        assert!(parse("-3").is_err() && parse("ten").is_err() && parse("10000001").is_err());
     }
 
     #[test]

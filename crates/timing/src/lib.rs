@@ -25,6 +25,7 @@
 //! assert!(report.all_as_expected());
 //! ```
 
+mod budget;
 mod cli;
 mod format;
 mod latency;
@@ -32,7 +33,8 @@ mod report;
 mod row;
 mod stopwatch;
 
-pub use cli::{CommonArgs, UsageError, cores, main_with, selected, usage_error};
+pub use budget::{ANNOUNCE_AFTER, REFUSE_AFTER, check_duration, extrapolate, fmt_minutes};
+pub use cli::{CommonArgs, UsageError, between, cores, main_with, selected, usage_error};
 pub use format::{fmt_bytes_rate, fmt_count, fmt_duration, fmt_ns, fmt_rate};
 pub use latency::Latencies;
 pub use report::Report;

@@ -10,6 +10,7 @@ use crate::{Row, fmt_count, fmt_ns, fmt_rate};
 pub struct Report {
     lesson: String,
     rows: Vec<Row>,
+    legend: Vec<String>,
     verdicts: Vec<String>,
 }
 
@@ -19,6 +20,7 @@ impl Report {
         Self {
             lesson: lesson.into(),
             rows: Vec::new(),
+            legend: Vec::new(),
             verdicts: Vec::new(),
         }
     }
@@ -26,6 +28,12 @@ impl Report {
     /// Adds a measured row.
     pub fn push(&mut self, row: Row) {
         self.rows.push(row);
+    }
+
+    /// Adds a line under the table saying what a column measures in this lesson
+    /// ("p50/p99/max: the wait to take a lock, one in 16 timed").
+    pub fn legend(&mut self, line: impl Into<String>) {
+        self.legend.push(line.into());
     }
 
     /// Adds a verdict line, printed under the table. Compute it from the rows' numbers.
@@ -100,6 +108,9 @@ impl Report {
 
         let mut out = format!("{}\n", self.lesson);
         out.push_str(&align(&cells));
+        for line in &self.legend {
+            let _ = writeln!(out, "  {line}");
+        }
         for verdict in &self.verdicts {
             let _ = writeln!(out, "{verdict}");
         }
