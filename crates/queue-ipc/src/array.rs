@@ -10,11 +10,11 @@
 use std::io::BufReader;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use timing::{Row, Stopwatch, fmt_bytes_rate};
 
 use crate::child::{READY, die_now, read_ready};
-use crate::process::{Worker, describe};
+use crate::process::Worker;
 use crate::shm::{Segment, ShmError};
 use crate::{LESSON, Variant, WorkerArgs, segment_name};
 
@@ -47,13 +47,8 @@ pub fn shm_array(
     let fill = Stopwatch::start();
     let status = kid.wait()?;
     let fill_s = fill.elapsed().as_secs_f64();
-    if crate::interrupted() {
-        // Ctrl-C killed the child: checking a large array and timing a `memcpy` of it would keep
-        // the user waiting for seconds for a row nobody will see.
-        bail!("interrupted");
-    }
 
-    let failure = (!status.success()).then(|| format!("child {} {}", kid.pid(), describe(status)));
+    let failure = (!status.success()).then(|| reaper::describe_exit(kid.pid(), status));
     // `waitpid` returned, and the kernel orders the child's writes before its exit is reported:
     // the Relaxed loads in `checked_row` see every element it wrote.
     Ok(checked_row(segment.words(), elements, fill_s, failure))

@@ -64,7 +64,6 @@ pub mod channel;
 pub mod child;
 pub mod counter;
 pub mod frame;
-pub mod interrupt;
 pub mod pipe;
 pub mod process;
 pub mod shm;
@@ -75,7 +74,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use array::shm_array;
 pub use channel::ipc_channel;
 pub use counter::shm_counter;
-pub use interrupt::{interrupted, stop_children_on_interrupt};
 pub use pipe::pipe;
 pub use process::Worker;
 

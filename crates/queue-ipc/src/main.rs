@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use queue_ipc::{LESSON, Variant, Worker, WorkerArgs};
 use timing::{Report, Row, fmt_bytes_rate};
@@ -80,7 +81,10 @@ fn run() -> anyhow::Result<ExitCode> {
             cli.messages, cli.bytes
         )));
     }
-    queue_ipc::stop_children_on_interrupt()?;
+    // Ctrl-C, SIGTERM or an error: every child is killed and reaped, and on a signal the
+    // segments not yet unlinked are removed before the exit (status 130). Dropped last.
+    let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
+    reaper::on_interrupt(queue_ipc::shm::unlink_all_registered);
     let worker = Worker::current()?;
     let children = cli.common.workers();
     let fault = cli.child_dies_after;
@@ -93,14 +97,7 @@ fn run() -> anyhow::Result<ExitCode> {
             Variant::ShmCounter => queue_ipc::shm_counter(&worker, children, cli.increments, fault),
             Variant::ShmArray => queue_ipc::shm_array(&worker, cli.elements, fault),
         };
-        if queue_ipc::interrupted() {
-            break;
-        }
         report.push(row?);
-    }
-    if queue_ipc::interrupted() {
-        eprintln!("error: interrupted: every child ended, no shared memory left");
-        return Ok(ExitCode::from(130));
     }
     verdicts(&mut report);
     report.print(cli.common.json);

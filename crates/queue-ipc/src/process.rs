@@ -1,5 +1,6 @@
 //! Child processes: this program re-executed as a hidden worker, and every child reaped, also
-//! when the parent returns early (see [`crate::interrupt`] for Ctrl-C).
+//! when the parent returns early. Every child is tracked by the `reaper` crate from its start
+//! until it is reaped, so Ctrl-C and SIGTERM end it too.
 //!
 //! Why re-execute instead of `fork`: after `fork` in a multithreaded process the child may only
 //! call async-signal-safe functions (no allocation, no locks) until it `exec`s, and the
@@ -8,18 +9,12 @@
 //! arguments, so the child code is ordinary Rust.
 
 use std::ffi::OsString;
-use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 
 use anyhow::Context as _;
-use nix::errno::Errno;
-use nix::sys::signal::Signal;
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
-use nix::unistd::Pid;
-
-use crate::interrupt;
 
 /// How to start a worker: a build of this program, run with the hidden `worker` subcommand.
 #[derive(Debug, Clone)]
@@ -54,11 +49,10 @@ impl Worker {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let (child, pid) = interrupt::spawn_unless_interrupted(&mut command)
+        let child = reaper::spawn(&mut command)
             .with_context(|| format!("starting worker {}", self.program.display()))?;
         Ok(ChildGuard {
             child,
-            pid,
             status: None,
         })
     }
@@ -68,10 +62,8 @@ impl Worker {
 /// parent never leaves a zombie or an orphan behind.
 #[derive(Debug)]
 pub(crate) struct ChildGuard {
-    /// The child.
+    /// The child, tracked by the `reaper` registry until [`ChildGuard::wait`] reaps it.
     child: Child,
-    /// Its pid, as the signal and wait calls want it.
-    pid: i32,
     /// Its exit status, once reaped.
     status: Option<ExitStatus>,
 }
@@ -94,22 +86,19 @@ impl ChildGuard {
     pub(crate) fn has_exited(&self) -> bool {
         let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT | WaitPidFlag::WNOHANG;
         !matches!(
-            waitid(Id::Pid(Pid::from_raw(self.pid)), flags),
+            waitid(Id::Pid(reaper::pid_of(&self.child)), flags),
             Ok(WaitStatus::StillAlive)
         )
     }
 
-    /// Waits for the child to exit and reaps it. It first waits with `WNOWAIT`, which leaves the
-    /// child a zombie, takes its pid off the kill list, and only then reaps it: the obvious
-    /// `child.wait()` then "forget the pid" would leave an instant in which the handler could
-    /// signal a recycled pid belonging to a stranger.
+    /// Waits for the child to exit and reaps it, untracking it in the same locked step
+    /// (`reaper::wait_child`): the obvious `child.wait()` then "untrack the pid" would leave an
+    /// instant in which the Ctrl-C handler could signal a recycled pid belonging to a stranger.
     pub(crate) fn wait(&mut self) -> anyhow::Result<ExitStatus> {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        wait_exited(self.pid).context("waiting for the child")?;
-        interrupt::forget(self.pid);
-        let status = self.child.wait().context("reaping the child")?;
+        let status = reaper::wait_child(&mut self.child).context("waiting for the child")?;
         self.status = Some(status);
         Ok(status)
     }
@@ -119,17 +108,18 @@ impl ChildGuard {
 /// "child <pid> <cause>". At the first failure the others are killed: the run is already wrong,
 /// and the user should hear it now, not when the slowest survivor finishes.
 ///
-/// One thread per child blocks in `waitid(WNOWAIT)` on that child's pid and reports its index,
+/// One thread per child blocks in `waitid(WNOWAIT)` on that child's pid
+/// (`reaper::wait_for_exit`) and reports its index,
 /// which gives the exit order without polling. `waitid(P_ALL)` would too, but it also returns
 /// children this function does not own (a library caller's, say).
 pub(crate) fn wait_all(kids: &mut [ChildGuard]) -> anyhow::Result<Vec<String>> {
     let (tx, rx) = mpsc::channel();
     for (index, kid) in kids.iter().enumerate() {
-        let (tx, pid) = (tx.clone(), kid.pid);
+        let (tx, pid) = (tx.clone(), reaper::pid_of(&kid.child));
         std::thread::spawn(move || {
             // An error (the child was reaped meanwhile) is an exit too; if the receiver is gone,
             // nobody needs the news.
-            let _ = wait_exited(pid);
+            let _ = reaper::wait_for_exit(pid);
             let _ = tx.send(index);
         });
     }
@@ -138,27 +128,13 @@ pub(crate) fn wait_all(kids: &mut [ChildGuard]) -> anyhow::Result<Vec<String>> {
     for index in rx {
         let status = kids[index].wait()?;
         if !status.success() {
-            failures.push(format!("child {} {}", kids[index].pid(), describe(status)));
-            for other in kids.iter_mut().filter(|k| k.status.is_none()) {
-                let _ = other.child.kill();
+            failures.push(reaper::describe_exit(kids[index].pid(), status));
+            for other in kids.iter().filter(|k| k.status.is_none()) {
+                reaper::kill(reaper::pid_of(&other.child));
             }
         }
     }
     Ok(failures)
-}
-
-/// Blocks until child `pid` has exited, leaving it unreaped (`WNOWAIT`): a zombie keeps its pid,
-/// so nobody else can get that pid while the caller still refers to it.
-fn wait_exited(pid: i32) -> nix::Result<()> {
-    loop {
-        match waitid(
-            Id::Pid(Pid::from_raw(pid)),
-            WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
-        ) {
-            Err(Errno::EINTR) => continue,
-            other => return other.map(drop),
-        }
-    }
 }
 
 impl Drop for ChildGuard {
@@ -167,21 +143,9 @@ impl Drop for ChildGuard {
             // SIGKILL, not SIGTERM: the child holds nothing that needs a graceful end (the
             // segment name is unlinked by the parent), and it cannot ignore SIGKILL. Killing a
             // child that already exited is harmless: it stays a zombie until `wait` reaps it.
-            let _ = self.child.kill();
+            reaper::kill(reaper::pid_of(&self.child));
             let _ = self.wait();
         }
-    }
-}
-
-/// A child's exit status in words: "exited with status 1", "killed by SIGKILL".
-pub fn describe(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with status {code}"),
-        (None, Some(signal)) => match Signal::try_from(signal) {
-            Ok(signal) => format!("killed by {signal}"),
-            Err(_) => format!("killed by signal {signal}"),
-        },
-        (None, None) => format!("ended ({status})"),
     }
 }
 
@@ -189,8 +153,8 @@ pub fn describe(status: ExitStatus) -> String {
 /// messages".
 pub(crate) fn shortfall(pid: u32, status: ExitStatus, received: u64, expected: u64) -> String {
     format!(
-        "child {pid} {}: received {} of {} messages",
-        describe(status),
+        "{}: received {} of {} messages",
+        reaper::describe_exit(pid, status),
         timing::fmt_count(received),
         timing::fmt_count(expected)
     )
@@ -198,25 +162,14 @@ pub(crate) fn shortfall(pid: u32, status: ExitStatus, received: u64, expected: u
 
 #[cfg(test)]
 mod tests {
+    use nix::errno::Errno;
     use nix::sys::signal::kill;
 
     use super::*;
 
-    #[test]
-    fn statuses_read_as_words() {
-        assert_eq!(describe(ExitStatus::from_raw(0)), "exited with status 0");
-        assert_eq!(
-            describe(ExitStatus::from_raw(3 << 8)),
-            "exited with status 3"
-        );
-        assert_eq!(describe(ExitStatus::from_raw(9)), "killed by SIGKILL");
-    }
-
     fn guard(command: &mut Command) -> ChildGuard {
-        let (child, pid) = interrupt::spawn_unless_interrupted(command).unwrap();
         ChildGuard {
-            child,
-            pid,
+            child: reaper::spawn(command).unwrap(),
             status: None,
         }
     }
@@ -239,14 +192,19 @@ mod tests {
 
     #[test]
     fn a_dropped_guard_kills_and_reaps_its_child() {
-        let (child, pid) =
-            interrupt::spawn_unless_interrupted(Command::new("sleep").arg("30")).unwrap();
-        drop(ChildGuard {
-            child,
-            pid,
-            status: None,
-        });
+        let kid = guard(Command::new("sleep").arg("30"));
+        let pid = reaper::pid_of(&kid.child);
+        drop(kid);
         // Reaped: the pid no longer names a process (not even a zombie) of ours.
-        assert_eq!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH));
+        assert_eq!(kill(pid, None), Err(Errno::ESRCH));
+    }
+
+    #[test]
+    fn a_shortfall_names_the_child_and_the_count() {
+        use std::os::unix::process::ExitStatusExt as _;
+        assert_eq!(
+            shortfall(41, ExitStatus::from_raw(9), 500, 2000),
+            "child 41 killed by SIGKILL: received 500 of 2 000 messages"
+        );
     }
 }

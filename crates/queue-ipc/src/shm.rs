@@ -27,7 +27,7 @@ use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 
-/// Names created by this process and not yet unlinked, for the interrupt handler's last resort.
+/// Names created by this process and not yet unlinked, for the Ctrl-C handler to remove.
 static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// What can go wrong with a segment; each names the segment and the call that failed.
@@ -196,9 +196,10 @@ fn map(name: &str, file: &File, len: usize) -> Result<MmapMut, ShmError> {
     })
 }
 
-/// Unlinks every segment this process created and has not yet unlinked: the interrupt handler's
-/// last resort when the main thread did not clean up in time.
-pub(crate) fn unlink_all_registered() {
+/// Unlinks every segment this process created and has not yet unlinked: the Ctrl-C handler runs
+/// it (`reaper::on_interrupt`) once every child is reaped, since the handler exits without
+/// unwinding and so without any `Segment`'s `Drop`.
+pub fn unlink_all_registered() {
     for name in names().drain(..) {
         let _ = shm_unlink(name.as_str());
     }
