@@ -15,6 +15,10 @@ after 3 missed beats):
 - visibility_timeout 3 s: the Redis transport has no heartbeat-based recovery; a message not
   acknowledged within this time is given to another worker, dead or not. 3 s is the Rust
   budget (heartbeat x missed beats); Celery's default is one hour.
+- unacked_restore_interval 1 s, unacked_restore_throttle 1: how often a live worker looks for
+  such messages. kombu's defaults (10 s, acting on every 10th look) make that every 100 s,
+  which would hide the visibility timeout; its documentation gives these two settings for a
+  low visibility_timeout.
 - result_extended: the result records which worker produced it (the per-host share).
 """
 
@@ -36,7 +40,8 @@ app.conf.update(
     result_backend=os.environ["CLUSTER_BROKER"],
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    broker_transport_options={"visibility_timeout": FAILURE_DETECTION_S},
+    broker_transport_options={"visibility_timeout": FAILURE_DETECTION_S,
+                              "unacked_restore_interval": 1, "unacked_restore_throttle": 1},
     result_extended=True,
     result_expires=None,
     broker_connection_retry_on_startup=True,

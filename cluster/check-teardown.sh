@@ -39,7 +39,10 @@ status=$?
 left=$(leftovers); [ -z "$left" ] || fail "after a normal run: $left"
 
 # 2. A run interrupted mid-scenario, as Ctrl-C does it: SIGINT to the whole process group.
-setsid "$ROOT/cluster/cluster.sh" --quick --no-celery --only cut-off >>/tmp/check-teardown.$$.log 2>&1 &
+# Job control on, so the run gets a process group of its own and does not start with SIGINT
+# ignored (what a script's background jobs get otherwise).
+set -m
+"$ROOT/cluster/cluster.sh" --quick --no-celery --only cut-off >>/tmp/check-teardown.$$.log 2>&1 &
 pid=$!
 for _ in $(seq 100); do
     # Interrupt once workers run on a host: the middle of a scenario.
@@ -48,8 +51,15 @@ for _ in $(seq 100); do
 done
 sleep 1
 kill -INT -- -"$pid"
+for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$pid" 2>/dev/null; then
+    fail "an interrupted run was still running 30 s after Ctrl-C"
+    kill -KILL -- -"$pid"
+    "$ROOT/cluster/cluster.sh" --down
+fi
 wait "$pid"
 status=$?
+set +m
 [ $status -ne 0 ] || fail "an interrupted run exited with status 0"
 left=$(leftovers); [ -z "$left" ] || fail "after Ctrl-C: $left"
 

@@ -18,8 +18,9 @@
 #
 # The bridge sits in a namespace of its own rather than in the machine's, so the machine's own
 # network never sees a packet or an address of the cluster, and deleting the namespaces removes
-# every veth and the bridge with them. A host is cut off by netem on both ends of its cable,
-# killed with `kill -9` on every pid `ip netns pids` lists for it.
+# every veth and the bridge with them. A host is cut off by taking its port on the bridge down
+# (its cable unplugged at the switch), killed with `kill -9` on every pid `ip netns pids` lists
+# for it, slowed with netem (or a delay relay where the kernel lacks netem: hosts.py).
 #
 # This script does the plumbing and the teardown; cluster/driver.py runs the hosts' programs
 # and the scenarios from inside the producer host, as a person on that machine would.
@@ -128,7 +129,11 @@ CELERY=()
 
 mkdir -p "$ROOT/target/cluster"
 # The driver runs inside the producer host: it reaches the broker as a producer on another
-# machine would, and starts each host's programs with `ip netns exec`.
+# machine would, and starts each host's programs with `ip netns exec`. It runs as a background
+# job that this script waits for, because `wait` returns as soon as a trapped signal arrives
+# (a foreground command would first have to finish): Ctrl-C or SIGTERM then tears everything
+# down at once, the driver included, since it lives in the producer's namespace.
 CLUSTER_PASSWORD=$PASSWORD ip netns exec "$PREFIX-prod" python3 "$ROOT/cluster/driver.py" \
     --prefix "$PREFIX" --subnet "$SUBNET" --bin "$BIN" --redis-conf "$TMP/redis.conf" \
-    --out "$ROOT/target/cluster" "${CELERY[@]}" "${MODE[@]}" "${ARGS[@]}"
+    --out "$ROOT/target/cluster" "${CELERY[@]}" "${MODE[@]}" "${ARGS[@]}" &
+wait $!

@@ -9,9 +9,12 @@ pid the driver holds is the program's own and signals reach it directly.
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from redis_wire import Redis, RedisError
+
+RELAY_PORT = 6380  # where a slowed host's relay listens, on the host's own 127.0.0.1
 
 
 class Cluster:
@@ -25,6 +28,7 @@ class Cluster:
         self.procs = []  # every program started, to stop and reap at the end
         self.redis_proc = None
         self.cut_hosts = set()
+        self.slowed = {}  # host -> its delay relay, or None where netem slows it
         self.redis = Redis(self.broker_ip, 6379, self.password)
 
     def url(self, db_suffix=""):
@@ -65,28 +69,44 @@ class Cluster:
         self.redis_proc.wait(timeout=30)
 
     # ---- faults ----------------------------------------------------------------------------
-    def _netem(self, host, action, *rule):
-        # Both ends of the cable: the host's eth0 and its port on the bridge, so that neither
-        # direction gets through (a cut cable, not a one-way filter).
-        for ns, dev in ((self.ns(host), "eth0"), (f"{self.prefix}-sw", host)):
-            cmd = ["tc", "-n", ns, "qdisc", action, "dev", dev, "root"]
-            subprocess.run(cmd + (["netem", *rule] if rule else []), check=True)
-
     def cut(self, host):
-        self._netem(host, "add", "loss", "100%")
+        """Unplugs the host's cable at the switch: its port on the bridge goes down. The host
+        keeps its address and its programs run on, unaware; their packets go nowhere. (netem
+        `loss 100%` would do the same, where the kernel has netem.)"""
+        subprocess.run(["ip", "-n", f"{self.prefix}-sw", "link", "set", host, "down"], check=True)
         self.cut_hosts.add(host)
 
     def mend(self, host):
-        self._netem(host, "del")
+        subprocess.run(["ip", "-n", f"{self.prefix}-sw", "link", "set", host, "up"], check=True)
         self.cut_hosts.discard(host)
 
-    def slow(self, host, delay="20ms"):
-        """Delays what the host sends (one end only: 20 ms more per round trip)."""
-        subprocess.run(["tc", "-n", self.ns(host), "qdisc", "add", "dev", "eth0", "root",
-                        "netem", "delay", delay], check=True)
+    def slow(self, host, delay_ms=20):
+        """Adds `delay_ms` to every round trip between the host and the broker: netem on the
+        host's eth0, or, where the kernel has no netem, a relay on the host that holds each
+        direction for half of it (delay_relay.py). Returns which one."""
+        netem = subprocess.run(["tc", "-n", self.ns(host), "qdisc", "add", "dev", "eth0", "root",
+                                "netem", "delay", f"{delay_ms}ms"], capture_output=True)
+        if netem.returncode == 0:
+            self.slowed[host] = None
+            return "netem"
+        relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), "delay_relay.py")
+        self.slowed[host] = self.run_on(host, [sys.executable, relay, str(RELAY_PORT), self.broker_ip, "6379",
+                                               str(delay_ms // 2)], f"relay-{host}.log")
+        time.sleep(0.5)  # listening by then; a worker that came too early retries anyway
+        return "relay"
 
     def unslow(self, host):
-        subprocess.run(["tc", "-n", self.ns(host), "qdisc", "del", "dev", "eth0", "root"], check=True)
+        relay = self.slowed.pop(host)
+        if relay is None:
+            subprocess.run(["tc", "-n", self.ns(host), "qdisc", "del", "dev", "eth0", "root"], check=True)
+        else:
+            self.stop([relay])
+
+    def worker_url(self, host):
+        """The broker as a worker on `host` reaches it: through the host's relay if it has one."""
+        if self.slowed.get(host) is not None:
+            return f"redis://:{self.password}@127.0.0.1:{RELAY_PORT}"
+        return self.url()
 
     def pids(self, host):
         out = subprocess.run(["ip", "netns", "pids", self.ns(host)], capture_output=True, text=True)

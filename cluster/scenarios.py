@@ -112,11 +112,12 @@ def lost_host(cluster, system, jobs, scenario):
         results = run.finish()
         late = [results[h] for h in held if h in results]
         run.row["held"] = len(held)
-        if late:
-            run.row["recovery_s"] = round(max(r.done_s for r in late) - t_fault, 2)
         elsewhere = all(r.host != victim for r in late) and len(late) == len(held)
-        if not elsewhere:
-            run.notes.append("a held job did not finish on another host")
+        if elsewhere and late:
+            run.row["recovery_s"] = round(max(r.done_s for r in late) - t_fault, 2)
+        elif not elsewhere:
+            run.notes.append(f"{len(held) - len(late)} held jobs unfinished, "
+                             f"{sum(r.host == victim for r in late)} finished on the lost host")
         back = scenario == "killed" or rejoin(cluster, system, run, victim)
         run.score(elsewhere and back)
     finally:
@@ -138,9 +139,11 @@ def rejoin(cluster, system, run, victim):
         run.row["rejoined"] = False
         return False
     after = system.results(run.queue, run.ids)
-    changed = sum(1 for i, r in after.items() if before.get(i) != (r.ok, r.done_s))
-    if changed or len(after) != len(before):
+    changed = sum(1 for i, r in after.items() if i in before and before[i] != (r.ok, r.done_s))
+    if changed:
         run.notes.append(f"{changed} results changed after the cable was mended")
+    if len(after) != len(before):
+        run.notes.append(f"{len(after) - len(before)} jobs finished only after the cable was mended")
     second = min(1000, run.jobs)
     sub = system.submit(run.queue, second, tag="rejoin")
     sub.wait(timeout=60)
@@ -185,10 +188,11 @@ def broker_restart(cluster, system, jobs, down_s=2.0):
 
 
 def slow_network(cluster, system, jobs, concurrency):
-    for host in cluster.hosts:
-        cluster.slow(host)
+    how = {cluster.slow(host) for host in cluster.hosts}
     try:
-        return steady(cluster, system, jobs, "slow-network", concurrency)
+        row = steady(cluster, system, jobs, "slow-network", concurrency)
+        row["notes"].append("20 ms round trip by " + " and ".join(sorted(how)))
+        return row
     finally:
         for host in cluster.hosts:
             cluster.unslow(host)

@@ -41,7 +41,7 @@ class TaskQueue:
     def start(self, queue, concurrency=4):
         procs = {}
         for host in self.c.hosts:
-            procs[host] = self.c.run_on(host, [self.bin, "worker", "--broker", self.c.url(),
+            procs[host] = self.c.run_on(host, [self.bin, "worker", "--broker", self.c.worker_url(host),
                                               "--queue", queue, "--concurrency", str(concurrency)],
                                         f"{queue}-{host}.log")
             self.pid_host[procs[host].pid] = host
