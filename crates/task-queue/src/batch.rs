@@ -6,14 +6,19 @@
 //! finished ids can neither miss a job nor count one twice.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 
 use apalis::prelude::TaskId;
 use tokio::runtime::Runtime;
 
 use crate::broker::{BACKLOG, CHUNK};
 use crate::demo::DemoOptions;
+use crate::fault::patiently;
 use crate::job::{self, Job};
-use crate::queue::{Finished, Queue};
+use crate::queue::{self, Finished, Queue};
+
+/// How the producer names itself when it waits for a busy broker.
+pub const PRODUCER: &str = "task-queue demo (producer)";
 
 /// How many waiting jobs one look at the broker asks about: one query, bounded in size.
 const LOOK: usize = 500;
@@ -49,12 +54,14 @@ impl Batch {
         self.submitted == self.jobs.len() && self.waiting.is_empty()
     }
 
-    /// Sends the next chunk while fewer than BACKLOG jobs wait (see `broker::BACKLOG`).
+    /// Sends the next chunk while fewer than BACKLOG jobs wait (see `broker::BACKLOG`); waits
+    /// out a busy broker unless `stop` is set.
     pub fn submit_more(
         &mut self,
         runtime: &Runtime,
         queue: &mut Queue,
         options: &DemoOptions,
+        stop: &AtomicBool,
     ) -> anyhow::Result<()> {
         if self.submitted == self.jobs.len() || self.waiting.len() >= BACKLOG {
             return Ok(());
@@ -63,7 +70,10 @@ impl Batch {
         let chunk = &mut self.jobs[self.submitted..end];
         let now = job::now_us();
         chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-        let ids = runtime.block_on(queue.submit(chunk, options.retries + 1))?;
+        let ids = queue::new_ids(chunk.len());
+        let chunk = &*chunk;
+        let send = async || queue.submit(chunk, &ids, options.retries + 1).await;
+        runtime.block_on(patiently(PRODUCER, Some(stop), send))?;
         for (id, job) in ids.iter().zip(chunk.iter()) {
             self.waiting.insert(id.to_string(), (id.clone(), job.n));
         }
@@ -71,15 +81,22 @@ impl Batch {
         Ok(())
     }
 
-    /// Moves the waiting jobs that finished to `finished`; says whether there were any.
-    pub fn collect(&mut self, runtime: &Runtime, queue: &mut Queue) -> anyhow::Result<bool> {
+    /// Moves the waiting jobs that finished to `finished`; says whether there were any. Waits
+    /// out a busy broker unless `stop` is set.
+    pub fn collect(
+        &mut self,
+        runtime: &Runtime,
+        queue: &mut Queue,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<bool> {
         let slice: Vec<TaskId> = self
             .waiting
             .values()
             .take(LOOK)
             .map(|(id, _)| id.clone())
             .collect();
-        let results = runtime.block_on(queue.finished(&slice))?;
+        let look = async || queue.finished(&slice).await;
+        let results = runtime.block_on(patiently(PRODUCER, Some(stop), look))?;
         let progressed = !results.is_empty();
         for (id, record) in results {
             if let Some((_, n)) = self.waiting.remove(&id.to_string()) {

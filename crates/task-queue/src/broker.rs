@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use apalis_redis::RedisStorage;
 use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
+use redis::{ErrorKind, RedisError, ServerErrorKind};
+use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
+use crate::fault::{self, Backoff, Outage};
 use crate::queue::Queue;
 
 /// The queue name when none is given: producers and workers must agree on it. (apalis' default
@@ -42,8 +45,15 @@ pub const BACKLOG: usize = 2000;
 /// How long to wait for a broker before saying it is not there.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// What went wrong with a broker: each is something the user can fix (start Redis, pick a
-/// writable path), so the binary reports it as bad input.
+/// How long one SQLite statement waits for another process's lock before it fails with
+/// "database is locked". Set on every connection before its first statement, so no statement
+/// fails at once; a longer lock than this is a transient fault ([`fault`]) that the caller
+/// waits out with backoff, saying so, rather than a silent stall.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What went wrong with a broker. All but [`BrokerError::Busy`] are something the user can fix
+/// (start Redis, pick a writable path), so the binary reports them as bad input; a busy broker
+/// is waited for ([`Broker::connect_patiently`]).
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     /// The URL is neither `sqlite://PATH` nor `redis://HOST:PORT`.
@@ -62,6 +72,19 @@ pub enum BrokerError {
     Redis {
         /// The URL.
         url: String,
+        /// What the client said.
+        reason: String,
+        /// Whether trying again may cure it (a refused connection: yes; a refused password:
+        /// no). At startup it is bad input either way; once a worker ran, a server that
+        /// refuses connections is restarting.
+        transient: bool,
+    },
+    /// The broker is there but busy: another process holds the SQLite file's lock, or Redis
+    /// is still loading its data after a restart.
+    #[error("the queue at {broker} is busy: {reason}")]
+    Busy {
+        /// The broker's URL.
+        broker: String,
         /// What the client said.
         reason: String,
     },
@@ -114,22 +137,38 @@ impl Broker {
     /// Opens the broker, failing within a few seconds when it is not there.
     pub async fn connect(&self, queue: &str) -> Result<Queue, BrokerError> {
         match self {
-            Self::Sqlite(path) => {
-                connect_sqlite(path, queue)
-                    .await
-                    .map_err(|e| BrokerError::Sqlite {
-                        path: path.display().to_string(),
-                        reason: first_line(&e),
-                    })
-            }
-            Self::Redis(url) => {
-                connect_redis(url, queue)
-                    .await
-                    .map_err(|reason| BrokerError::Redis {
-                        url: url.clone(),
+            Self::Sqlite(path) => connect_sqlite(path, queue).await.map_err(|e| {
+                let reason = first_line(&e);
+                if fault::transient_cause(&e) {
+                    BrokerError::Busy {
+                        broker: self.to_string(),
                         reason,
-                    })
+                    }
+                } else {
+                    BrokerError::Sqlite {
+                        path: path.display().to_string(),
+                        reason,
+                    }
+                }
+            }),
+            Self::Redis(url) => connect_redis(url, queue).await,
+        }
+    }
+
+    /// Opens the broker like [`Broker::connect`], but waits while it is busy, saying so once
+    /// on stderr as `who`; a broker that is not there is still an error within seconds.
+    pub async fn connect_patiently(&self, queue: &str, who: &str) -> Result<Queue, BrokerError> {
+        let mut backoff = Backoff::default();
+        let mut outage = Outage::new(who);
+        loop {
+            match self.connect(queue).await {
+                Err(busy @ BrokerError::Busy { .. }) => outage.begin(&busy),
+                other => {
+                    outage.end();
+                    return other;
+                }
             }
+            tokio::time::sleep(backoff.next_wait()).await;
         }
     }
 }
@@ -139,12 +178,18 @@ async fn connect_sqlite(
     path: &std::path::Path,
     queue: &str,
 ) -> Result<Queue, apalis_sqlite::Error> {
-    // Several worker processes write the same file: wait for the lock rather than fail at
-    // once (WAL mode, set by `setup`, lets readers go on meanwhile).
+    // Several processes share the file. WAL lets readers go on while one process writes (a
+    // rollback journal would block them); the busy timeout makes a writer wait for the lock
+    // instead of failing at once. Both are set here, on every connection before its first
+    // statement: apalis' `setup` sets WAL too, but only on the one connection it runs on.
+    // `synchronous = NORMAL` is WAL's usual partner: a crash of the process loses nothing,
+    // a power cut may lose the last commits (never corrupt the file).
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(BUSY_TIMEOUT)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(CONNECT_TIMEOUT)
@@ -159,34 +204,60 @@ async fn connect_sqlite(
     Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
 }
 
-/// Connects to the Redis server at `url`; the error is the reason, on one line.
-async fn connect_redis(url: &str, queue: &str) -> Result<Queue, String> {
-    let silent = || format!("no answer within {CONNECT_TIMEOUT:?}");
-    let client = redis::Client::open(url).map_err(|e| first_line(&e))?;
+/// Connects to the Redis server at `url`.
+async fn connect_redis(url: &str, queue: &str) -> Result<Queue, BrokerError> {
+    let silent = || BrokerError::Redis {
+        url: url.to_string(),
+        reason: format!("no answer within {CONNECT_TIMEOUT:?}"),
+        transient: true,
+    };
+    let failed = |e: RedisError| redis_error(url, &e);
+    let client = redis::Client::open(url).map_err(failed)?;
     // One plain connection first: it reports a refused connection at once, where the
     // connection manager would retry it with backoff. Both are bounded, so a wrong port or a
     // host that never answers is an error in seconds, not a silent wait.
     tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
         .await
         .map_err(|_| silent())?
-        .map_err(|e| first_line(&e))?;
+        .map_err(failed)?;
+    // After this, the manager reconnects by itself when a connection drops: the command that
+    // met the dropped connection fails (a transient error, see `fault`), the next one goes
+    // over a new connection.
     let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, client.get_connection_manager())
         .await
         .map_err(|_| silent())?
-        .map_err(|e| first_line(&e))?;
+        .map_err(failed)?;
     tokio::time::timeout(
         CONNECT_TIMEOUT,
         redis::cmd("PING").query_async::<String>(&mut conn),
     )
     .await
     .map_err(|_| silent())?
-    .map_err(|e| first_line(&e))?;
+    .map_err(failed)?;
     let config = apalis_redis::Config::default()
         .queue(queue)
         .heartbeat_interval(HEARTBEAT)
         .missed_heartbeats(MISSED_HEARTBEATS)
         .batch_size(BATCH);
     Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
+}
+
+/// A Redis that is still loading its data after a restart is busy (wait for it); anything
+/// else at connection time (refused, wrong password, not Redis) is the user's to fix.
+fn redis_error(url: &str, error: &RedisError) -> BrokerError {
+    let reason = first_line(error);
+    if error.kind() == ErrorKind::Server(ServerErrorKind::BusyLoading) {
+        BrokerError::Busy {
+            broker: url.to_string(),
+            reason,
+        }
+    } else {
+        BrokerError::Redis {
+            url: url.to_string(),
+            reason,
+            transient: fault::transient_cause(error),
+        }
+    }
 }
 
 /// The first line of an error: some clients put a multi-line dump (say, the bytes a server that
@@ -202,12 +273,13 @@ fn first_line(error: &dyn std::fmt::Display) -> String {
 
 /// Creates apalis' tables on first use (a no-op afterwards). Several workers starting at once
 /// all run it; SQLite may then refuse one with "database is locked" without waiting (a WAL
-/// reader that wants to write after another writer committed), so it is tried a few times.
+/// reader that wants to write after another writer committed), so that is quietly tried a
+/// few times before it counts as a busy broker.
 async fn setup_sqlite(pool: &sqlx::SqlitePool) -> Result<(), apalis_sqlite::Error> {
     let mut tries = 0;
     loop {
         match SqliteStorage::setup(pool).await {
-            Err(_) if tries < 10 => {
+            Err(e) if tries < 10 && fault::transient_cause(&e) => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100 * tries)).await;
             }

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use timing::{Latencies, Row, Stopwatch};
 
-use crate::batch::Batch;
+use crate::batch::{Batch, PRODUCER};
 use crate::broker::Broker;
 use crate::job;
 use crate::supervise::Workers;
@@ -67,7 +67,7 @@ pub fn run(
         .build()
         .context("starting the async runtime")?;
     // Connect first: a broker that is not there is reported before any worker starts.
-    let mut queue = runtime.block_on(broker.connect(&options.queue))?;
+    let mut queue = runtime.block_on(broker.connect_patiently(&options.queue, PRODUCER))?;
     let mut workers = start_workers(broker, options)?;
 
     let watch = Stopwatch::start();
@@ -75,9 +75,9 @@ pub fn run(
     let bar = progress_bar(options);
     let mut kill_after = options.kill_after;
     while !batch.all_finished() {
-        batch.submit_more(&runtime, &mut queue, options)?;
+        batch.submit_more(&runtime, &mut queue, options, stop)?;
         keep_going(stop, &mut workers, &batch, &watch, options)?;
-        let progressed = batch.collect(&runtime, &mut queue)?;
+        let progressed = batch.collect(&runtime, &mut queue, stop)?;
         bar.set_position(batch.finished.len() as u64);
         if kill_after.is_some_and(|after| batch.finished.len() as u64 >= after) {
             workers.kill_first()?;

@@ -61,6 +61,7 @@
 pub mod batch;
 pub mod broker;
 pub mod demo;
+pub mod fault;
 pub mod job;
 pub mod queue;
 pub mod status;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser as _;
+use task_queue::fault::patiently;
 use task_queue::{Broker, BrokerError, DemoOptions, LESSON, demo, job, verdict, worker};
 use timing::{Report, usage_error};
 
@@ -121,7 +122,9 @@ fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let mut jobs = job::numbered(args.jobs.jobs, args.jobs.work, args.jobs.fail_jobs);
     let sent = runtime()?
         .block_on(async {
-            let mut queue = broker.connect(queue_name).await?;
+            let mut queue = broker
+                .connect_patiently(queue_name, "task-queue submit")
+                .await?;
             queue
                 .submit_paced(queue_name, &mut jobs, MAX_ATTEMPTS, PATIENCE)
                 .await
@@ -140,7 +143,11 @@ fn run_status(json: bool, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.target.broker)?;
     let queue_name = &args.target.queue.queue;
     let status = runtime()?
-        .block_on(async { broker.connect(queue_name).await?.status(queue_name).await })
+        .block_on(async {
+            let who = "task-queue status";
+            let mut queue = broker.connect_patiently(queue_name, who).await?;
+            patiently(who, None, async || queue.status(queue_name).await).await
+        })
         .map_err(broker_usage)?;
     if json || args.json {
         println!("{}", serde_json::to_string(&status)?);

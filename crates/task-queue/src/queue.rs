@@ -8,9 +8,14 @@ use ulid::Ulid;
 
 use crate::job::{Job, Output};
 
+/// How long a worker's question to a Redis server may take before it counts as unanswered.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// An open queue on either backend. An enum rather than a generic function: apalis' backend
 /// traits carry many bounds, and two explicit arms read better than one signature of them.
-#[derive(Debug)]
+/// A clone shares the connections (the SQLite pool, the Redis connection manager) and starts
+/// a fresh apalis worker state, which is how a worker restarts after a broker fault.
+#[derive(Debug, Clone)]
 pub enum Queue {
     /// apalis-sqlite's storage.
     Sqlite(SqliteStorage<Job>),
@@ -27,32 +32,68 @@ pub struct Finished {
     pub result: Result<Output, String>,
 }
 
+/// Task ids for `count` new jobs (ULIDs, as both backends use). They are made by the producer,
+/// not the broker, so that it knows where to look for results, and so that a submission
+/// retried after a broker fault sends the same jobs again, not new ones.
+pub fn new_ids(count: usize) -> Vec<TaskId> {
+    (0..count)
+        .map(|_| TaskId::from_ulid(Ulid::generate()))
+        .collect()
+}
+
 impl Queue {
-    /// Enqueues `jobs` and returns their task ids, in order. The ids are made here (ULIDs, as
-    /// both backends use), not by the broker, so the producer knows where to look for results.
+    /// Enqueues `jobs` under `ids` (one each, in order; see [`new_ids`]), all or none.
     pub async fn submit(
         &mut self,
         jobs: &[Job],
+        ids: &[TaskId],
         max_attempts: usize,
-    ) -> anyhow::Result<Vec<TaskId>> {
-        let ids: Vec<TaskId> = jobs
-            .iter()
-            .map(|_| TaskId::from_ulid(Ulid::generate()))
-            .collect();
-        let tasks = jobs.iter().zip(&ids).map(|(job, id)| {
+    ) -> anyhow::Result<()> {
+        let tasks = jobs.iter().zip(ids).map(|(job, id)| {
             TaskBuilder::new(*job)
                 .task_id(id.clone())
                 .max_attempts(max_attempts)
                 .build()
         });
         // One batch: apalis buffers what it is sent and writes it in one transaction (SQLite)
-        // or one script call (Redis), instead of a round trip per job.
+        // or one script call (Redis), instead of a round trip per job. All or none, so a
+        // batch that failed can be sent again whole.
         let mut tasks = stream::iter(tasks);
         match self {
             Self::Sqlite(s) => s.push_all(&mut tasks).await?,
             Self::Redis(s) => s.push_all(&mut tasks).await?,
         }
-        Ok(ids)
+        Ok(())
+    }
+
+    /// Asks the broker one cheap question that only a working queue answers: is the jobs
+    /// table there (SQLite), does the server answer (Redis). A worker asks it after apalis
+    /// gave up on an error, to tell a fault that passes (the answer is "busy", or yes) from
+    /// one that does not (a file that is not a queue, a refused password).
+    pub async fn probe(&mut self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(s) => {
+                sqlx::query("SELECT 1 FROM Jobs LIMIT 1")
+                    .fetch_optional(s.pool())
+                    .await?;
+            }
+            Self::Redis(s) => {
+                let ping = redis::cmd("PING");
+                let ping = ping.query_async::<String>(s.get_connection());
+                // A server that stopped answering (paused, or a cable pulled) is a timeout,
+                // which redis-rs counts as retryable like any other I/O error.
+                match tokio::time::timeout(PROBE_TIMEOUT, ping).await {
+                    Ok(answer) => {
+                        answer?;
+                    }
+                    Err(_) => {
+                        let timeout = std::io::Error::from(std::io::ErrorKind::TimedOut);
+                        return Err(redis::RedisError::from(timeout).into());
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The final records of those of `ids` that have finished (done, or failed for good).

@@ -14,8 +14,12 @@ use serde::Serialize;
 use sqlx::Row as _;
 
 use crate::broker::{BACKLOG, CHUNK};
+use crate::fault::patiently;
 use crate::job::{self, Job};
-use crate::queue::Queue;
+use crate::queue::{self, Queue};
+
+/// How `task-queue submit` names itself when it waits for a busy broker.
+const SUBMIT: &str = "task-queue submit";
 
 /// The state of a queue.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -53,7 +57,8 @@ impl Queue {
     /// Submits `jobs` in chunks of [`CHUNK`], waiting while [`BACKLOG`] or more jobs of queue
     /// `name` are pending (backpressure, see `BACKLOG`); each chunk's jobs are stamped with
     /// the time they are sent. Fails when the backlog does not shrink within `patience`: then
-    /// no worker is running.
+    /// no worker is running. A busy broker is waited out ([`patiently`]), and does not count
+    /// against `patience`.
     pub async fn submit_paced(
         &mut self,
         name: &str,
@@ -65,7 +70,9 @@ impl Queue {
         for chunk in jobs.chunks_mut(CHUNK) {
             let waiting_since = Instant::now();
             loop {
-                let pending = self.status(name).await?.pending;
+                let pending = patiently(SUBMIT, None, async || self.status(name).await)
+                    .await?
+                    .pending;
                 if pending < BACKLOG as u64 {
                     break;
                 }
@@ -79,7 +86,11 @@ impl Queue {
             }
             let now = job::now_us();
             chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-            sent += self.submit(chunk, max_attempts).await?.len();
+            let ids = queue::new_ids(chunk.len());
+            let chunk = &*chunk;
+            let send = async || self.submit(chunk, &ids, max_attempts).await;
+            patiently(SUBMIT, None, send).await?;
+            sent += ids.len();
         }
         Ok(sent)
     }

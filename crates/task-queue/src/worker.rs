@@ -1,13 +1,19 @@
 //! `task-queue worker`: one worker process, pulling jobs from the broker until it is told to
 //! stop. Run several, on one machine or many: the broker hands each job to one of them.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apalis::prelude::{BackendExt, RetryPolicy, WorkerBuilder, WorkerBuilderExt};
+use anyhow::bail;
+use apalis::prelude::{
+    BackendExt, Event, EventListenerExt, RetryPolicy, WorkerBuilder, WorkerBuilderExt,
+    WorkerContext, WorkerError,
+};
+use tokio::sync::watch;
 
-use crate::broker::Broker;
+use crate::broker::{Broker, BrokerError};
+use crate::fault::{self, Backoff, Outage};
 use crate::job::{self, WorkerState};
 use crate::queue::Queue;
 
@@ -42,14 +48,20 @@ pub fn worker_name() -> String {
 
 /// Runs one worker until SIGINT or SIGTERM (or the parent's death); jobs in hand are finished
 /// and jobs fetched but not started are handed back to the broker before it returns.
+///
+/// A broker fault does not end it. apalis 1.0 ends a worker on the first error from its
+/// broker ("database is locked", a dropped Redis connection), so this loop supervises it: it
+/// asks the broker whether the fault is one that passes ([`Queue::probe`]), waits with
+/// [`Backoff`] while it does, and starts a new apalis worker on the same connections. Only a
+/// fault that does not pass (the file is no queue, the password is refused) ends the process.
 pub async fn run(broker: &Broker, options: WorkerOptions) -> anyhow::Result<()> {
-    let queue = broker.connect(&options.queue).await?;
-    let state = WorkerState {
-        retries: options.retries,
-        die_on_job: options.die_on_job,
-        started: Arc::new(AtomicU64::new(0)),
-    };
+    let stop = Stop::on_signals(options.parent_pid)?;
     let name = worker_name();
+    let connect = broker.connect_patiently(&options.queue, &name);
+    let mut queue = tokio::select! {
+        queue = connect => queue?,
+        () = stop.wait() => return Ok(()),
+    };
     if options.parent_pid.is_none() {
         // Started by hand (not by `demo`, whose output this would clutter): say who we are.
         eprintln!(
@@ -57,57 +69,200 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> anyhow::Result<()> 
             options.queue, options.concurrency
         );
     }
-    let stop = shutdown_signal(options.parent_pid);
-    // Two arms of the same five lines: the builder's type differs per backend.
-    match queue {
-        Queue::Sqlite(storage) => {
-            WorkerBuilder::new(name)
-                .backend(storage.poll_with_interval(POLL_INTERVAL))
-                .data(state)
-                .retry(RetryPolicy::retries(options.retries))
-                .concurrency(options.concurrency)
-                .build(job::handle)
-                .run_until(stop)
-                .await?
+    let state = WorkerState {
+        retries: options.retries,
+        die_on_job: options.die_on_job,
+        started: Arc::new(AtomicU64::new(0)),
+    };
+    let outage = Arc::new(Mutex::new(Outage::new(name.clone())));
+    let mut backoff = Backoff::default();
+    for generation in 0u64.. {
+        // Each restart is a new worker to the broker, under a new name: the jobs the failed
+        // one held go back on the queue once its heartbeat has been silent long enough, as a
+        // killed worker's do (reusing the name would be refused until then).
+        let incarnation = if generation == 0 {
+            name.clone()
+        } else {
+            format!("{name}-r{generation}")
+        };
+        let healthy = Arc::new(AtomicBool::new(false));
+        let ended = run_once(
+            &queue,
+            incarnation,
+            &options,
+            &state,
+            &stop,
+            &healthy,
+            &outage,
+        );
+        let Err(error) = ended.await else {
+            return Ok(());
+        };
+        if stop.is_set() {
+            return Ok(());
         }
-        Queue::Redis(storage) => {
-            WorkerBuilder::new(name)
-                .backend(storage.poll_with_interval(POLL_INTERVAL))
-                .data(state)
-                .retry(RetryPolicy::retries(options.retries))
-                .concurrency(options.concurrency)
-                .build(job::handle)
-                .run_until(stop)
-                .await?
+        // Relaxed: a flag read after the worker that set it has ended.
+        if healthy.load(Ordering::Relaxed) {
+            backoff = Backoff::default();
+        }
+        lock(&outage).begin(&error);
+        match recover(broker, &options.queue, &mut backoff, &stop).await? {
+            Some(fresh) => queue = fresh,
+            None => return Ok(()),
         }
     }
     Ok(())
 }
 
-/// Completes on SIGINT, SIGTERM, or when `parent_pid` is no longer our parent.
-async fn shutdown_signal(parent_pid: Option<u32>) -> Result<(), std::io::Error> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let orphaned = async move {
-        let Some(parent) = parent_pid else {
-            return std::future::pending().await;
-        };
-        // Polling getppid is the portable way to notice (Linux's PR_SET_PDEATHSIG would need
-        // unsafe code between fork and exec, which std's `Command` does for us otherwise).
-        loop {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            if nix::unistd::getppid().as_raw() as u32 != parent {
-                return;
-            }
+/// One apalis worker on `queue`, until `stop` or a broker error. Its first heartbeat (or
+/// finished job) after an outage tells the outage is over.
+async fn run_once(
+    queue: &Queue,
+    name: String,
+    options: &WorkerOptions,
+    state: &WorkerState,
+    stop: &Stop,
+    healthy: &Arc<AtomicBool>,
+    outage: &Arc<Mutex<Outage>>,
+) -> Result<(), WorkerError> {
+    let (healthy, outage) = (Arc::clone(healthy), Arc::clone(outage));
+    let on_event = move |_: &WorkerContext, event: &Event| {
+        // Relaxed: a plain flag, read by the supervisor only after this worker ended.
+        if matches!(event, Event::HeartBeat | Event::Success(_))
+            && !healthy.swap(true, Ordering::Relaxed)
+        {
+            lock(&outage).end();
         }
     };
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-        () = orphaned => {}
+    let until = stop.clone().wait_owned();
+    // Two arms of the same lines: the builder's type differs per backend.
+    match queue.clone() {
+        Queue::Sqlite(storage) => {
+            WorkerBuilder::new(name)
+                .backend(storage.poll_with_interval(POLL_INTERVAL))
+                .data(state.clone())
+                .retry(RetryPolicy::retries(options.retries))
+                .concurrency(options.concurrency)
+                .on_event(on_event)
+                .build(job::handle)
+                .run_until(until)
+                .await
+        }
+        Queue::Redis(storage) => {
+            WorkerBuilder::new(name)
+                .backend(storage.poll_with_interval(POLL_INTERVAL))
+                .data(state.clone())
+                .retry(RetryPolicy::retries(options.retries))
+                .concurrency(options.concurrency)
+                .on_event(on_event)
+                .build(job::handle)
+                .run_until(until)
+                .await
+        }
     }
-    Ok(())
+}
+
+/// Connects to the broker again, with backoff, until it answers ([`Queue::probe`]) or `stop`
+/// is set (`None`); fails on an error that waiting does not cure.
+///
+/// A new connection, not the failed worker's: apalis' futures were dropped mid-flight, and a
+/// SQLite connection dropped inside a transaction they began must not go back to work (it
+/// would hold the write lock that every other process waits for). Once connected, a Redis
+/// server that is not there is one restarting, so it is waited for like a busy one.
+async fn recover(
+    broker: &Broker,
+    queue: &str,
+    backoff: &mut Backoff,
+    stop: &Stop,
+) -> anyhow::Result<Option<Queue>> {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(backoff.next_wait()) => {}
+            () = stop.wait() => return Ok(None),
+        }
+        let mut fresh = match broker.connect(queue).await {
+            Ok(fresh) => fresh,
+            Err(
+                BrokerError::Busy { .. }
+                | BrokerError::Redis {
+                    transient: true, ..
+                },
+            ) => continue,
+            // An error of its own, not the BrokerError: that one means bad input (exit 2),
+            // and this broker was good input until now.
+            Err(e) => bail!("the broker failed for good: {e}"),
+        };
+        match fresh.probe().await {
+            Ok(()) => return Ok(Some(fresh)),
+            Err(e) if fault::is_transient(&e) => {}
+            Err(e) => bail!("the broker failed for good: {e:#}"),
+        }
+    }
+}
+
+/// The outage reporter's lock. A poisoned lock means a thread panicked while printing a line;
+/// the reporter's state (when the outage began) is still sound, so it is used as it is.
+fn lock(outage: &Mutex<Outage>) -> std::sync::MutexGuard<'_, Outage> {
+    outage
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Set once on SIGINT, SIGTERM, or when the parent that started us is gone; every apalis
+/// worker the supervisor starts, and every wait between them, ends on it.
+#[derive(Debug, Clone)]
+struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// Starts watching the signals (and `parent_pid`, if given) on the current runtime.
+    fn on_signals(parent_pid: Option<u32>) -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (set, watched) = watch::channel(false);
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+                () = orphaned(parent_pid) => {}
+            }
+            // Nobody listening any more is fine: the worker is already on its way out.
+            let _ = set.send(true);
+        });
+        Ok(Self(watched))
+    }
+
+    fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    async fn wait(&self) {
+        // An error means the sender is gone without setting the flag: it never will.
+        if self.0.clone().wait_for(|set| *set).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// [`Stop::wait`] as an owned future, the shape `run_until` takes.
+    async fn wait_owned(self) -> Result<(), std::io::Error> {
+        self.wait().await;
+        Ok(())
+    }
+}
+
+/// Completes when `parent_pid` is given and is no longer our parent; never otherwise.
+async fn orphaned(parent_pid: Option<u32>) {
+    let Some(parent) = parent_pid else {
+        return std::future::pending().await;
+    };
+    // Polling getppid is the portable way to notice (Linux's PR_SET_PDEATHSIG would need
+    // unsafe code between fork and exec, which std's `Command` does for us otherwise).
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if nix::unistd::getppid().as_raw() as u32 != parent {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
