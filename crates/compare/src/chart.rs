@@ -108,6 +108,7 @@ mod tests {
             lesson: "race-lock".into(),
             python: json!({"variant": py, "correct": true, "wall_s": 1.0, "per_s": py_rate}),
             rust: json!({"variant": rs, "correct": true, "wall_s": 0.1, "per_s": rs_rate}),
+            cross_mechanism: false,
         };
         let pairs = [
             pair("lock", "mutex", 1e6, 1e7),

@@ -7,16 +7,19 @@ use anyhow::{Context as _, Result};
 use clap::Parser;
 use compare::broker::Broker;
 use compare::plan::{PLANS, Plan};
-use compare::{Pair, chart, machine, markdown_table, pair_rows, parse_rows, text_table};
+use compare::{Pair, chart, machine, pair_rows, parse_rows, prose, record, text_table};
 use indicatif::{ProgressBar, ProgressStyle};
 use timing::usage_error;
 
 /// Runs every Python twin in examples/python/ and its Rust lesson on the same sizes, one after
 /// the other on this machine, pairs their rows by the Rust variant each Python row answers, and
-/// prints one table: both wall times and rates, the Rust speedup, and both results checked. It
-/// writes the table as Markdown and a chart as SVG under --out. Build the binaries first:
-/// `cargo build --release --workspace` (`just compare` does both). Exit status 1 when a result
-/// on either side is wrong or a side failed to run.
+/// prints one table: both wall times and rates, the Rust speedup, and both results checked; then
+/// sentences about it, every figure taken from this run. A pair must compare like with like
+/// (the same mechanism, the same items) unless the plan marks it cross-mechanism on purpose;
+/// such rows are listed apart. It writes the table as Markdown, one JSON object per pair
+/// (compare.jsonl) and a chart as SVG under --out. Build the binaries first: `cargo build
+/// --release --workspace` (`just compare` does both). Exit status 1 when a result on either
+/// side is wrong, a pair is refused, or a twin could not run (unless --allow-skip).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -37,9 +40,20 @@ struct Cli {
     #[arg(long, default_value = "target/compare/venv/bin/python")]
     celery_python: PathBuf,
 
-    /// Where the Markdown table and the SVG chart go.
+    /// Where the Markdown table, `compare.jsonl` and the SVG chart go.
     #[arg(long, default_value = "target/compare")]
     out: PathBuf,
+
+    /// Count a twin that could not run (no Redis, no Celery environment) as a pass; without
+    /// it a skipped twin fails the run.
+    #[arg(long)]
+    allow_skip: bool,
+
+    /// Also write the table and its sentences between `<!-- compare:begin -->` and
+    /// `<!-- compare:end -->` in these Markdown files (`just compare` names README.md and
+    /// docs/results.md).
+    #[arg(long = "write-into")]
+    write_into: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -82,20 +96,20 @@ fn run() -> Result<ExitCode> {
     for plan in &plans {
         progress.set_message(plan.lesson);
         match run_plan(&cli, plan, broker.as_ref(), &bin_dir) {
-            Ok((found, unmatched)) => {
+            Ok((found, refused)) => {
                 pairs.extend(found);
-                problems.extend(unmatched);
+                problems.extend(refused);
             }
             Err(problem) => problems.push(format!("{problem:#}")),
         }
         progress.inc(1);
     }
     progress.finish_and_clear();
-    report(&cli, &machine, &pairs, &problems)
+    report(&cli, &plans, &machine, &pairs, &problems)
 }
 
-/// Runs one plan's Python twin, then its Rust binary, and pairs their rows. A skipped plan is
-/// an error whose message contains "skipped".
+/// Runs one plan's Python twin, then its Rust binary, and pairs their rows (refusing unlike
+/// pairs). A skipped plan is an error whose message contains "skipped".
 fn run_plan(
     cli: &Cli,
     plan: &Plan,
@@ -130,13 +144,17 @@ fn run_plan(
         plan.lesson,
         "Python",
     )?;
+    let mut rust_args: Vec<&str> = plan.rust_args(cli.quick).to_vec();
+    if let Some(broker) = broker.filter(|_| plan.needs_redis) {
+        rust_args.extend(["--broker", broker.url.as_str()]);
+    }
     let rs = side(
         &mut Command::new(bin_dir.join(plan.lesson)),
-        &args,
+        &rust_args,
         plan.lesson,
         "Rust",
     )?;
-    Ok(pair_rows(plan.lesson, &py, &rs))
+    Ok(pair_rows(plan, &py, &rs))
 }
 
 /// The plans named with `--lesson`, or all of them.
@@ -181,9 +199,20 @@ fn side(
     parse_rows(&stdout).with_context(|| format!("{lesson}: reading the {who} side's rows"))
 }
 
-/// Prints the table and the problems, writes the Markdown and the chart, and picks the exit status.
-fn report(cli: &Cli, machine: &str, pairs: &[Pair], problems: &[String]) -> Result<ExitCode> {
+/// Prints the table, its sentences and the problems; writes the Markdown, `compare.jsonl`, the
+/// chart and any `--write-into` sections; and picks the exit status.
+fn report(
+    cli: &Cli,
+    plans: &[Plan],
+    machine: &str,
+    pairs: &[Pair],
+    problems: &[String],
+) -> Result<ExitCode> {
     print!("{}", text_table(pairs));
+    let sentences = prose::sentences(plans, pairs);
+    for line in &sentences {
+        println!("- {line}");
+    }
     for problem in problems {
         println!("problem: {problem}");
     }
@@ -194,20 +223,28 @@ fn report(cli: &Cli, machine: &str, pairs: &[Pair], problems: &[String]) -> Resu
     } else {
         "just compare"
     };
-    let markdown = format!(
-        "Measured on {}, {machine}, in one run of `{command}`.\n\n{}",
-        machine::today(),
-        markdown_table(pairs)
-    );
+    let markdown = record::markdown(command, machine, pairs, &sentences);
     let md_path = cli.out.join("compare.md");
-    std::fs::write(&md_path, markdown).with_context(|| format!("writing {}", md_path.display()))?;
+    std::fs::write(&md_path, &markdown)
+        .with_context(|| format!("writing {}", md_path.display()))?;
+    let jsonl_path = cli.out.join("compare.jsonl");
+    std::fs::write(&jsonl_path, record::jsonl(pairs))
+        .with_context(|| format!("writing {}", jsonl_path.display()))?;
     let svg_path = cli.out.join("compare.svg");
     if !pairs.is_empty() {
         chart::write_svg(pairs, machine, &svg_path)?;
     }
-    println!("wrote {} and {}", md_path.display(), svg_path.display());
-    let all_good =
-        problems.iter().all(|p| p.contains("skipped")) && pairs.iter().all(Pair::both_as_expected);
+    for path in &cli.write_into {
+        record::write_section(path, "compare", &markdown)?;
+    }
+    println!(
+        "wrote {}, {} and {}",
+        md_path.display(),
+        jsonl_path.display(),
+        svg_path.display()
+    );
+    let skipped_ok = |p: &String| cli.allow_skip && p.contains("skipped");
+    let all_good = problems.iter().all(skipped_ok) && pairs.iter().all(Pair::both_as_expected);
     Ok(if all_good {
         ExitCode::SUCCESS
     } else {

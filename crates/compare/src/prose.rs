@@ -1,0 +1,198 @@
+//! "How to read it": the sentences under the table, every figure in them taken from the run
+//! they describe. A sentence whose rows did not run is left out, never guessed.
+
+use timing::{fmt_count, fmt_ns};
+
+use crate::pair::{Pair, number};
+use crate::plan::Plan;
+
+/// The sentences about `pairs`, one Markdown list item each.
+pub fn sentences(plans: &[Plan], pairs: &[Pair]) -> Vec<String> {
+    [
+        like_for_like(pairs),
+        waiting(plans, pairs),
+        gil(pairs),
+        lost_updates(pairs),
+        heartbeat(pairs),
+        broker(pairs),
+        cross(pairs),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The pair of `lesson` whose Python (`python == true`) or Rust variant is `variant`.
+fn find<'a>(pairs: &'a [Pair], lesson: &str, python: bool, variant: &str) -> Option<&'a Pair> {
+    pairs.iter().find(|p| {
+        p.lesson == lesson
+            && variant
+                == if python {
+                    p.python_variant()
+                } else {
+                    p.rust_variant()
+                }
+    })
+}
+
+fn ratio(x: f64) -> String {
+    format!("{x:.1}x")
+}
+
+/// The range of like-for-like speedups.
+fn like_for_like(pairs: &[Pair]) -> Option<String> {
+    let mut speedups: Vec<f64> = pairs
+        .iter()
+        .filter(|p| !p.cross_mechanism && p.speedup().is_finite())
+        .map(Pair::speedup)
+        .collect();
+    speedups.sort_by(f64::total_cmp);
+    let (first, last) = (speedups.first()?, speedups.last()?);
+    Some(format!(
+        "Like for like (the same mechanism and the same work on both sides), Rust's rate was \
+         {} to {} Python's over {} pairs, median {}.",
+        ratio(*first),
+        ratio(*last),
+        speedups.len(),
+        ratio(speedups[speedups.len() / 2])
+    ))
+}
+
+/// The pairs whose work is waiting, and how close the two sides came.
+fn waiting(plans: &[Plan], pairs: &[Pair]) -> Option<String> {
+    let waits: Vec<&Pair> = pairs
+        .iter()
+        .filter(|p| {
+            plans
+                .iter()
+                .any(|plan| plan.lesson == p.lesson && plan.waits.contains(&p.rust_variant()))
+        })
+        .collect();
+    let mut speedups: Vec<f64> = waits.iter().map(|p| p.speedup()).collect();
+    speedups.sort_by(f64::total_cmp);
+    let names: Vec<String> = waits
+        .iter()
+        .map(|p| format!("`{}`", p.rust_variant()))
+        .collect();
+    Some(format!(
+        "Where the work is waiting ({}: sleeps and HTTP delays), the two sides ran at {} to {} \
+         of each other: threads and tasks exist there to overlap waits, and both overlap them.",
+        names.join(", "),
+        ratio(*speedups.first()?),
+        ratio(*speedups.last()?)
+    ))
+}
+
+/// Python's threads against its own sequential run, beside Rust's.
+fn gil(pairs: &[Pair]) -> Option<String> {
+    let rate = |python: bool, variant: &str| {
+        let pair = find(pairs, "cpu-processes", python, variant)?;
+        Some(number(
+            if python { &pair.python } else { &pair.rust },
+            "per_s",
+        ))
+    };
+    let py_seq = rate(true, "sequential")?;
+    let rs_seq = rate(false, "sequential")?;
+    let mut parts = Vec::new();
+    for variant in ["threads", "fork", "spawn"] {
+        if let (Some(py), Some(rs)) = (rate(true, variant), rate(false, variant)) {
+            parts.push(format!(
+                "{variant} {} against {}",
+                ratio(py / py_seq),
+                ratio(rs / rs_seq)
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "`cpu-processes`, each side's rate over its own sequential run, Python against Rust: \
+             {}. Python's threads share one interpreter lock, so only its processes compute in \
+             parallel; Rust's threads do.",
+            parts.join(", ")
+        )
+    })
+}
+
+/// Updates lost by the racy variants on both sides.
+fn lost_updates(pairs: &[Pair]) -> Option<String> {
+    let lost = |row: &serde_json::Value| {
+        let expected = number(row, "expected") as u64;
+        let result = number(row, "result") as u64;
+        format!(
+            "lost {} of {}",
+            fmt_count(expected.saturating_sub(result)),
+            fmt_count(expected)
+        )
+    };
+    let plus = find(pairs, "race-lock", true, "plus-equals")?;
+    let call = find(pairs, "race-lock", true, "add-one-call");
+    Some(format!(
+        "`race-lock`: CPython's `counter += 1` {}{}; Rust's read-then-write (`racy`) {}. The \
+         tutorial's unsynchronised `counter += 1` does not compile in Rust at all.",
+        lost(&plus.python),
+        call.map(|c| format!(", `counter = add_one(counter)` {}", lost(&c.python)))
+            .unwrap_or_default(),
+        lost(&plus.rust)
+    ))
+}
+
+/// The heartbeat's p99 lateness of each async-mixed variant on both sides.
+fn heartbeat(pairs: &[Pair]) -> Option<String> {
+    let rows: Vec<String> = pairs
+        .iter()
+        .filter(|p| p.lesson == "async-mixed" && p.rust["p99_ns"].is_number())
+        .map(|p| {
+            format!(
+                "`{}` {} against `{}` {}",
+                p.python_variant(),
+                fmt_ns(number(&p.python, "p99_ns")),
+                p.rust_variant(),
+                fmt_ns(number(&p.rust, "p99_ns"))
+            )
+        })
+        .collect();
+    (!rows.is_empty()).then(|| {
+        format!(
+            "`async-mixed`'s p99 column is a 1 ms heartbeat's lateness, Python against Rust: {}. \
+             CPU work run on the event loop stalls the heartbeat; work moved off it does not.",
+            rows.join("; ")
+        )
+    })
+}
+
+/// Celery against apalis on the same Redis.
+fn broker(pairs: &[Pair]) -> Option<String> {
+    let pair = pairs.iter().find(|p| p.lesson == "task-queue")?;
+    Some(format!(
+        "`task-queue`: Celery's prefork workers and apalis workers on the same Redis, {} jobs \
+         each: apalis did {} Celery's jobs per second.",
+        fmt_count(number(&pair.rust, "items") as u64),
+        ratio(pair.speedup())
+    ))
+}
+
+/// The pairs across mechanisms, named apart.
+fn cross(pairs: &[Pair]) -> Option<String> {
+    let names: Vec<String> = pairs
+        .iter()
+        .filter(|p| p.cross_mechanism)
+        .map(|p| {
+            format!(
+                "`{}` ({}) beside `{}` ({}) {}",
+                p.python_variant(),
+                p.python["mechanism"].as_str().unwrap_or("?"),
+                p.rust_variant(),
+                p.rust["mechanism"].as_str().unwrap_or("?"),
+                ratio(p.speedup())
+            )
+        })
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "Across mechanisms, on purpose: {}. These compare the tutorial's program with the \
+             way Rust does the job, not one mechanism in two languages.",
+            names.join("; ")
+        )
+    })
+}
