@@ -1,39 +1,28 @@
-//! Leaving no child behind: waiting on children's pipes, reporting how a child ended, and
-//! ending and reaping every child when the user presses Ctrl-C or sends SIGTERM.
+//! The lesson's errors, reading the children's pipes to the end, and a failed child in words.
 //!
-//! The parent waits with `poll` on two kinds of pipe at once: the children's result pipes
-//! (readable when a result arrives; end-of-file once every child has closed its end, that is,
-//! exited) and a *stop pipe* that the Ctrl-C handler writes one byte into. The obvious
-//! alternative, having the handler `kill` the children itself, has a race: the main thread may
-//! have just reaped a child, and its pid may already belong to an unrelated process. Here only
-//! the main thread kills and only the main thread reaps, so every pid it kills is a child it has
-//! not yet waited for: a live child or a zombie, never a recycled pid.
-//!
-//! The handler (from the `ctrlc` crate, which runs it on its own thread) can only defer to the
-//! main thread while children exist. When none exist, the sequential and threads variants
-//! cannot be interrupted politely (their loops check nothing), so the handler exits at once;
-//! a mutex makes "no children exist" and "exit now" one step, so the main thread cannot start
-//! a child between the check and the exit.
+//! Keeping no child behind is the `reaper` crate's job: every child is tracked from its
+//! `fork` or `spawn` until the locked step that reaps it, and its Ctrl-C / SIGTERM handler
+//! kills and reaps every tracked child and exits with status 130 (its docs say why each rule
+//! exists). So the main thread never has to notice an interrupt: the `poll` below waits on the
+//! children's result pipes alone.
 //!
 //! SIGKILL reaches no handler: a parent killed with it cannot end its children. For that case
 //! each child asks the kernel, first thing, to SIGKILL it when its parent dies
 //! (`prctl(PR_SET_PDEATHSIG)`, Linux only), then checks that the parent has not already gone.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::os::fd::BorrowedFd;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
-use nix::unistd::{pipe2, read, write};
+use nix::unistd::read;
 
 /// What can go wrong running the variants, other than a child failing (which is a wrong row,
 /// not an error: the run goes on and reports it).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Ctrl-C or SIGTERM arrived; every child was ended and reaped before this was returned.
+    /// Ctrl-C or SIGTERM arrived, so no new child may start (`reaper` refused it); the
+    /// handler is ending every child and the program.
     #[error("interrupted: every child was ended and reaped")]
     Interrupted,
     /// The OS refused a thread (out of memory or thread limit).
@@ -50,9 +39,9 @@ pub enum Error {
         /// Its error number.
         errno: Errno,
     },
-    /// Waiting for a re-executed worker failed.
+    /// Waiting for or reaping a child failed.
     #[error("waiting for a worker: {0}")]
-    Wait(std::io::Error),
+    Wait(reaper::Error),
     /// Re-executing this program failed.
     #[error("starting {exe} as a worker: {source}")]
     Spawn {
@@ -68,100 +57,29 @@ impl Error {
     pub fn sys(call: &'static str) -> impl FnOnce(Errno) -> Error {
         move |errno| Error::Sys { call, errno }
     }
-}
 
-/// The signal that ends children on Ctrl-C, and after a failed start. SIGKILL rather than
-/// SIGTERM: the workers hold nothing that needs cleaning up, and SIGKILL cannot be caught or
-/// ignored, so the `waitpid` that follows cannot hang on a child that chose to live on.
-pub const END_SIGNAL: Signal = Signal::SIGKILL;
-
-/// The handler's view of the run, behind one mutex so that checking and acting are one step.
-#[derive(Debug, Default)]
-struct State {
-    /// True while children may exist: the main thread then kills and reaps them itself.
-    supervising: bool,
-    /// True once Ctrl-C or SIGTERM arrived.
-    interrupted: bool,
-}
-
-static STATE: Mutex<State> = Mutex::new(State {
-    supervising: false,
-    interrupted: false,
-});
-
-/// The stop pipe: the handler writes a byte into `.1`, `poll` wakes on `.0`.
-static STOP: OnceLock<(OwnedFd, OwnedFd)> = OnceLock::new();
-
-fn state() -> MutexGuard<'static, State> {
-    // Nothing panics while holding the lock; were it poisoned, the two flags are still valid.
-    STATE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Installs the Ctrl-C / SIGTERM / SIGHUP handler. Call once, in the parent only: a re-executed
-/// worker keeps the default dispositions, so a signal ends it at once.
-pub fn install_stop_handler() -> anyhow::Result<()> {
-    // O_CLOEXEC: re-executed workers must not inherit the stop pipe.
-    let pipe = pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))?;
-    let (_, stop_write) = STOP.get_or_init(|| pipe);
-    ctrlc::set_handler(move || {
-        let mut state = state();
-        state.interrupted = true;
-        if state.supervising {
-            // Wakes the main thread's `poll`; it kills and reaps. A full pipe already says so.
-            let _ = write(stop_write, b"!");
-        } else {
-            // No child exists, and none can start while we hold the lock: just leave.
-            eprintln!("interrupted");
-            std::process::exit(130);
+    /// A `reaper` error as ours, for `map_err`: a refused start is [`Error::Interrupted`].
+    pub fn from_reaper(err: reaper::Error) -> Error {
+        match err {
+            reaper::Error::Interrupted => Error::Interrupted,
+            other => Error::Wait(other),
         }
-    })?;
-    Ok(())
-}
-
-/// Whether Ctrl-C or SIGTERM arrived.
-pub fn interrupted() -> bool {
-    state().interrupted
-}
-
-/// Marks the span in which children may exist. Create it before the first `fork` or `spawn`;
-/// drop it only after every child is reaped (declare it before the children's owner, so that
-/// the owner's `Drop`, which reaps, runs first).
-#[derive(Debug)]
-pub struct Supervising(());
-
-impl Supervising {
-    /// Children may exist from now on.
-    pub fn begin() -> Self {
-        state().supervising = true;
-        Supervising(())
     }
 }
 
-impl Drop for Supervising {
-    fn drop(&mut self) {
-        state().supervising = false;
-    }
-}
-
-/// Reads each of `pipes` to end-of-file, returning what each carried, or [`Error::Interrupted`]
-/// as soon as the stop pipe wakes us (the caller's `Drop` then kills and reaps).
+/// Reads each of `pipes` to end-of-file, returning what each carried. `poll` waits on all of
+/// them at once, so a child blocked on a full pipe never waits while we read another.
 pub fn read_to_eof(pipes: &[BorrowedFd<'_>]) -> Result<Vec<Vec<u8>>, Error> {
     let mut data = vec![Vec::new(); pipes.len()];
     let mut open: Vec<usize> = (0..pipes.len()).collect();
     let mut buf = [0_u8; 4096];
     while !open.is_empty() {
-        if interrupted() {
-            return Err(Error::Interrupted);
-        }
         let mut fds: Vec<PollFd<'_>> = open
             .iter()
             .map(|&i| PollFd::new(pipes[i], PollFlags::POLLIN))
             .collect();
-        if let Some((stop_read, _)) = STOP.get() {
-            fds.push(PollFd::new(stop_read.as_fd(), PollFlags::POLLIN));
-        }
         match poll(&mut fds, PollTimeout::NONE) {
-            // A signal handler ran: loop, and the `interrupted()` check decides.
+            // A signal interrupted the wait (the Ctrl-C handler runs on its own thread): retry.
             Err(Errno::EINTR) => continue,
             result => result.map_err(Error::sys("poll"))?,
         };
@@ -193,19 +111,19 @@ pub fn read_to_eof(pipes: &[BorrowedFd<'_>]) -> Result<Vec<Vec<u8>>, Error> {
     Ok(data)
 }
 
-/// How a child ended, in words, when it did not end well: `None` for exit status 0.
+/// How a child ended, in words (`reaper::describe`), when it did not end well: `None` for exit
+/// status 0.
 pub fn failure(status: WaitStatus) -> Option<String> {
-    match status {
-        WaitStatus::Exited(_, 0) => None,
-        WaitStatus::Exited(pid, code) => Some(format!("child {pid} exited with status {code}")),
-        WaitStatus::Signaled(pid, signal, _) => Some(format!("child {pid} killed by {signal}")),
-        other => Some(format!("child ended strangely: {other:?}")),
-    }
+    (!matches!(status, WaitStatus::Exited(_, 0))).then(|| reaper::describe(status))
 }
 
 #[cfg(test)]
 mod tests {
-    use nix::unistd::Pid;
+    use std::os::fd::AsFd as _;
+
+    use nix::fcntl::OFlag;
+    use nix::sys::signal::Signal;
+    use nix::unistd::{Pid, pipe2, write};
 
     use super::*;
 

@@ -23,12 +23,12 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::OFlag;
 use nix::sys::prctl::set_pdeathsig;
-use nix::sys::signal::{SigHandler, Signal, kill, raise, signal};
+use nix::sys::signal::{SigHandler, Signal, raise, signal};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, getpid, getppid, pipe2, write};
 use timing::{Row, Stopwatch};
 
-use crate::children::{END_SIGNAL, Error, Supervising, failure, read_to_eof};
+use crate::children::{Error, failure, read_to_eof};
 use crate::{Crash, LESSON, cpu_intensive_task, expected_total, memory};
 
 /// Bytes in one child's result record: the task index and its sum, native-endian `u64`s (the
@@ -39,18 +39,23 @@ const RECORD: usize = 16;
 /// fails on purpose (for the tests); its failure is reported in the row, by pid and cause.
 pub fn fork(n: u64, workers: usize, crash: Option<Crash>) -> Result<Row, Error> {
     let watch = Stopwatch::start();
-    // Declared before `children`, so dropped after it: no child exists once this is gone.
-    let _supervising = Supervising::begin();
     // O_CLOEXEC: `fork` keeps the pipe either way, but another thread's `exec` must not.
     let (results_read, results_write) = pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))?;
     let mut children = Forked::default();
     let parent = getpid();
     for index in 0..workers {
+        // The registry stays locked from before the fork until the pid is in it, so a Ctrl-C
+        // in between cannot miss this child. The child gets a copy of the locked registry and
+        // must never touch it: it does not (see `child`).
+        let mut starting = reaper::starting().map_err(Error::from_reaper)?;
         // SAFETY: the child runs only `child`, which makes async-signal-safe calls only and
         // leaves with `_exit`, so the other threads' locks and state it copied are never used.
         match unsafe { nix::unistd::fork() }.map_err(Error::sys("fork"))? {
             ForkResult::Child => child(index, n, &results_write, crash, parent),
-            ForkResult::Parent { child } => children.pids.push(child),
+            ForkResult::Parent { child } => {
+                starting.track(child);
+                children.pids.push(child);
+            }
         }
     }
     // Our own copy of the write end would keep the pipe open forever: end-of-file comes only
@@ -123,7 +128,9 @@ impl Forked {
     fn reap_all(&mut self) -> Result<Vec<String>, Error> {
         let mut failures = Vec::new();
         while let Some(&pid) = self.pids.last() {
-            let status = wait(pid)?;
+            // Untracked in the same locked step that reaps it: the Ctrl-C handler never
+            // signals a pid the kernel has already handed to someone else.
+            let status = reaper::wait(pid).map_err(Error::from_reaper)?;
             self.pids.pop();
             failures.extend(failure(status));
         }
@@ -134,17 +141,17 @@ impl Forked {
 impl Drop for Forked {
     fn drop(&mut self) {
         for &pid in &self.pids {
-            // Not yet reaped by us, so `pid` is still our child (alive or a zombie), never a
-            // recycled pid. Errors: it already exited, which the `wait` below collects.
-            let _ = kill(pid, END_SIGNAL);
+            // SIGKILL, only while the registry still tracks it, so never a recycled pid.
+            reaper::kill(pid);
         }
         for &pid in &self.pids {
-            let _ = wait(pid);
+            let _ = reaper::wait(pid);
         }
     }
 }
 
-/// `waitpid` on one child, retried when a signal interrupts it.
+/// `waitpid` on one untracked child, retried when a signal interrupts it: the benchmark below
+/// forks without the registry, to time the bare system calls.
 fn wait(pid: Pid) -> Result<WaitStatus, Error> {
     loop {
         match waitpid(pid, None) {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use cpu_processes::{Crash, Error, annotate, children, expected_total, max_n, median_of, memory};
+use cpu_processes::{Crash, Error, annotate, expected_total, max_n, median_of, memory};
 use timing::{CommonArgs, Report, Row, fmt_count, selected, usage_error};
 
 /// Sums per worker by default: 50 to 150 ms of work per task on the project's machine (one to
@@ -88,7 +88,9 @@ fn run() -> anyhow::Result<ExitCode> {
             max_n(workers)
         )));
     }
-    children::install_stop_handler().context("installing the Ctrl-C handler")?;
+    // Ctrl-C, SIGTERM or an error: every child is killed and reaped (exit 130 on a signal).
+    // Dropped last, at the end of `run`.
+    let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
 
     let mut rows = match measure(&cli, n, workers) {
         Err(Error::Interrupted) => return Ok(interrupted()),
@@ -128,10 +130,6 @@ fn measure(cli: &Cli, n: u64, workers: usize) -> Result<Vec<Row>, Error> {
             // is what tells a busy machine from a slow way of running the work (see `verdicts`).
             let cpus = (memory::cpu_seconds() - cpu) / row.wall_s.max(1e-9);
             runs.push(row.extra("cpus", cpus));
-            // A signal that came as the last child was reaped: stop here all the same.
-            if children::interrupted() {
-                return Err(Error::Interrupted);
-            }
         }
     }
     Ok(runs.into_iter().filter_map(median_of).collect())

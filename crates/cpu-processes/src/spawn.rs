@@ -11,17 +11,15 @@
 //! `posix_spawn` or `vfork` where it can), so this file needs no `unsafe`.
 
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{Signal, raise};
-use nix::sys::wait::WaitStatus;
-use nix::unistd::{Pid, getppid};
+use nix::unistd::getppid;
 use timing::{Row, Stopwatch};
 
-use crate::children::{Error, Supervising, failure, read_to_eof};
+use crate::children::{Error, read_to_eof};
 use crate::{Crash, LESSON, cpu_intensive_task, expected_total, memory};
 
 /// The hidden subcommand a re-executed child runs.
@@ -35,8 +33,6 @@ pub fn spawn(n: u64, workers: usize, crash: Option<Crash>) -> Result<Row, Error>
         source,
     })?;
     let watch = Stopwatch::start();
-    // Declared before `children`, so dropped after it: no child exists once this is gone.
-    let _supervising = Supervising::begin();
     let mut children = Spawned::default();
     for index in 0..workers {
         let crash = crash.filter(|_| index == 0);
@@ -72,10 +68,14 @@ fn start_worker(exe: &Path, n: u64, crash: Option<Crash>) -> Result<Child, Error
     if let Some(crash) = crash {
         cmd.args(["--crash", crash.as_arg()]);
     }
-    cmd.spawn().map_err(|source| Error::Spawn {
+    // Locked from before the spawn until the pid is tracked, so a Ctrl-C cannot miss it.
+    let mut starting = reaper::starting().map_err(Error::from_reaper)?;
+    let child = cmd.spawn().map_err(|source| Error::Spawn {
         exe: exe.display().to_string(),
         source,
-    })
+    })?;
+    starting.track_child(&child);
+    Ok(child)
 }
 
 fn stdout_of(child: &Child) -> BorrowedFd<'_> {
@@ -96,16 +96,14 @@ impl Spawned {
         let mut total = 0_u64;
         let mut failures = Vec::new();
         for (child, output) in self.0.iter_mut().zip(outputs) {
-            let status = child.wait().map_err(Error::Wait)?;
-            // A pid always fits in an i32; std hands it out as u32.
-            let pid = Pid::from_raw(child.id() as i32);
-            // Into nix's form, so that both process variants describe a failure the same way.
-            let status =
-                WaitStatus::from_raw(pid, status.into_raw()).map_err(Error::sys("wait"))?;
+            // Untracked and reaped in one locked step (see `reaper`).
+            let status = reaper::wait_child(child).map_err(Error::from_reaper)?;
+            let pid = child.id();
+            let failure = (!status.success()).then(|| reaper::describe_exit(pid, status));
             let sum = std::str::from_utf8(output)
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok());
-            match (failure(status), sum) {
+            match (failure, sum) {
                 (None, Some(sum)) => total = total.wrapping_add(sum),
                 (None, None) => failures.push(format!("child {pid} sent no result")),
                 (Some(why), _) => failures.push(why),
@@ -117,13 +115,12 @@ impl Spawned {
 
 impl Drop for Spawned {
     fn drop(&mut self) {
-        for child in &mut self.0 {
-            // `Child::kill` sends SIGKILL, and does nothing for a child already waited for, so
-            // it never signals a recycled pid.
-            let _ = child.kill();
+        for child in &self.0 {
+            // SIGKILL, only while the registry still tracks it, so never a recycled pid.
+            reaper::kill(reaper::pid_of(child));
         }
         for child in &mut self.0 {
-            let _ = child.wait();
+            let _ = reaper::wait_child(child);
         }
     }
 }
