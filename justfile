@@ -43,17 +43,22 @@ lint:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-# Every Python twin beside its Rust lesson on the same sizes, one table: `just compare --quick`.
+# Every Python twin beside its Rust lesson, one table: `just compare --quick`. A full run also
+# writes the table and its sentences into README.md and docs/results.md.
 # The Celery twin gets its own virtual environment; Redis is REDIS_URL or a private redis-server.
 compare *args:
     cargo build --release --workspace
     test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
     target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
-    target/release/compare {{args}}
+    target/release/compare --write-into README.md --write-into docs/results.md {{args}}
 
-# The benchmarks of the hot paths of every lesson (divan).
+# The benchmarks of the hot paths of every lesson (divan), written into docs/results.md.
 bench:
-    cargo bench --workspace
+    cargo build --release --workspace
+    mkdir -p target
+    cargo bench --workspace > target/bench.txt 2>&1 || { cat target/bench.txt; exit 1; }
+    cat target/bench.txt
+    target/release/results target/bench.txt --into docs/results.md
 
 # task-queue across hosts made of network namespaces (as root), with a host cut off, killed, the
 # broker restarted and a slow link, beside Celery: `just cluster --quick`. Writes target/cluster/.

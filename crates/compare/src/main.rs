@@ -50,8 +50,7 @@ struct Cli {
     allow_skip: bool,
 
     /// Also write the table and its sentences between `<!-- compare:begin -->` and
-    /// `<!-- compare:end -->` in these Markdown files (`just compare` names README.md and
-    /// docs/results.md).
+    /// `<!-- compare:end -->` in these Markdown files, on a full run only.
     #[arg(long = "write-into")]
     write_into: Vec<PathBuf>,
 }
@@ -234,7 +233,7 @@ fn report(
     if !pairs.is_empty() {
         chart::write_svg(pairs, machine, &svg_path)?;
     }
-    for path in &cli.write_into {
+    for path in cli.write_into.iter().filter(|_| !cli.quick) {
         record::write_section(path, "compare", &markdown)?;
     }
     println!(
