@@ -1,20 +1,21 @@
 //! Threads in one file: spawn and join, a named thread returning its result, a panic joined as
-//! an error, scoped threads borrowing local data, and a worker asked to stop by a flag.
+//! an error, scoped threads borrowing local data, and a worker paused, resumed and asked to stop.
 //!
 //! The Python original is the `threading` tutorial: `Thread(target=f).start()` and `join()`,
-//! results appended to a shared list, and a flag to stop a thread since none can be killed.
+//! results appended to a shared list, and flags to pause and stop a thread since none can be
+//! killed.
 //! In Rust a thread hands its result back through `join`, a panic in it comes back as an
 //! `Err` instead of a traceback printed and forgotten, and `thread::scope` lets threads borrow
 //! local data without `Arc`.
 //!
 //! Watch for: the panic message on stderr (the default hook prints it) followed by the line
 //! saying it was joined as an error; the two scoped halves adding up to 1 + 2 + ... + 10 000;
-//! the worker ending by itself after the stop flag.
+//! the worker doing nothing while paused and ending by itself after the stop flag, having done
+//! its whole job.
 //!
 //! Run it: `cargo run --example threads_basic`. The standard library only, so there are no
 //! `[dependencies]` lines to paste: copy the file into `src/main.rs` of any project.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
@@ -60,26 +61,57 @@ fn main() -> Result<(), String> {
     assert_eq!(halves[0] + halves[1], 10_000 * 10_001 / 2);
     println!("scoped halves: {halves:?}");
 
-    // 5. Stopping a thread: Rust cannot kill one (a killed thread could leave a lock held), so
-    //    the worker checks a flag between units of work and returns by itself.
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let worker = {
-        let (stop, done) = (Arc::clone(&stop), Arc::clone(&done));
-        thread::spawn(move || {
-            // Acquire pairs with the Release store below: once the flag is seen, so is all the
-            // main thread wrote before it.
+    // 5. Pausing, resuming and stopping a worker: Rust cannot kill a thread (a killed thread
+    //    could leave a lock held), so the worker is asked. Between units of work it reads its
+    //    allowance (units it may have done before it waits: 0 pauses it) and a stop flag, and
+    //    while it has no allowance it says so (`parked`) and sleeps in `park` until `unpark`.
+    //    Acquire loads pair with the Release stores on the other side. Scoped, as in 4, so the
+    //    worker borrows the atomics instead of needing `Arc`s.
+    const UNITS: u64 = 1_000;
+    let allowed = AtomicU64::new(UNITS);
+    let (stop, parked, done) = (
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+        AtomicU64::new(0),
+    );
+    let (paused_at, units) = thread::scope(|s| {
+        let worker = s.spawn(|| {
+            let mut units = 0;
             while !stop.load(Ordering::Acquire) {
-                // Relaxed: a progress counter, read for display only.
-                done.fetch_add(1, Ordering::Relaxed);
+                if units >= allowed.load(Ordering::Acquire) {
+                    parked.store(true, Ordering::Release);
+                    thread::park(); // may return early: the loop checks again
+                    continue;
+                }
+                std::hint::black_box((0..200_u64).fold(units, |x, i| x.rotate_left(7) ^ i));
+                units += 1;
+                done.store(units, Ordering::Release);
+            }
+            units
+        });
+        let wait_until = |condition: &dyn Fn() -> bool| {
+            while !condition() {
                 thread::sleep(Duration::from_millis(1));
             }
-            done.load(Ordering::Relaxed)
-        })
-    };
-    thread::sleep(Duration::from_millis(20));
-    stop.store(true, Ordering::Release);
-    let units = worker.join().map_err(|_| "the worker panicked")?;
-    println!("worker stopped by itself after {units} units");
+        };
+        allowed.store(0, Ordering::Release); // pause
+        wait_until(&|| parked.load(Ordering::Acquire));
+        let paused_at = done.load(Ordering::Acquire);
+        thread::sleep(Duration::from_millis(20));
+        let while_paused = done.load(Ordering::Acquire) - paused_at;
+        allowed.store(UNITS, Ordering::Release); // resume, to the end of its job
+        worker.thread().unpark();
+        wait_until(&|| done.load(Ordering::Acquire) >= UNITS);
+        stop.store(true, Ordering::Release); // stop: the flag, and a wake-up so it sees it
+        worker.thread().unpark();
+        let units = worker.join().map_err(|_| "the worker panicked")?;
+        if while_paused != 0 || units != UNITS {
+            return Err(format!(
+                "{while_paused} units while paused, {units} of {UNITS} in all"
+            ));
+        }
+        Ok((paused_at, units))
+    })?;
+    println!("worker paused at unit {paused_at}, resumed, stopped by itself after {units} units");
     Ok(())
 }

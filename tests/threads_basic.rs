@@ -1,8 +1,11 @@
 //! `threads-basic` end to end: every variant through the binary, the verdict, bad input, and the
 //! Python twin.
 
+use serde_json::Value;
+
 use crate::support::{
-    assert_usage_errors, bin, row, run_json, run_python_twin, u64_of, variant_names,
+    assert_usage_error, assert_usage_errors, bin, row, run_json, run_python_twin, u64_of,
+    variant_names,
 };
 
 const LESSON: &str = "threads-basic";
@@ -29,6 +32,18 @@ const SMALL: &[&str] = &[
 ];
 /// The bytes the server sends for pages 0..6: 6 x 4096 + (0 + 1 + ... + 5).
 const SIX_PAGES_BYTES: u64 = 6 * 4096 + 15;
+/// The units of work in the controlled worker's job, the same in the Python twin.
+const CONTROL_UNITS: u64 = 1_000;
+
+/// The mechanism a Rust variant's row must name: fetching one page after another is
+/// sequential, everything else runs on threads.
+fn mechanism_of(variant: &str) -> &'static str {
+    if variant == "io-sequential" {
+        "sequential"
+    } else {
+        "threads"
+    }
+}
 
 #[test]
 fn every_variant_is_correct() {
@@ -39,6 +54,8 @@ fn every_variant_is_correct() {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
         assert!(r.get("expected_failure").is_none(), "{r}");
+        let variant = r["variant"].as_str().unwrap_or_default();
+        assert_eq!(r["mechanism"], mechanism_of(variant), "{r}");
     }
     assert_eq!(u64_of(row(&rows, "hello"), "result"), 10);
     for summing in ["named", "job-trait", "scoped"] {
@@ -51,6 +68,10 @@ fn every_variant_is_correct() {
     let control = row(&rows, "control");
     assert_eq!(u64_of(control, "units_while_paused"), 0);
     assert!(u64_of(control, "items") > 0, "{control}");
+    for key in ["items", "expected", "result"] {
+        assert_eq!(u64_of(control, key), CONTROL_UNITS, "{control}");
+    }
+    assert!(u64_of(control, "paused_at") <= CONTROL_UNITS, "{control}");
     for io in ["io-sequential", "io-thread-per-request", "io-pool"] {
         let r = row(&rows, io);
         assert_eq!(u64_of(r, "expected"), SIX_PAGES_BYTES, "{r}");
@@ -101,6 +122,21 @@ fn the_table_gives_speedups_beside_their_ideal() {
         "{table}"
     );
     assert!(table.contains("faster than io-sequential"), "{table}");
+    assert!(
+        table.contains("p50/p99/max: each request's latency"),
+        "{table}"
+    );
+}
+
+#[test]
+fn hours_of_waiting_are_refused_with_how_long() {
+    let args = ["--requests", "1000", "--delay-ms", "10000"];
+    let stderr = assert_usage_error(LESSON, &args);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("would take about 3 h 7 min"), "{stderr}");
+    // The same sizes are fine when no io-* variant runs: nothing waits for the server.
+    let long_once = [&args[..], &["--variant", "hello"]].concat();
+    assert_eq!(run_json(LESSON, &long_once).len(), 1);
 }
 
 #[test]
@@ -114,6 +150,7 @@ fn bad_input_is_one_line_and_exit_2() {
             &["--requests", "0"],
             &["--requests", "1000000"],
             &["--requests", "-3"],
+            &["--delay-ms", "-1"],
             &["--numbers", "0"],
             &["--numbers", "99999999999"],
             &["--delay-ms", "86400000"],
@@ -134,5 +171,21 @@ fn python_twin_runs_and_pairs_with_rust_variants() {
     }
     for io in ["io-sequential", "io-threads", "io-executor"] {
         assert_eq!(u64_of(row(&rows, io), "result"), SIX_PAGES_BYTES, "{io}");
+    }
+    let control = row(&rows, "control");
+    assert_eq!(u64_of(control, "result"), CONTROL_UNITS, "{control}");
+    assert_eq!(u64_of(control, "units_while_paused"), 0, "{control}");
+}
+
+#[test]
+fn python_twin_rows_pair_like_for_like() {
+    let python = run_python_twin("threads_basic.py", SMALL);
+    let rust = run_json(LESSON, SMALL);
+    for py in &python {
+        let rs: &Value = row(&rust, py["pairs_with"].as_str().unwrap_or_default());
+        assert_eq!(py["mechanism"], rs["mechanism"], "{py}\n{rs}");
+        assert_eq!(u64_of(py, "items"), u64_of(rs, "items"), "{py}\n{rs}");
+        assert_eq!(u64_of(py, "expected"), u64_of(rs, "expected"), "{py}\n{rs}");
+        assert!(py.get("cross_mechanism").is_none(), "{py}");
     }
 }

@@ -9,7 +9,9 @@ thread is started and joined, and the site is local so the ideal time is known.
 
 Same flags as the Rust binary for the sizes both share (--json, --workers, --numbers, --requests,
 --delay-ms); with --json, one JSON object per line with the Rust rows' fields plus "pairs_with",
-the Rust variant the row compares with. Standard library only, Python 3.11.
+the Rust variant the row compares with. Each pair does the same work: the same sums, the same
+CONTROL_UNITS units of 200 xorshift rounds, the same pages; and names the same "mechanism"
+(io-sequential is sequential, every other row threads). Standard library only, Python 3.11.
 
     python3 examples/python/threads_basic.py
     python3 examples/python/threads_basic.py --json --requests 20 --delay-ms 50 --workers 8
@@ -29,13 +31,16 @@ LESSON = "threads-basic"
 PAGE_BYTES = 4096  # page i has PAGE_BYTES + i bytes, as in the Rust server
 IO_POOL_DEFAULT = 8
 PAUSE_S = 0.020
+CONTROL_UNITS = 1000  # the controlled worker's job, as in the Rust step
 
 
-def row(variant, pairs_with, workers, items, expected, result, wall, ok=True, note="", lat=None):
+def row(variant, pairs_with, workers, items, expected, result, wall, ok=True, note="", lat=None,
+        mechanism="threads"):
     r = {
-        "lesson": LESSON, "variant": variant, "workers": workers, "items": items,
-        "expected": expected, "result": result, "correct": expected == result and ok,
-        "wall_s": wall, "per_s": items / wall if wall > 0 else 0.0, "pairs_with": pairs_with,
+        "lesson": LESSON, "variant": variant, "mechanism": mechanism, "workers": workers,
+        "items": items, "expected": expected, "result": result,
+        "correct": expected == result and ok, "wall_s": wall,
+        "per_s": items / wall if wall > 0 else 0.0, "pairs_with": pairs_with,
     }
     if lat:
         lat = sorted(lat)
@@ -118,29 +123,47 @@ def subclass(n, workers):
     return row("subclass", "job-trait", workers, n, n * (n + 1) // 2, sum(t.result for t in threads), wall)
 
 
+def unit_of_work(seed):
+    """The Rust step's unit: 200 rounds of xorshift64."""
+    x = seed | 1
+    for _ in range(200):
+        x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 7
+        x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+    return x
+
+
 def control():
-    """Pause, resume, stop: Python cannot kill a thread either; the worker checks Events."""
-    running, stop, parked = threading.Event(), threading.Event(), threading.Event()
-    running.set()
-    done = [0]
+    """Pause, resume, stop: Python cannot kill a thread either; the worker is asked. Its orders
+    are an allowance (units it may have done before it waits: 0 pauses it, CONTROL_UNITS lets it
+    finish its job) and a stop flag, under a Condition it sleeps on while it has no allowance."""
+    cond = threading.Condition()
+    orders = {"allowed": CONTROL_UNITS, "stop": False, "parked": False}
+    done, returned = [0], []
 
     def worker():
-        while not stop.is_set():
-            if not running.is_set():
-                parked.set()
-                running.wait()  # sleeps until resumed (or stopped: stop also sets running)
-                parked.clear()
-                continue
-            x = done[0] | 1
-            for _ in range(200):
-                x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
-                x ^= x >> 7
-                x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
-            done[0] += 1
+        units = 0
+        while True:
+            with cond:
+                while units >= orders["allowed"] and not orders["stop"]:
+                    orders["parked"] = True
+                    cond.wait()
+                orders["parked"] = False
+                if orders["stop"]:
+                    returned.append(units)
+                    return
+            unit_of_work(units)
+            units += 1
+            done[0] = units
 
-    def wait_for(cond):
+    def order(**changes):
+        with cond:
+            orders.update(changes)
+            cond.notify_all()
+
+    def wait_for(cond_fn):
         deadline = time.monotonic() + 2.0
-        while not cond():
+        while not cond_fn():
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.00005)
@@ -150,23 +173,26 @@ def control():
     t = threading.Thread(target=worker, name="controlled")
     t.start()
     started = wait_for(lambda: done[0] > 0)
-    running.clear()
-    was_parked = parked.wait(2.0)
-    at_pause = done[0]
+    order(allowed=0)  # pause: no unit after the current one
+    was_parked = wait_for(lambda: orders["parked"])
+    paused_at = done[0]
     time.sleep(PAUSE_S)
-    while_paused = done[0] - at_pause
-    running.set()
-    resumed = wait_for(lambda: done[0] > at_pause + while_paused)
+    while_paused = done[0] - paused_at
+    order(allowed=CONTROL_UNITS)  # resume, to the end of the job
+    finished = wait_for(lambda: done[0] >= CONTROL_UNITS)
     s0 = time.perf_counter()
-    stop.set()
-    running.set()
+    order(stop=True)
     t.join(2.0)
     stop_took = time.perf_counter() - s0
     ended = not t.is_alive()
     wall = time.perf_counter() - t0
-    ok = started and was_parked and resumed and ended
-    note = f"{while_paused} units while paused {PAUSE_S * 1e3:.1f} ms; ended {stop_took * 1e6:.0f} us after stop"
-    return row("control", "control", 1, done[0], 0, while_paused, wall, ok, note)
+    units = returned[0] if returned else 0
+    ok = started and was_parked and while_paused == 0 and finished and ended and units == done[0]
+    note = (f"paused at unit {paused_at} of {CONTROL_UNITS}; {while_paused} units while paused "
+            f"{PAUSE_S * 1e3:.1f} ms; ended {stop_took * 1e6:.0f} us after stop")
+    r = row("control", "control", 1, units, CONTROL_UNITS, units, wall, ok, note)
+    r.update(paused_at=paused_at, units_while_paused=while_paused)
+    return r
 
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):
@@ -225,7 +251,7 @@ def fetch(base, page):
     return page, n, time.perf_counter() - t0
 
 
-def io_variant(variant, pairs_with, requests, delay, in_flight, fetch_all):
+def io_variant(variant, pairs_with, requests, delay, in_flight, fetch_all, mechanism="threads"):
     server, thread = start_server(delay)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
@@ -239,14 +265,14 @@ def io_variant(variant, pairs_with, requests, delay, in_flight, fetch_all):
     whole = len({p for p, n, _ in fetched if n == PAGE_BYTES + p})
     note = f"{whole} pages whole, {in_flight} in flight"
     r = row(variant, pairs_with, in_flight, requests, expected, received, wall,
-            whole == requests, note, [t for _, _, t in fetched])
+            whole == requests, note, [t for _, _, t in fetched], mechanism)
     r["delay_ms"] = round(delay * 1000)
     return r
 
 
 def io_sequential(requests, delay):
     return io_variant("io-sequential", "io-sequential", requests, delay, 1,
-                      lambda base: [fetch(base, p) for p in range(requests)])
+                      lambda base: [fetch(base, p) for p in range(requests)], "sequential")
 
 
 def io_threads(requests, delay):

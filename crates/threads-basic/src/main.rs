@@ -1,13 +1,11 @@
-//! The `threads-basic` binary: a thin command line over the lesson in `lib.rs`.
+//! The `threads-basic` binary: runs the lesson's variants and prints the table or JSON lines.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use threads_basic::{LESSON, measure, verdict};
 use timing::{CommonArgs, Report};
-
-use threads_basic::{LESSON, control, hello, io_pool, io_sequential, io_thread_per_request};
-use threads_basic::{job_trait, named, scoped, speedup_verdicts};
 
 /// The most numbers the summing variants accept: `scoped` holds them all in a `Vec` (8 bytes
 /// each, 160 MB at this bound).
@@ -41,16 +39,21 @@ struct Cli {
     #[arg(long, value_enum)]
     variant: Vec<Variant>,
 
+    // `allow_negative_numbers` on the sizes: "-3" reaches the parser, whose error gives the
+    // range, instead of clap's "unexpected argument '-3'".
     /// Sum 1 + 2 + ... + N in named, job-trait and scoped.
-    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_NUMBERS))]
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true,
+          value_parser = timing::between(1, MAX_NUMBERS))]
     numbers: u64,
 
     /// Pages the io-* variants fetch.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=MAX_REQUESTS))]
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true,
+          value_parser = timing::between(1, MAX_REQUESTS))]
     requests: u64,
 
     /// How long the local server holds back each response, in milliseconds.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=MAX_DELAY_MS))]
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true,
+          value_parser = timing::between(0, MAX_DELAY_MS))]
     delay_ms: u64,
 }
 
@@ -85,27 +88,64 @@ fn run() -> anyhow::Result<ExitCode> {
     let pool = cli.common.workers.map_or(IO_POOL_DEFAULT, usize::from);
     let delay = Duration::from_millis(cli.delay_ms);
     let (n, requests) = (cli.numbers, cli.requests);
+    let variants = timing::selected(&cli.variant);
 
+    // How many times the selected io-* variants wait for the server's delay, in all.
+    let rounds = variants.iter().map(|v| match v {
+        Variant::IoSequential => requests,
+        Variant::IoThreadPerRequest => 1,
+        Variant::IoPool => requests.div_ceil(pool as u64),
+        _ => 0,
+    });
+    measure::check_io_length(rounds.sum(), requests, delay)?;
+
+    let mut measured = Vec::new();
+    for variant in variants {
+        measured.push(match variant {
+            Variant::Hello => measure::hello(),
+            Variant::Named => measure::named(n, workers),
+            Variant::JobTrait => measure::job_trait(n, workers),
+            Variant::Scoped => measure::scoped(n, workers),
+            Variant::Control => measure::control(),
+            Variant::IoSequential => measure::io_sequential(requests, delay),
+            Variant::IoThreadPerRequest => measure::io_thread_per_request(requests, delay),
+            Variant::IoPool => measure::io_pool(requests, pool, delay),
+        }?);
+    }
     let mut report = Report::new(LESSON);
-    for variant in timing::selected(&cli.variant) {
-        let row = match variant {
-            Variant::Hello => hello(),
-            Variant::Named => named(n, workers),
-            Variant::JobTrait => job_trait(n, workers),
-            Variant::Scoped => scoped(n, workers),
-            Variant::Control => control(),
-            Variant::IoSequential => io_sequential(requests, delay),
-            Variant::IoThreadPerRequest => io_thread_per_request(requests, delay),
-            Variant::IoPool => io_pool(requests, pool, delay),
-        }?;
-        report.push(row);
-    }
-    for line in speedup_verdicts(report.rows()) {
-        report.verdict(line);
-    }
-    if let Some(row) = report.row("control") {
-        report.verdict(format!("control: {}", row.note));
-    }
+    measure::legend(&measured)
+        .into_iter()
+        .for_each(|line| report.legend(line));
+    verdict::verdicts(&measured)
+        .into_iter()
+        .for_each(|line| report.verdict(line));
+    measured.into_iter().for_each(|m| report.push(m.row));
     report.print(cli.common.json);
     Ok(report.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_rejects_zero_and_absurd_sizes() {
+        for args in [
+            &["threads-basic", "--numbers", "0"][..],
+            &["threads-basic", "--numbers", "20000001"],
+            &["threads-basic", "--requests", "1001"],
+            &["threads-basic", "--delay-ms", "10001"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(
+                err.contains("must be a whole number from"),
+                "{args:?}: {err}"
+            );
+        }
+        let cli = Cli::try_parse_from(["threads-basic", "--delay-ms", "0"]).unwrap();
+        assert_eq!(
+            (cli.delay_ms, cli.requests, cli.numbers),
+            (0, 20, 1_000_000)
+        );
+    }
 }

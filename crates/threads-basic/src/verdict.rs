@@ -1,70 +1,147 @@
-//! The lesson's verdict on the I/O rows, computed from their numbers.
+//! What the numbers say: one line per conclusion, each computed from the steps' typed outcomes.
 
-use timing::Row;
+use timing::{fmt_count, fmt_duration};
 
-/// The lesson's verdict on the I/O rows, each line computed from the rows' numbers: how the
-/// sequential run compares with the time it spent waiting (`requests x delay`), and the speedup
-/// of `io-thread-per-request` and `io-pool` over `io-sequential`, beside the ideal for the number
-/// of requests that row had in flight (`requests / ceil(requests / in_flight)`).
-pub fn speedup_verdicts(rows: &[Row]) -> Vec<String> {
-    let Some(sequential) = rows.iter().find(|r| r.variant == "io-sequential") else {
+use crate::measure::{Fetches, Measured, Outcome};
+use crate::steps::s5_control::{PAUSE, UNITS};
+
+/// The lesson's conclusions, each computed from the steps that ran.
+pub fn verdicts(measured: &[Measured]) -> Vec<String> {
+    let mut lines = speedup_verdicts(measured);
+    lines.extend(measured.iter().filter_map(control_verdict));
+    lines
+}
+
+/// How the sequential run compares with the time it spent waiting (`requests x delay`), and the
+/// speedup of `io-thread-per-request` and `io-pool` over `io-sequential`, beside the ideal for
+/// the number of requests that row had in flight (`requests / ceil(requests / in_flight)`).
+fn speedup_verdicts(measured: &[Measured]) -> Vec<String> {
+    fn io(m: &Measured) -> Option<(&str, f64, Fetches)> {
+        match m.outcome {
+            Outcome::Io(fetches) => Some((m.row.variant.as_str(), m.row.wall_s, fetches)),
+            _ => None,
+        }
+    }
+    let Some((_, sequential_s, sequential)) = measured
+        .iter()
+        .filter_map(io)
+        .find(|(v, ..)| *v == "io-sequential")
+    else {
         return Vec::new();
     };
-    let mut lines = Vec::new();
-    if let Some(delay_ms) = sequential.extra.get("delay_ms").and_then(|v| v.as_u64()) {
-        let waiting_s = sequential.items as f64 * delay_ms as f64 / 1e3;
+    let Fetches {
+        requests, delay, ..
+    } = sequential;
+    let mut lines = vec![format!(
+        "io-sequential: {:.2} s, of which {:.2} s waiting ({requests} requests x {} ms, one at a time)",
+        sequential_s,
+        delay.as_secs_f64() * requests as f64,
+        delay.as_millis()
+    )];
+    let threaded = measured.iter().filter_map(io);
+    for (variant, wall_s, f) in threaded.filter(|(v, ..)| *v != "io-sequential") {
+        if wall_s <= 0.0 || f.in_flight == 0 {
+            continue;
+        }
+        let rounds = f.requests.div_ceil(f.in_flight as u64).max(1);
         lines.push(format!(
-            "io-sequential: {:.2} s, of which {:.2} s waiting ({} requests x {} ms, one at a time)",
-            sequential.wall_s, waiting_s, sequential.items, delay_ms
-        ));
-    }
-    let threaded = rows
-        .iter()
-        .filter(|r| r.variant == "io-thread-per-request" || r.variant == "io-pool")
-        .filter(|r| r.wall_s > 0.0 && r.workers > 0);
-    for r in threaded {
-        let rounds = r.items.div_ceil(r.workers as u64).max(1);
-        let ideal = r.items as f64 / rounds as f64;
-        lines.push(format!(
-            "{}: {:.1}x faster than io-sequential (ideal {:.1}x: {} requests in flight, {} round{} of waiting)",
-            r.variant,
-            sequential.wall_s / r.wall_s,
-            ideal,
-            r.workers,
-            rounds,
+            "{variant}: {:.1}x faster than io-sequential (ideal {:.1}x: {} requests in flight, {rounds} round{} of waiting)",
+            sequential_s / wall_s,
+            f.requests as f64 / rounds as f64,
+            f.in_flight,
             if rounds == 1 { "" } else { "s" }
         ));
     }
     lines
 }
 
+/// What pausing, resuming and stopping the worker showed.
+fn control_verdict(m: &Measured) -> Option<String> {
+    let Outcome::Control(c) = m.outcome else {
+        return None;
+    };
+    let Some(units) = c.returned else {
+        return Some("control: the worker did not return after the stop: WRONG".into());
+    };
+    Some(format!(
+        "control: {} units of work done while paused {} (paused at unit {}); the worker ended \
+         {} after the stop, having done {} of {} units{}",
+        fmt_count(c.while_paused),
+        fmt_duration(PAUSE),
+        fmt_count(c.paused_at),
+        fmt_duration(c.stop_took),
+        fmt_count(units),
+        fmt_count(UNITS),
+        if units == UNITS && c.while_paused == 0 {
+            ""
+        } else {
+            ": WRONG"
+        }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
+    use timing::Row;
+
     use super::*;
-    use crate::LESSON;
+    use crate::steps::s5_control::Controlled;
+
+    fn io(variant: &str, in_flight: usize, millis: u64) -> Measured {
+        Measured {
+            row: Row::new(crate::LESSON, variant)
+                .workers(in_flight)
+                .items(20)
+                .wall(Duration::from_millis(millis)),
+            outcome: Outcome::Io(Fetches {
+                requests: 20,
+                delay: Duration::from_millis(45),
+                in_flight,
+                whole: 20,
+            }),
+        }
+    }
 
     #[test]
-    fn verdict_is_computed_from_the_rows() {
-        let row = |variant: &str, workers, millis| {
-            Row::new(LESSON, variant)
-                .workers(workers)
-                .items(20)
-                .wall(Duration::from_millis(millis))
-        };
-        let rows = [
-            row("io-sequential", 1, 1000).extra("delay_ms", 45),
-            row("io-thread-per-request", 20, 100),
-            row("io-pool", 8, 200),
+    fn speedups_are_computed_from_the_rows() {
+        let measured = [
+            io("io-sequential", 1, 1000),
+            io("io-thread-per-request", 20, 100),
+            io("io-pool", 8, 200),
         ];
-        let lines = speedup_verdicts(&rows);
         let want = [
             "io-sequential: 1.00 s, of which 0.90 s waiting (20 requests x 45 ms, one at a time)",
             "io-thread-per-request: 10.0x faster than io-sequential (ideal 20.0x: 20 requests in flight, 1 round of waiting)",
             "io-pool: 5.0x faster than io-sequential (ideal 6.7x: 8 requests in flight, 3 rounds of waiting)",
         ];
-        assert_eq!(lines, want);
-        assert!(speedup_verdicts(&rows[1..]).is_empty());
+        assert_eq!(verdicts(&measured), want);
+        assert!(verdicts(&measured[1..]).is_empty());
+    }
+
+    #[test]
+    fn the_control_verdict_says_what_the_worker_did() {
+        let controlled = |while_paused, returned| Measured {
+            row: Row::new(crate::LESSON, "control"),
+            outcome: Outcome::Control(Controlled {
+                started: true,
+                parked: true,
+                paused_at: 7,
+                while_paused,
+                finished: true,
+                returned,
+                published: UNITS,
+                stop_took: Duration::from_micros(80),
+            }),
+        };
+        let good = verdicts(&[controlled(0, Some(UNITS))]).join("\n");
+        assert!(
+            good.starts_with("control: 0 units of work done while paused"),
+            "{good}"
+        );
+        assert!(!good.contains("WRONG"), "{good}");
+        assert!(verdicts(&[controlled(3, Some(UNITS))])[0].ends_with("WRONG"));
+        assert!(verdicts(&[controlled(0, None)])[0].contains("did not return"));
     }
 }

@@ -1,18 +1,16 @@
-//! The Rust counterpart of subclassing `threading.Thread` and overriding `run()`.
+//! Step 3: the Rust counterpart of subclassing `threading.Thread` and overriding `run()`.
 //!
-//! Python's tutorial writes `class MyThread(Thread)` with a `run()` method and calls `start()`.
-//! Rust has no inheritance; the same shape is a small trait, [`Job`], that any type implements,
-//! and one generic function, [`start`], that runs any `Job` on a thread of its own. The job is
-//! plain data plus a method: it can be built, tested and run without a thread at all, which the
-//! subclass cannot.
+//! Since step 2: the thread's body is no longer a closure written at the spawn site but a type
+//! implementing a small trait, [`Job`], so the spawning code ([`start`]) is written once for
+//! every kind of job. Rust has no inheritance; a trait is how a type promises a `run()`. The job
+//! is plain data plus a method: it can be built, tested and run without a thread at all, which
+//! the subclass cannot.
 
 use std::hint::black_box;
 use std::ops::RangeInclusive;
 use std::thread::{self, JoinHandle};
 
-use timing::{Row, Stopwatch};
-
-use crate::{Error, LESSON, join, split, sum_to};
+use super::{Error, join, split};
 
 /// Work that can run on a thread of its own: the `run()` of a `Thread` subclass.
 ///
@@ -61,13 +59,9 @@ impl Job for SumRange {
     }
 }
 
-/// Step 2b, the "subclass": `workers` [`SumRange`] jobs started with [`start`], their results
-/// joined and added. Correct means the total is `n(n+1)/2`.
-///
-/// Since `named`: the thread's body is no longer a closure written at the spawn site but a type
-/// implementing [`Job`], so the spawning code ([`start`]) is written once for every kind of job.
-pub fn job_trait(n: u64, workers: usize) -> Result<Row, Error> {
-    let watch = Stopwatch::start();
+/// Starts `workers` [`SumRange`] jobs, one share of `1..=n` each, and returns the sum of their
+/// results.
+pub fn run(n: u64, workers: usize) -> Result<u64, Error> {
     let handles = split(n, workers)
         .into_iter()
         .enumerate()
@@ -77,12 +71,7 @@ pub fn job_trait(n: u64, workers: usize) -> Result<Row, Error> {
     for handle in handles {
         total += join(handle)?;
     }
-    let wall = watch.elapsed();
-    Ok(Row::new(LESSON, "job-trait")
-        .workers(workers)
-        .items(n)
-        .check(sum_to(n), total)
-        .wall(wall))
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -110,14 +99,8 @@ mod tests {
     fn any_job_runs_on_its_own_named_thread() {
         let out = join(start(Shout("hi")).unwrap()).unwrap();
         assert_eq!(out, "HI from shout");
-        let sum = join(
-            start(SumRange {
-                index: 3,
-                range: 1..=4,
-            })
-            .unwrap(),
-        )
-        .unwrap();
+        let range = 1..=4;
+        let sum = join(start(SumRange { index: 3, range }).unwrap()).unwrap();
         assert_eq!(sum, 10);
     }
 
@@ -134,8 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn job_trait_sums_exactly() {
-        let row = job_trait(12_345, 3).unwrap();
-        assert!(row.correct, "{row:?}");
+    fn the_jobs_sum_exactly() {
+        assert_eq!(run(12_345, 3).unwrap(), 12_345 * 12_346 / 2);
     }
 }
