@@ -1,16 +1,17 @@
-//! The two as-completed variants: uneven tasks finishing out of submission order, then many
-//! trivial tasks to measure what `submit` + `as_completed` costs per task.
+//! The two as-completed variants (steps 1 and 2 on threads, step 7 on processes): uneven tasks
+//! finishing out of submission order, then many trivial tasks to measure what `submit` +
+//! `as_completed` costs per task.
 
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use timing::{Row, Stopwatch};
+use timing::{Mechanism, Row, Stopwatch};
 
-use crate::completion::{Handle, TaskId};
-use crate::job::Job;
-use crate::processes::ProcessExecutor;
-use crate::tally::Tally;
-use crate::threads::Executor;
+use super::tally::Tally;
+use super::{Measured, Outcome};
+use crate::steps::s1_submit::{Executor, Handle, TaskId};
+use crate::steps::s6_worker_process::Job;
+use crate::steps::s7_process_pool::ProcessExecutor;
 
 /// How many uneven tasks the completion-order demo submits.
 pub const DEMO_TASKS: u64 = 8;
@@ -49,9 +50,9 @@ pub fn sum_of_squares_below(n: u64) -> u128 {
 /// Task 0, the longest, also waits at a gate that opens when the first other task comes back,
 /// so it is never first even on a loaded machine, where a 160 ms sleep promises nothing against
 /// an 80 ms one (the obvious version, sleeps alone, can show submission order when the
-/// scheduler delays the second worker). With one worker there is no gate: task 0 would hold the only worker and wait for
-/// tasks that can never run.
-pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Row> {
+/// scheduler delays the second worker). With one worker there is no gate: task 0 would hold the
+/// only worker and wait for tasks that can never run.
+pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Measured> {
     let mut executor = Executor::new(workers)?;
     let mut tally = Tally::default();
     // A channel nobody sends on is a gate: `recv` returns once the sender is dropped.
@@ -62,7 +63,6 @@ pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Row> {
         tally.record(done);
         gate.take();
     });
-    let demo_order = tally.completion_order.clone();
 
     let watch = Stopwatch::start();
     // The ids go on from where the demo stopped, and every task's input is its id.
@@ -74,8 +74,13 @@ pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Row> {
         .for_each(|done| tally.record(done));
     let wall = watch.elapsed();
     executor.shutdown()?;
-    let row = tally.row("threads-as-completed", workers, DEMO_TASKS + tasks);
-    Ok(as_completed_row(row, &tally, tasks, wall, &demo_order, &[]))
+    let row = tally.row(
+        "threads-as-completed",
+        Mechanism::Threads,
+        workers,
+        DEMO_TASKS + tasks,
+    );
+    Ok(finish(row, &tally, (tasks, wall), &[], None))
 }
 
 /// Submits the eight uneven demo tasks; task 0 also waits at `gate`, when there is one, after
@@ -113,24 +118,9 @@ pub fn processes_as_completed(
     workers: usize,
     tasks: u64,
     kill_during: Option<u64>,
-) -> anyhow::Result<Row> {
+) -> anyhow::Result<Measured> {
     let mut tally = Tally::default();
-    let mut executor = ProcessExecutor::new(workers, DEMO_WINDOW)?;
-    let demo: Vec<Handle> = (0..DEMO_TASKS)
-        .map(|x| match kill_during {
-            Some(victim) if victim == x => executor.submit(Job::KillWorker),
-            _ => executor.submit(Job::Square {
-                x,
-                sleep_ms: demo_sleep_ms(x),
-            }),
-        })
-        .collect();
-    executor
-        .as_completed(demo)
-        .for_each(|done| tally.record(done));
-    let replaced = executor.shutdown()?;
-    let demo_order = tally.completion_order.clone();
-
+    let replaced = uneven_on_processes(workers, kill_during, &mut tally)?;
     let mut executor = ProcessExecutor::new(workers, THROUGHPUT_WINDOW)?;
     let watch = Stopwatch::start();
     let handles: Vec<Handle> = (DEMO_TASKS..DEMO_TASKS + tasks)
@@ -145,33 +135,75 @@ pub fn processes_as_completed(
     let wall = watch.elapsed();
     let replaced = replaced + executor.shutdown()?;
     let want_failed: Vec<u64> = kill_during.into_iter().collect();
-    let row = tally.row("processes-as-completed", workers, DEMO_TASKS + tasks);
-    let row = as_completed_row(row, &tally, tasks, wall, &demo_order, &want_failed);
-    Ok(row.extra("workers_replaced", replaced))
+    let submitted = DEMO_TASKS + tasks;
+    let row = tally.row(
+        "processes-as-completed",
+        Mechanism::Processes,
+        workers,
+        submitted,
+    );
+    let row = row.extra("workers_replaced", replaced);
+    let window = Some(THROUGHPUT_WINDOW);
+    Ok(finish(row, &tally, (tasks, wall), &want_failed, window))
 }
 
-/// Finishes an as-completed row: exactly the `want_failed` tasks failed, the others' squares
-/// add up to the closed form, the rate is the trivial tasks', and the demo's order is shown.
-fn as_completed_row(
+/// The demo on a pool of its own, one job in flight per worker; `kill_during` replaces that
+/// task with one that kills its worker. Returns how many workers were replaced.
+fn uneven_on_processes(
+    workers: usize,
+    kill_during: Option<u64>,
+    tally: &mut Tally,
+) -> anyhow::Result<usize> {
+    let mut executor = ProcessExecutor::new(workers, DEMO_WINDOW)?;
+    let demo: Vec<Handle> = (0..DEMO_TASKS)
+        .map(|x| match kill_during {
+            Some(victim) if victim == x => executor.submit(Job::KillWorker),
+            _ => executor.submit(Job::Square {
+                x,
+                sleep_ms: demo_sleep_ms(x),
+            }),
+        })
+        .collect();
+    executor
+        .as_completed(demo)
+        .for_each(|done| tally.record(done));
+    Ok(executor.shutdown()?)
+}
+
+/// Finishes an as-completed variant: exactly the `want_failed` tasks failed, the others'
+/// squares add up to the closed form, the rate is the trivial tasks' (`tasks` in `wall`), and
+/// the demo's order, the first [`DEMO_TASKS`] completions, is shown.
+fn finish(
     row: Row,
     tally: &Tally,
-    tasks: u64,
-    wall: Duration,
-    demo_order: &[TaskId],
+    (tasks, wall): (u64, Duration),
     want_failed: &[TaskId],
-) -> Row {
+    window: Option<usize>,
+) -> Measured {
+    let demo_order: Vec<TaskId> = tally
+        .completion_order
+        .iter()
+        .copied()
+        .take(DEMO_TASKS as usize)
+        .collect();
     let sum: u128 = tally.finished.iter().map(|&(_, v)| u128::from(v)).sum();
     let lost: u128 = want_failed.iter().map(|&id| u128::from(id * id)).sum();
     let want_sum = sum_of_squares_below(DEMO_TASKS + tasks) - lost;
     let in_order = demo_order.windows(2).all(|w| w[0] < w[1]);
-    row.require(tally.failed_ids() == want_failed && sum == want_sum)
+    let row = row
+        .require(tally.failed_ids() == want_failed && sum == want_sum)
         .items(tasks)
         .wall(wall)
-        .extra("completion_order", demo_order.to_vec())
+        .extra("completion_order", demo_order.clone())
         .note(format!(
-            "uneven tasks finished {demo_order:?}{}",
+            "check counts the {DEMO_TASKS} uneven tasks too; they finished {demo_order:?}{}",
             if in_order { " (as submitted)" } else { "" }
-        ))
+        ));
+    Measured {
+        row,
+        counts: tally.counts(DEMO_TASKS + tasks),
+        outcome: Outcome::AsCompleted { demo_order, window },
+    }
 }
 
 #[cfg(test)]
@@ -195,7 +227,7 @@ mod tests {
     #[test]
     fn threads_complete_out_of_order_and_account_for_everything() {
         for workers in [1, 2, 3] {
-            let row = threads_as_completed(workers, 200).unwrap();
+            let row = threads_as_completed(workers, 200).unwrap().row;
             assert!(row.correct, "{}", row.to_json());
             assert_eq!(row.expected, DEMO_TASKS + 200);
             let order = row.extra["completion_order"].as_array().unwrap();

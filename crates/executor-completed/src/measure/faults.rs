@@ -1,15 +1,16 @@
-//! When tasks do not simply finish: errors and panics, a deadline, and cancelled pending work.
-//! Each variant still accounts for every submitted task exactly once.
+//! When tasks do not simply finish: errors and panics (step 3), a deadline and cancelled pending
+//! work (step 4). Each variant still accounts for every submitted task exactly once.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use timing::{Row, Stopwatch};
+use timing::Mechanism::Threads;
+use timing::Stopwatch;
 
-use crate::completion::{Handle, TaskId};
-use crate::job::Job;
-use crate::tally::Tally;
-use crate::threads::Executor;
+use super::tally::Tally;
+use super::{Measured, Outcome};
+use crate::steps::s1_submit::{Executor, Handle, TaskId};
+use crate::steps::s6_worker_process::Job;
 
 /// Tasks the `errors` variant submits; two of them go wrong.
 pub const ERROR_TASKS: u64 = 8;
@@ -24,7 +25,7 @@ pub const PANICKING_TASK: TaskId = 5;
 /// Python keeps the exception in the future and raises it from `future.result()`; here the
 /// error is a value in the completion. A panic is caught on the worker (`catch_unwind`), so the
 /// worker lives on; the panic message is still printed to stderr where it happened.
-pub fn errors(workers: usize) -> anyhow::Result<Row> {
+pub fn errors(workers: usize) -> anyhow::Result<Measured> {
     let mut executor = Executor::new(workers)?;
     let watch = Stopwatch::start();
     let handles: Vec<Handle> = (0..ERROR_TASKS)
@@ -43,15 +44,20 @@ pub fn errors(workers: usize) -> anyhow::Result<Row> {
         .for_each(|done| tally.record(done));
     let wall = watch.elapsed();
     executor.shutdown()?;
-    let row = tally.row("errors", workers, ERROR_TASKS);
-    Ok(row
+    let row = tally.row("errors", Threads, workers, ERROR_TASKS);
+    let row = row
         .require(tally.failed_ids() == [FAILING_TASK, PANICKING_TASK])
         .require(tally.finished.len() as u64 == ERROR_TASKS - 2)
         .items(ERROR_TASKS)
         .wall(wall)
         .note(format!(
             "task {FAILING_TASK} Err and task {PANICKING_TASK} panic both came back as Err"
-        )))
+        ));
+    Ok(Measured {
+        row,
+        counts: tally.counts(ERROR_TASKS),
+        outcome: Outcome::Errors,
+    })
 }
 
 /// The `timeout` variant's deadline, counted from the first submit.
@@ -73,7 +79,7 @@ pub const DEADLINE_MS: u64 = 200;
 /// thread cannot be stopped from outside, so the slow tasks run on, and the row's
 /// `finished_late` counts them coming in after the deadline. They stay counted as timed out,
 /// once.
-pub fn timeout(workers: usize) -> anyhow::Result<Row> {
+pub fn timeout(workers: usize) -> anyhow::Result<Measured> {
     let w = workers as u64;
     let mut executor = Executor::new(workers)?;
     let watch = Stopwatch::start();
@@ -95,8 +101,8 @@ pub fn timeout(workers: usize) -> anyhow::Result<Row> {
     let wall = watch.elapsed();
     executor.shutdown()?;
     let slow_ids: Vec<TaskId> = (2 * w..3 * w).collect();
-    Ok(tally
-        .row("timeout", workers, 3 * w)
+    let row = tally
+        .row("timeout", Threads, workers, 3 * w)
         .require(not_finished_ids == slow_ids && late == slow_ids.len())
         .items(3 * w)
         .wall(wall)
@@ -106,7 +112,14 @@ pub fn timeout(workers: usize) -> anyhow::Result<Row> {
             "{} of {} not finished at {DEADLINE_MS} ms; they finished later anyway",
             slow_ids.len(),
             3 * w
-        )))
+        ));
+    Ok(Measured {
+        row,
+        counts: tally.counts(3 * w),
+        outcome: Outcome::Timeout {
+            finished_late: late,
+        },
+    })
 }
 
 /// `cancel`: cancelling pending work cancels every task that had not started, and says how
@@ -118,7 +131,7 @@ pub fn timeout(workers: usize) -> anyhow::Result<Row> {
 /// ones then finish; the cancelled ones arrive through `as_completed` as `Cancelled`. (Python's
 /// `as_completed` never yields futures that `shutdown` cancelled, and waits for them forever:
 /// python/cpython#87893, still open; the twin counts them with `future.cancelled()` first.)
-pub fn cancel(workers: usize) -> anyhow::Result<Row> {
+pub fn cancel(workers: usize) -> anyhow::Result<Measured> {
     let w = workers as u64;
     let mut executor = Executor::new(workers)?;
     let watch = Stopwatch::start();
@@ -133,8 +146,8 @@ pub fn cancel(workers: usize) -> anyhow::Result<Row> {
     executor.as_completed(all).for_each(|c| tally.record(c));
     let wall = watch.elapsed();
     executor.shutdown()?;
-    Ok(tally
-        .row("cancel", workers, 4 * w)
+    let row = tally
+        .row("cancel", Threads, workers, 4 * w)
         .require(cancelled as u64 == 3 * w && tally.cancelled.len() == cancelled)
         .require(tally.finished.len() as u64 == w)
         .items(4 * w)
@@ -142,7 +155,12 @@ pub fn cancel(workers: usize) -> anyhow::Result<Row> {
         .extra("cancelled_by_shutdown", cancelled)
         .note(format!(
             "{cancelled} pending tasks cancelled, {w} running ones finished"
-        )))
+        ));
+    Ok(Measured {
+        row,
+        counts: tally.counts(4 * w),
+        outcome: Outcome::Cancel,
+    })
 }
 
 /// Submits one task per id in `ids`, each waiting at a gate, and returns once all of them are
@@ -182,7 +200,7 @@ mod tests {
 
     #[test]
     fn errors_accounts_for_the_two_failures() {
-        let row = errors(3).unwrap();
+        let row = errors(3).unwrap().row;
         assert!(row.correct, "{}", row.to_json());
         assert_eq!(row.extra["failed"], 2);
         assert_eq!(row.extra["finished"], ERROR_TASKS - 2);
@@ -190,7 +208,7 @@ mod tests {
 
     #[test]
     fn timeout_reports_the_slow_tasks_once() {
-        let row = timeout(2).unwrap();
+        let row = timeout(2).unwrap().row;
         assert!(row.correct, "{}", row.to_json());
         assert_eq!(row.extra["timed_out_ids"], serde_json::json!([4, 5]));
         assert_eq!((row.expected, row.result), (6, 6));
@@ -199,7 +217,7 @@ mod tests {
     #[test]
     fn cancel_cancels_exactly_what_waited() {
         for workers in [1, 3] {
-            let row = cancel(workers).unwrap();
+            let row = cancel(workers).unwrap().row;
             assert!(row.correct, "{}", row.to_json());
             assert_eq!(row.extra["cancelled"], 3 * workers);
         }

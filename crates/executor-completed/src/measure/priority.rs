@@ -1,18 +1,13 @@
-//! Task priority, done for real: the tutorial says `as_completed` gives "control over task
-//! priority". It does not. `as_completed` only *reports* tasks in the order they finish; it has
-//! no say in which task starts. Priority has to act earlier, where tasks wait for a worker: here,
-//! the thread executor's queue keeps one first-in first-out line per priority level (the `queue`
-//! module), and `submit_with_priority` decides the order in which waiting tasks start. It
-//! matters only when more tasks wait than workers are free: a task submitted to an idle worker
-//! starts at once, whatever its priority.
+//! The `priority` variant (step 5): tasks submitted with priorities start highest first once
+//! they have to wait for a worker, whatever `as_completed` reports afterwards.
 
-use timing::{Row, Stopwatch};
+use timing::{Mechanism, Stopwatch};
 
-use crate::completion::{Handle, TaskId};
-use crate::faults::gated_start;
-use crate::job::Job;
-use crate::tally::Tally;
-use crate::threads::Executor;
+use super::faults::gated_start;
+use super::tally::Tally;
+use super::{Measured, Outcome};
+use crate::steps::s1_submit::{Executor, Handle, TaskId};
+use crate::steps::s6_worker_process::Job;
 
 /// The three levels the `priority` variant cycles through, in submission order: low, high,
 /// normal, low, high, normal, ...
@@ -26,8 +21,10 @@ pub const TASKS_PER_WORKER: u64 = 4;
 /// Every worker is first held by a gated task, so the prioritised tasks all queue up; then the
 /// gate opens. The row's `start_order` must equal the submission order stably sorted by
 /// priority, highest first (computed here independently, with a sort), and its
-/// `completion_order` shows the same order, give or take tasks running side by side.
-pub fn priority(workers: usize) -> anyhow::Result<Row> {
+/// `completion_order` shows the same order, give or take tasks running side by side. The row
+/// counts every task submitted, the holders too (`workers` + [`TASKS_PER_WORKER`] × `workers`),
+/// as the Python twin does.
+pub fn priority(workers: usize) -> anyhow::Result<Measured> {
     let w = workers as u64;
     let mut executor = Executor::new(workers)?;
     let watch = Stopwatch::start();
@@ -42,6 +39,7 @@ pub fn priority(workers: usize) -> anyhow::Result<Row> {
             executor.submit_with_priority(level, move || Job::Square { x, sleep_ms: 5 }.run())
         })
         .collect();
+    // Every worker is held, so all of them are queued now: let the workers go.
     drop(gate);
     let mut tally = Tally::default();
     let mut started: Vec<(u64, TaskId)> = Vec::new();
@@ -56,22 +54,37 @@ pub fn priority(workers: usize) -> anyhow::Result<Row> {
 
     started.sort_unstable();
     let start_order: Vec<TaskId> = started.into_iter().map(|(_, id)| id).collect();
-    let mut want = levels.clone();
-    // `sort_by_key` is stable: equal levels keep submission order, as each level's line does.
-    want.sort_by_key(|&(_, level)| std::cmp::Reverse(level));
-    let want: Vec<TaskId> = want.into_iter().map(|(id, _)| id).collect();
+    let want = highest_first(&levels);
     let submitted = w + TASKS_PER_WORKER * w;
-    Ok(tally
-        .row("priority", workers, submitted)
+    let priorities: Vec<i32> = levels.iter().map(|&(_, l)| l).collect();
+    let row = tally
+        .row("priority", Mechanism::Threads, workers, submitted)
         .require(start_order == want && tally.failed.is_empty())
         .items(submitted)
         .wall(wall)
-        .extra("start_order", start_order)
-        .extra(
-            "priorities",
-            levels.iter().map(|&(_, l)| l).collect::<Vec<i32>>(),
-        )
-        .note("queued tasks started highest priority first; as_completed only reports"))
+        .extra("start_order", start_order.clone())
+        .extra("priorities", priorities.clone())
+        .note(format!(
+            "{w} tasks held the workers while {} queued; those started highest priority first",
+            TASKS_PER_WORKER * w
+        ));
+    Ok(Measured {
+        row,
+        counts: tally.counts(submitted),
+        outcome: Outcome::Priority {
+            start_order,
+            priorities,
+        },
+    })
+}
+
+/// The ids of `levels` stably sorted by level, highest first: the order the queue must start
+/// them in, computed without the queue.
+fn highest_first(levels: &[(TaskId, i32)]) -> Vec<TaskId> {
+    let mut want = levels.to_vec();
+    // `sort_by_key` is stable: equal levels keep submission order, as each level's line does.
+    want.sort_by_key(|&(_, level)| std::cmp::Reverse(level));
+    want.into_iter().map(|(id, _)| id).collect()
 }
 
 #[cfg(test)]
@@ -80,7 +93,7 @@ mod tests {
 
     #[test]
     fn one_worker_starts_high_then_normal_then_low() {
-        let row = priority(1).unwrap();
+        let row = priority(1).unwrap().row;
         assert!(row.correct, "{}", row.to_json());
         // Ids 1..=4 were submitted with levels 0, 2, 1, 0.
         assert_eq!(row.extra["start_order"], serde_json::json!([2, 3, 1, 4]));

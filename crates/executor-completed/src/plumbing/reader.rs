@@ -1,6 +1,6 @@
 //! The reader thread of one worker process: every reply on the worker's stdout becomes a
 //! completion, and when the worker is gone (end of file) it is reaped and every task it still
-//! had is reported lost. Its feeder, in the `slot` module, writes the requests.
+//! had is reported lost (step 7). Its feeder, in the `feeder` module, writes the requests.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
@@ -9,8 +9,9 @@ use std::sync::{Mutex, PoisonError};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::completion::{Completion, TaskError, TaskId};
-use crate::worker::parse_reply;
+use super::wire::parse_reply;
+use crate::steps::s1_submit::{Completion, TaskId};
+use crate::steps::s3_errors::TaskError;
 
 /// What a feeder and a reader share about one live worker process.
 #[derive(Default)]
@@ -34,12 +35,7 @@ pub(crate) fn read_replies(
     let mut line = String::new();
     while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
         if let Some((id, outcome)) = parse_reply(&line) {
-            let start_rank = {
-                let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-                let at = in_flight.tasks.iter().position(|&(t, _)| t == id);
-                at.and_then(|at| in_flight.tasks.remove(at))
-                    .map(|(_, rank)| rank)
-            };
+            let start_rank = answered(in_flight, id);
             let _ = done_tx.send(Completion {
                 id,
                 start_rank,
@@ -50,8 +46,21 @@ pub(crate) fn read_replies(
         }
         line.clear();
     }
+    report_lost(&mut child, in_flight, done_tx);
+}
+
+/// Takes task `id` off the worker's list and returns its start rank.
+fn answered(in_flight: &Mutex<InFlight>, id: TaskId) -> Option<u64> {
+    let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+    let at = in_flight.tasks.iter().position(|&(t, _)| t == id)?;
+    in_flight.tasks.remove(at).map(|(_, rank)| rank)
+}
+
+/// The worker is gone: reaps it, marks it dead for its feeder, and reports every task it still
+/// had as lost, saying how it ended.
+fn report_lost(child: &mut Child, in_flight: &Mutex<InFlight>, done_tx: &Sender<Completion>) {
     // Untracked and reaped in one locked step, so Ctrl-C never signals a recycled pid.
-    let status = reaper::wait_child(&mut child)
+    let status = reaper::wait_child(child)
         .map_or_else(|err| format!("status unknown: {err}"), |s| s.to_string());
     let lost = {
         let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);

@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 
 use serde_json::json;
-use timing::Row;
+use timing::{Mechanism, Row};
 
-use crate::completion::{Completion, Handle, TaskError, TaskId};
+use crate::steps::s1_submit::{Completion, Handle, TaskId};
+use crate::steps::s3_errors::TaskError;
 
 /// Where every submitted task ended up.
 #[derive(Debug, Default)]
@@ -66,15 +67,28 @@ impl Tally {
         ids
     }
 
+    /// The counts, for the verdicts.
+    pub fn counts(&self, submitted: u64) -> Counts {
+        Counts {
+            submitted,
+            finished: self.finished.len(),
+            failed: self.failed.len(),
+            timed_out: self.timed_out.len(),
+            cancelled: self.cancelled.len(),
+            ids_unique: self.ids_unique(),
+        }
+    }
+
     /// The row for `variant`: `expected` = tasks submitted, `result` = tasks accounted for, and
     /// correct only if no id was counted twice and every value is right. Variants `require` more.
-    pub fn row(&self, variant: &str, workers: usize, submitted: u64) -> Row {
+    pub fn row(&self, variant: &str, mechanism: Mechanism, workers: usize, submitted: u64) -> Row {
         let errors: Vec<_> = self
             .failed
             .iter()
             .map(|(id, err)| json!({"id": id, "error": err.to_string()}))
             .collect();
         Row::new(crate::LESSON, variant)
+            .mechanism(mechanism)
             .workers(workers)
             .check(submitted, self.accounted())
             .require(self.ids_unique() && self.values_are_squares())
@@ -85,6 +99,31 @@ impl Tally {
             .extra("ids_unique", self.ids_unique())
             .extra("completion_order", self.completion_order.clone())
             .extra("errors", errors)
+    }
+}
+
+/// Where a variant's tasks ended up, counted: what the verdicts read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Tasks submitted.
+    pub submitted: u64,
+    /// Tasks that returned a value.
+    pub finished: usize,
+    /// Tasks that returned an error, panicked or lost their worker.
+    pub failed: usize,
+    /// Tasks not finished at the deadline.
+    pub timed_out: usize,
+    /// Tasks cancelled before they started.
+    pub cancelled: usize,
+    /// Whether no task was counted twice.
+    pub ids_unique: bool,
+}
+
+impl Counts {
+    /// Whether every submitted task was counted exactly once.
+    pub fn each_once(&self) -> bool {
+        let accounted = self.finished + self.failed + self.timed_out + self.cancelled;
+        self.ids_unique && accounted as u64 == self.submitted
     }
 }
 
@@ -109,7 +148,8 @@ mod tests {
         tally.time_out(&[Handle::new(1)]);
         assert_eq!(tally.accounted(), 4);
         assert!(tally.ids_unique());
-        let row = tally.row("errors", 2, 4);
+        let row = tally.row("errors", Mechanism::Threads, 2, 4);
+        assert!(tally.counts(4).each_once());
         assert!(row.correct);
         assert_eq!(row.extra["failed"], 1);
     }
@@ -120,9 +160,10 @@ mod tests {
         tally.record(completion(1, Ok(1)));
         tally.record(completion(1, Err(TaskError::Cancelled)));
         assert!(!tally.ids_unique());
-        assert!(!tally.row("cancel", 1, 2).correct);
+        assert!(!tally.row("cancel", Mechanism::Threads, 1, 2).correct);
+        assert!(!tally.counts(2).each_once());
         let mut wrong = Tally::default();
         wrong.record(completion(3, Ok(10)));
-        assert!(!wrong.row("threads-as-completed", 1, 1).correct);
+        assert!(!wrong.row("x", Mechanism::Threads, 1, 1).correct);
     }
 }

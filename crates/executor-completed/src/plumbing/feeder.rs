@@ -1,21 +1,23 @@
-//! One worker process seen from the parent: its feeder thread (jobs down its stdin, at most
-//! `window` in flight), its reader thread (replies up its stdout into the completion channel;
-//! the `reader` module), and what happens when it dies: its tasks are reported lost and a
-//! replacement starts.
+//! One worker process seen from the parent (step 7): its feeder thread (jobs down its stdin, at
+//! most `window` in flight), its reader thread (replies up its stdout into the completion
+//! channel; the `reader` module), and what happens when it dies: its tasks are reported lost
+//! and a replacement starts.
 
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::path::PathBuf;
+use std::process::ChildStdin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::completion::{Completion, TaskError, TaskId};
-use crate::job::Job;
-use crate::reader::{InFlight, read_replies};
-use crate::worker::WORKER_COMMAND;
+use super::reader::{InFlight, read_replies};
+use super::wire;
+use crate::steps::s1_submit::{Completion, TaskId};
+use crate::steps::s3_errors::TaskError;
+use crate::steps::s6_worker_process::Job;
+use crate::steps::s7_process_pool::spawn_worker;
 
 /// Everything a feeder needs to reach the worker processes it manages.
 pub(crate) struct Slot {
@@ -101,8 +103,7 @@ impl Slot {
 
     /// Starts one worker process and its reader thread.
     fn spawn_worker(&self) -> io::Result<Worker> {
-        // Tracked from its start, so a Ctrl-C ends it too (see the `reaper` crate).
-        let mut child = reaper::spawn(&mut worker_command(&self.program))?;
+        let mut child = spawn_worker(&self.program)?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             unreachable!("both pipes were requested");
         };
@@ -130,17 +131,6 @@ impl Slot {
             }
         }
     }
-}
-
-/// The command line of a worker: this program with the hidden subcommand, talking over pipes.
-fn worker_command(program: &Path) -> Command {
-    let mut command = Command::new(program);
-    command
-        .arg(WORKER_COMMAND)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    command
 }
 
 /// The next job; flushes what is buffered before blocking, or the worker would wait for tasks
@@ -191,7 +181,7 @@ impl Worker {
         }
         // Listed before written: if this write fails the worker is dying, and its reader will
         // report the task as lost with the others it had.
-        let _ = self.stdin.write_all(job.to_line(id).as_bytes());
+        let _ = self.stdin.write_all(wire::job_line(id, job).as_bytes());
         true
     }
 

@@ -1,0 +1,136 @@
+//! Step 6: the worker process: this program, re-executed, reading jobs on its stdin and
+//! writing one reply per job on its stdout.
+//!
+//! Since step 5: a task has to cross a process boundary, and a closure cannot be written down a
+//! pipe, so a task becomes a [`Job`]: data naming a function the worker knows (Python pickles
+//! the function by name for the same reason). The worker runs each job through step 3's
+//! [`run_caught`], so an error or a panic is a reply, not a dead worker. Each job and each reply
+//! is one line of text (`crate::plumbing::wire`): `strace` shows what crosses the pipe, and at
+//! four small numbers a line, parsing is not what limits throughput.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, raise};
+
+use super::s3_errors::run_caught;
+use crate::plumbing::wire;
+
+/// Set in a worker's environment by step 7; [`is_worker`] looks for it.
+pub const WORKER_ENV: &str = "EXECUTOR_COMPLETED_WORKER";
+
+/// Whether this process is a worker. An environment variable rather than a hidden subcommand,
+/// so a stray word on the command line gets clap's usual error instead of being taken for one.
+pub fn is_worker() -> bool {
+    std::env::var_os(WORKER_ENV).is_some()
+}
+
+/// One task as data: the tutorial's `square`, slowed down or made to fail on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Sleeps `sleep_ms`, then returns `x * x`; with `sleep_ms = 0`, a trivial task.
+    Square {
+        /// The input.
+        x: u64,
+        /// How long the task takes, so lengths can differ on purpose.
+        sleep_ms: u64,
+    },
+    /// Returns an error instead of a value (Python: the function raises).
+    Fail {
+        /// The input, named in the error.
+        x: u64,
+    },
+    /// Panics (Python has no panic; an uncaught exception is the nearest thing).
+    Panic {
+        /// The input, named in the panic message.
+        x: u64,
+    },
+    /// Makes the worker *process* running it kill itself with SIGKILL, as the kernel's OOM
+    /// killer would (step 7 shows what the pool does then). On a thread it is an error.
+    KillWorker,
+}
+
+impl Job {
+    /// Runs the job where it stands.
+    pub fn run(self) -> Result<u64, String> {
+        match self {
+            Self::Square { x, sleep_ms } => {
+                if sleep_ms > 0 {
+                    std::thread::sleep(Duration::from_millis(sleep_ms));
+                }
+                Ok(x * x)
+            }
+            Self::Fail { x } => Err(format!("task with input {x} refused it on purpose")),
+            Self::Panic { x } => panic!("task with input {x} panicked on purpose"),
+            Self::KillWorker => Err("only a worker process can be killed".to_string()),
+        }
+    }
+}
+
+/// The worker's main loop on its own stdin and stdout: what `main` runs when [`is_worker`].
+pub fn serve_stdio() -> io::Result<()> {
+    serve(&mut BufReader::new(io::stdin().lock()), io::stdout().lock())
+}
+
+/// Runs every job line from `input` and writes a reply line for each to `output`, until `input`
+/// ends: when the parent closes the pipe, or dies, the worker exits.
+///
+/// Replies are buffered and flushed only when no further job is already buffered: with many
+/// tiny jobs in flight, that is one `write` per batch instead of one per job; with one job at a
+/// time, a flush after every job, so the parent never waits on a reply held back here.
+pub fn serve<R: Read>(input: &mut BufReader<R>, output: impl Write) -> io::Result<()> {
+    let mut output = io::BufWriter::new(output);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return output.flush();
+        }
+        let reply = match wire::parse_job(&line) {
+            Some((_, Job::KillWorker)) => {
+                // Die the hard way, as the OOM killer would kill us: no unwinding, no flush.
+                output.flush()?;
+                raise(Signal::SIGKILL).map_err(io::Error::from)?;
+                unreachable!("SIGKILL cannot be caught");
+            }
+            Some((id, job)) => wire::reply_line(id, &run_caught(|| job.run())),
+            None => format!("0 failed bad request {:?}\n", line.trim_end()),
+        };
+        output.write_all(reply.as_bytes())?;
+        if input.buffer().is_empty() {
+            output.flush()?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::s3_errors::TaskError;
+
+    #[test]
+    fn serves_every_job_in_order() {
+        let jobs = [
+            wire::job_line(0, Job::Square { x: 4, sleep_ms: 0 }),
+            wire::job_line(1, Job::Fail { x: 1 }),
+            wire::job_line(2, Job::Square { x: 5, sleep_ms: 1 }),
+        ]
+        .concat();
+        let mut out = Vec::new();
+        serve(&mut BufReader::new(jobs.as_bytes()), &mut out).unwrap();
+        let replies: Vec<_> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| wire::parse_reply(l).unwrap())
+            .collect();
+        assert_eq!(replies[0], (0, Ok(16)));
+        assert!(matches!(replies[1], (1, Err(TaskError::Failed(_)))));
+        assert_eq!(replies[2], (2, Ok(25)));
+    }
+
+    #[test]
+    fn square_and_fail() {
+        assert_eq!(Job::Square { x: 9, sleep_ms: 0 }.run(), Ok(81));
+        assert!(Job::Fail { x: 9 }.run().unwrap_err().contains('9'));
+    }
+}
