@@ -1,5 +1,6 @@
 //! `pool-batch` end to end: every variant and task through the binary, an injected panic, a
-//! worker process killing itself mid-task, Ctrl-C, bad input, and the Python twin.
+//! worker process killing itself mid-task, Ctrl-C, bad input, a run too long to start, and the
+//! Python twin paired like for like.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -7,17 +8,27 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::{
-    assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin, variant_names,
+    assert_usage_error, assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin,
+    variant_names,
 };
 
 const LESSON: &str = "pool-batch";
-const VARIANTS: [&str; 6] = [
+const VARIANTS: [&str; 9] = [
     "thread-pool",
     "thread-pool-chunked",
+    "thread-pool-tuned",
     "process-pool",
     "batch-new-pool-each",
     "batch-one-pool",
+    "process-batch-new-pool-each",
+    "process-batch-one-pool",
     "rayon",
+];
+/// The variants that run on worker processes; every other runs on threads.
+const PROCESS_VARIANTS: [&str; 3] = [
+    "process-pool",
+    "process-batch-new-pool-each",
+    "process-batch-one-pool",
 ];
 /// Small sizes: the suite runs in a debug build on two cores. 20 batches of 4 are items 1..=80.
 const SMALL: &[&str] = &[
@@ -79,12 +90,21 @@ fn every_variant_is_correct_and_in_order() {
         assert_eq!(r["in_order"], true, "{r}");
         assert_eq!(r["failed_items"], json!([]), "{r}");
         assert!(r["overhead_ns"].is_number(), "{r}");
+        let processes = PROCESS_VARIANTS.contains(&r["variant"].as_str().unwrap_or(""));
+        let mechanism = if processes { "processes" } else { "threads" };
+        assert_eq!(r["mechanism"], mechanism, "{r}");
     }
     // 1² + ... + 3000² and 1² + ... + 80², worked out by hand.
     assert_eq!(row(&rows, "rayon")["expected"], 9_004_500_500u64);
     assert_eq!(row(&rows, "batch-one-pool")["expected"], 173_880);
     assert_eq!(row(&rows, "batch-one-pool")["items"], 80);
     assert_eq!(row(&rows, "process-pool")["replaced_workers"], 0);
+    for variant in ["process-batch-new-pool-each", "process-batch-one-pool"] {
+        let r = row(&rows, variant);
+        assert_eq!(r["items"], 80, "{r}");
+        assert_eq!(r["expected"], 173_880, "{r}");
+        assert_eq!(r["replaced_workers"], 0, "{r}");
+    }
     assert!(workers_of(pid).is_empty(), "workers left behind");
 }
 
@@ -150,8 +170,29 @@ fn a_killed_worker_process_is_replaced_and_only_its_item_fails() {
 }
 
 #[test]
+fn a_killed_worker_in_a_batch_is_replaced_and_only_its_item_fails() {
+    let variants = [
+        "--variant",
+        "process-batch-new-pool-each",
+        "--variant",
+        "process-batch-one-pool",
+    ];
+    let args = [SMALL, &variants, &["--kill-worker-at", "7"]].concat();
+    let (pid, rows) = run_with_pid(&args);
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r["correct"], true, "{r}");
+        assert_eq!(r["failed_items"], json!([7]), "{r}");
+        // Killed once with the item, and once more when it was retried on a fresh worker.
+        assert_eq!(r["replaced_workers"], 2, "{r}");
+    }
+    assert!(workers_of(pid).is_empty(), "workers left behind");
+}
+
+#[test]
 fn ctrl_c_leaves_no_worker_behind() {
-    // Tasks of ten million hash rounds: the run lasts far longer than the test waits.
+    // Tasks of ten million hash rounds: the run lasts far longer than the test waits, and less
+    // than the ten minutes past which it would be refused.
     let mut child = Command::new(bin_path(LESSON))
         .args([
             "--variant",
@@ -159,7 +200,7 @@ fn ctrl_c_leaves_no_worker_behind() {
             "--workers",
             "2",
             "--items",
-            "3000",
+            "300",
             "--chunk",
             "1",
         ])
@@ -215,21 +256,73 @@ fn bad_input_exits_2_with_one_line() {
             &["--work", "5"],
             &["--task", "work", "--work", "0"],
             &["--variant", "nope"],
+            &["--task", "work", "--work", "10000001"],
+            // No hidden subcommand catches a stray word.
+            &["worker"],
+            &["foo"],
         ],
     );
 }
 
 #[test]
+fn a_run_too_long_is_refused_with_its_length() {
+    let args = [
+        "--variant",
+        "rayon",
+        "--items",
+        "3000000",
+        "--task",
+        "work",
+        "--work",
+        "10000000",
+    ];
+    let stderr = assert_usage_error(LESSON, &args);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("would take about"), "{stderr}");
+    assert!(stderr.contains("--items"), "{stderr}");
+}
+
+#[test]
 fn python_twin_runs_and_pairs_with_rust_variants() {
-    let sizes = ["--workers", "2", "--items", "300", "--chunk", "16"];
-    let rows = run_python_twin("pool_batch.py", &[&sizes[..], &["--batches", "5"]].concat());
-    assert_eq!(rows.len(), 6, "{rows:?}");
+    let sizes = [
+        "--workers",
+        "2",
+        "--items",
+        "300",
+        "--chunk",
+        "16",
+        "--batches",
+        "5",
+    ];
+    let rows = run_python_twin("pool_batch.py", &sizes);
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let rust = run_json(LESSON, &sizes);
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
         assert!(
             VARIANTS.contains(&r["pairs_with"].as_str().unwrap_or("")),
             "{r}"
+        );
+        // Like for like: the same items and the same mechanism as the Rust row it names,
+        // unless the row says it is deliberately across mechanisms.
+        let paired = row(&rust, r["pairs_with"].as_str().unwrap_or(""));
+        assert_eq!(r["items"], paired["items"], "{r}\n{paired}");
+        if r["cross_mechanism"] == true {
+            assert_ne!(r["mechanism"], paired["mechanism"], "{r}\n{paired}");
+        } else {
+            assert_eq!(r["mechanism"], paired["mechanism"], "{r}\n{paired}");
+        }
+    }
+    // Every Rust variant but the tuned map has a Python twin.
+    let paired: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["pairs_with"].as_str())
+        .collect();
+    for variant in VARIANTS.iter().filter(|v| **v != "thread-pool-tuned") {
+        assert!(
+            paired.contains(variant),
+            "no Python row pairs with {variant}"
         );
     }
     // 1² + ... + 300² = 9 045 050.

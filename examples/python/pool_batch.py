@@ -4,13 +4,16 @@
 `multiprocessing.Pool(n).map(square, numbers)` with and without `chunksize`, the same map on a
 `multiprocessing.pool.ThreadPool` (threads, so the GIL runs one task at a time), and the
 tutorial's answer to "more tasks than cores": cut the numbers into batches of `2 * cores` and
-open a new `with Pool() as pool:` for every batch, beside one pool for all batches.
+open a new `with Pool() as pool:` for every batch, beside one pool for all batches; the
+batches on process pools, as the tutorial runs them, and on thread pools.
 
     python3 examples/python/pool_batch.py [--json] [--workers N] [--items N] [--chunk N]
         [--batches N] [--task square|sqrt|work] [--work ROUNDS]
 
 With --json, one JSON object per line with the Rust rows' fields, plus "pairs_with": the Rust
-variant to compare it with.
+variant to compare it with. Every row says its "mechanism" (threads or processes) and pairs with
+a Rust row of the same mechanism and the same items, except the tutorial's `Pool.map` beside
+rayon, marked "cross_mechanism": Rust needs no processes for this.
 """
 
 import argparse
@@ -83,7 +86,7 @@ def sequential_per_task(f, items):
     return (time.perf_counter() - start) / max(done, 1)
 
 
-def row(args, variant, pairs_with, n, results, wall, seq):
+def row(args, variant, mechanism, pairs_with, n, results, wall, seq):
     f, items = make_items(args, n)
     in_order = len(results) == n and all(r == f(i) for r, i in zip(results, items))
     expected = expected_sum(args, n)
@@ -92,6 +95,7 @@ def row(args, variant, pairs_with, n, results, wall, seq):
     return {
         "lesson": LESSON,
         "variant": variant,
+        "mechanism": mechanism,
         "workers": args.workers,
         "items": n,
         "expected": expected,
@@ -118,39 +122,54 @@ def run(args):
     rows = []
     with ThreadPool(args.workers) as pool:
         out, wall = timed(lambda: pool.map(f, items, chunksize=1))
-        rows.append(row(args, "threadpool-map", "thread-pool", args.items, out, wall, seq))
+        rows.append(row(args, "threadpool-map", "threads", "thread-pool", args.items, out, wall, seq))
         out, wall = timed(lambda: pool.map(f, items, chunksize=args.chunk))
-        rows.append(row(args, "threadpool-map-chunked", "thread-pool-chunked", args.items, out, wall, seq))
+        rows.append(row(args, "threadpool-map-chunked", "threads", "thread-pool-chunked",
+                        args.items, out, wall, seq))
     with Pool(args.workers) as pool:
         out, wall = timed(lambda: pool.map(f, items, chunksize=args.chunk))
-        rows.append(row(args, "pool-map-chunked", "process-pool", args.items, out, wall, seq))
+        rows.append(row(args, "pool-map-chunked", "processes", "process-pool", args.items, out, wall, seq))
         # Pool.map's own chunksize: len / (4 * workers), rounded up: its answer to dispatch cost.
+        # Beside rayon on purpose: the tutorial's way against Rust's, which needs no processes.
         out, wall = timed(lambda: pool.map(f, items))
-        rows.append(row(args, "pool-map-default-chunks", "rayon", args.items, out, wall, seq))
+        cross = row(args, "pool-map-default-chunks", "processes", "rayon", args.items, out, wall, seq)
+        cross["cross_mechanism"] = True
+        rows.append(cross)
+    rows.extend(batch_rows(args, seq))
+    return rows
 
+
+def batch_rows(args, seq):
+    """The tutorial's batches of 2 * workers items: a new pool per batch, and one pool for all;
+    on process pools (the tutorial's Pool) and on thread pools."""
     size = 2 * args.workers
     n = args.batches * size
     f, all_items = make_items(args, n)
     batches = [all_items[i:i + size] for i in range(0, n, size)]
 
-    def new_pool_each():
+    def new_pool_each(make_pool):
         results = []
         for batch in batches:  # the tutorial's loop: a fresh pool for every batch
-            with Pool(args.workers) as pool:
+            with make_pool(args.workers) as pool:
                 results.extend(pool.map(f, batch))
         return results
 
-    def one_pool():
+    def one_pool(make_pool):
         results = []
-        with Pool(args.workers) as pool:
+        with make_pool(args.workers) as pool:
             for batch in batches:
                 results.extend(pool.map(f, batch))
         return results
 
-    out, wall = timed(new_pool_each)
-    rows.append(row(args, "batch-new-pool-each", "batch-new-pool-each", n, out, wall, seq))
-    out, wall = timed(one_pool)
-    rows.append(row(args, "batch-one-pool", "batch-one-pool", n, out, wall, seq))
+    rows = []
+    for make_pool, prefix, mechanism, rust in [(ThreadPool, "threadpool", "threads", ""),
+                                               (Pool, "pool", "processes", "process-")]:
+        out, wall = timed(lambda: new_pool_each(make_pool))
+        rows.append(row(args, f"{prefix}-batch-new-pool-each", mechanism, f"{rust}batch-new-pool-each",
+                        n, out, wall, seq))
+        out, wall = timed(lambda: one_pool(make_pool))
+        rows.append(row(args, f"{prefix}-batch-one-pool", mechanism, f"{rust}batch-one-pool",
+                        n, out, wall, seq))
     return rows
 
 
@@ -184,8 +203,8 @@ def main():
         print(LESSON)
         for r in sorted(rows, key=lambda r: r["wall_s"]):
             check = "ok" if r["correct"] else "WRONG"
-            print(f"{r['variant']:24} {r['items']:>9} {check:5} {r['wall_s'] * 1e3:10.2f} ms "
-                  f"{r['per_s'] / 1e3:10.1f} k/s  (pairs with {r['pairs_with']})")
+            print(f"{r['variant']:30} {r['mechanism']:9} {r['items']:>9} {check:5} "
+                  f"{r['wall_s'] * 1e3:10.2f} ms {r['per_s'] / 1e3:10.1f} k/s  (pairs with {r['pairs_with']})")
     return 0 if all(r["correct"] for r in rows) else 1
 
 

@@ -1,9 +1,10 @@
 //! Per-task dispatch cost of a pool: 10 000 trivial tasks mapped, in input order, through the
-//! hand-built crossbeam pool (one item a message and chunks of 1000), `rayon`, and the textbook
-//! `std::sync::mpsc` pool (a boxed job per item behind a `Mutex<Receiver>`).
+//! lesson's steps (step 1, one item a job; step 2, chunks of 1000; step 3, the tuned map of
+//! chunks of 1000; step 4, the same on workers that spin when idle), `rayon` (step 8), and the
+//! textbook `std::sync::mpsc` pool (a boxed job per item behind a `Mutex<Receiver>`).
 //!
 //! `cargo bench -p pool-batch --bench dispatch`; divan prints time per map and items per second;
-//! time per map / 10 000 is the per-task dispatch cost the crate docs quote.
+//! time per map / 10 000 is the per-task dispatch cost `docs/results.md` quotes.
 
 use std::hint::black_box;
 use std::sync::{Arc, Mutex, mpsc};
@@ -11,10 +12,11 @@ use std::thread::JoinHandle;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use pool_batch::ThreadPool;
-use rayon::prelude::*;
+use pool_batch::steps::s1_channel_pool::ThreadPool;
+use pool_batch::steps::s8_rayon;
 
 const TASKS: u64 = 10_000;
+const CHUNK: usize = 1000;
 
 fn main() {
     divan::main();
@@ -29,34 +31,53 @@ fn task(x: u64) -> u64 {
     black_box(x).wrapping_mul(2)
 }
 
+fn items() -> Vec<u64> {
+    (0..TASKS).collect()
+}
+
 #[divan::bench]
-fn crossbeam_pool_one_item_a_message(bencher: Bencher<'_, '_>) {
+fn step1_one_item_a_job(bencher: Bencher<'_, '_>) {
     let pool = ThreadPool::new(workers()).expect("threads start");
     bencher
         .counter(ItemsCount::new(TASKS))
-        .with_inputs(|| (0..TASKS).collect::<Vec<u64>>())
+        .with_inputs(items)
         .bench_local_values(|items| pool.map(task, items));
 }
 
 #[divan::bench]
-fn crossbeam_pool_chunks_of_1000(bencher: Bencher<'_, '_>) {
+fn step2_chunks_of_1000(bencher: Bencher<'_, '_>) {
     let pool = ThreadPool::new(workers()).expect("threads start");
     bencher
         .counter(ItemsCount::new(TASKS))
-        .with_inputs(|| (0..TASKS).collect::<Vec<u64>>())
-        .bench_local_values(|items| pool.map_chunked(task, items, 1000));
+        .with_inputs(items)
+        .bench_local_values(|items| pool.map_chunked(task, items, CHUNK));
 }
 
 #[divan::bench]
-fn rayon_par_iter(bencher: Bencher<'_, '_>) {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers())
-        .build()
-        .expect("threads start");
-    let items: Vec<u64> = (0..TASKS).collect();
+fn step3_tuned_chunks_of_1000(bencher: Bencher<'_, '_>) {
+    let pool = ThreadPool::new(workers()).expect("threads start");
     bencher
         .counter(ItemsCount::new(TASKS))
-        .bench_local(|| pool.install(|| items.par_iter().map(|&x| task(x)).collect::<Vec<_>>()));
+        .with_inputs(items)
+        .bench_local_values(|items| pool.map_tuned(task, items, CHUNK));
+}
+
+#[divan::bench]
+fn step4_tuned_chunks_of_1000_idle_spin(bencher: Bencher<'_, '_>) {
+    let pool = ThreadPool::with_idle_spin(workers()).expect("threads start");
+    bencher
+        .counter(ItemsCount::new(TASKS))
+        .with_inputs(items)
+        .bench_local_values(|items| pool.map_tuned(task, items, CHUNK));
+}
+
+#[divan::bench]
+fn step8_rayon_par_iter(bencher: Bencher<'_, '_>) {
+    let pool = s8_rayon::pool(workers()).expect("threads start");
+    let items = items();
+    bencher
+        .counter(ItemsCount::new(TASKS))
+        .bench_local(|| s8_rayon::map(&pool, task, &items));
 }
 
 #[divan::bench]
@@ -64,7 +85,7 @@ fn std_mpsc_pool(bencher: Bencher<'_, '_>) {
     let pool = MpscPool::new(workers());
     bencher
         .counter(ItemsCount::new(TASKS))
-        .with_inputs(|| (0..TASKS).collect::<Vec<u64>>())
+        .with_inputs(items)
         .bench_local_values(|items| pool.map(task, items));
 }
 

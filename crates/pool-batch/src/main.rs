@@ -1,21 +1,24 @@
 //! The `pool-batch` binary: parses flags, runs the variants, prints the table or JSON lines.
-//! Re-executed with the hidden `worker` subcommand, it is one process of the process pool.
+//! Started with `--worker` as its first argument, it is one process of the process pool.
 
-use std::io::{BufWriter, Write as _};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum, value_parser};
-use pool_batch::{Job, Setup, Task, WorkerCommand};
-use timing::Report;
+use clap::{Parser, ValueEnum};
+use pool_batch::measure::{self, Setup, Variant};
+use pool_batch::steps::s5_worker_process::{WORKER_FLAG, WorkerCommand};
+use pool_batch::task::{Job, Task, items};
+use pool_batch::{LESSON, verdict};
+use timing::{Report, between};
 
 /// Pool.map in Rust: a worker pool built on crossbeam channels maps a task over more items than
-/// there are cores, results in input order, one item a message (thread-pool) or in chunks
-/// (thread-pool-chunked); the same map over re-executed worker processes with JSON over pipes
-/// (process-pool); the tutorial's new pool per batch of 2 × workers items (batch-new-pool-each)
-/// beside one pool for every batch (batch-one-pool); and rayon's par_iter as the yardstick
-/// (rayon). It reports tasks/s and the per-task overhead over the sequential cost, and the
-/// verdict compares batching and the hand-built pool with rayon.
+/// there are cores, results in input order, one item a job (thread-pool), in chunks
+/// (thread-pool-chunked) and with the dispatch tuned (thread-pool-tuned); the same map over
+/// re-executed worker processes, text over pipes (process-pool); the tutorial's new pool per
+/// batch of 2 × workers items beside one pool for every batch, on threads (batch-new-pool-each,
+/// batch-one-pool) and on processes (process-batch-new-pool-each, process-batch-one-pool); and
+/// rayon's par_iter as the yardstick (rayon). It reports tasks/s and the per-task overhead over
+/// the sequential cost, and the verdict compares batching, chunking and tuning with rayon.
 #[derive(Debug, Parser)]
 #[command(name = "pool-batch", version)]
 struct Cli {
@@ -27,15 +30,15 @@ struct Cli {
     variant: Vec<Variant>,
 
     /// Items to map: the numbers 1..=ITEMS.
-    #[arg(long, default_value_t = 1_000_000, value_parser = value_parser!(u64).range(1..=3_000_000))]
+    #[arg(long, default_value_t = 1_000_000, value_parser = between(1, 3_000_000))]
     items: u64,
 
-    /// Items per message for thread-pool-chunked and process-pool (Python's chunksize).
-    #[arg(long, default_value_t = 1000, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    /// Items per message for the chunked, tuned and process-pool variants (Python's chunksize).
+    #[arg(long, default_value_t = 1000, value_parser = between(1, 1_000_000))]
     chunk: u64,
 
-    /// Batches of 2 × workers items for the two batch variants.
-    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..=100_000))]
+    /// Batches of 2 × workers items for the batch variants.
+    #[arg(long, default_value_t = 100, value_parser = between(1, 100_000))]
     batches: u64,
 
     /// The task every item goes through.
@@ -43,29 +46,16 @@ struct Cli {
     task: TaskName,
 
     /// Hash rounds per item for `--task work` [default: 1000].
-    #[arg(long, value_parser = value_parser!(u32).range(1..=10_000_000))]
-    work: Option<u32>,
+    #[arg(long, value_parser = between(1, MAX_ROUNDS))]
+    work: Option<u64>,
 
     /// Test hook: the task for this item panics.
     #[arg(long, hide = true)]
     panic_at: Option<u64>,
 
-    /// Test hook: a process-pool worker kills itself when it reaches this item.
+    /// Test hook: a worker process kills itself when it reaches this item.
     #[arg(long, hide = true)]
     kill_worker_at: Option<u64>,
-
-    #[command(subcommand)]
-    worker: Option<Hidden>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Variant {
-    ThreadPool,
-    ThreadPoolChunked,
-    ProcessPool,
-    BatchNewPoolEach,
-    BatchOnePool,
-    Rayon,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,19 +65,17 @@ enum TaskName {
     Work,
 }
 
-#[derive(Debug, Subcommand)]
-enum Hidden {
-    /// One process of the process pool (started by the pool, not by people).
-    #[command(hide = true)]
-    Worker(WorkerArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct WorkerArgs {
+/// A worker's command line, as [`worker_command`] writes it; never typed by people.
+#[derive(Debug, Parser)]
+#[command(name = "pool-batch --worker")]
+struct WorkerCli {
+    /// Always set: it is how this command line was recognised.
+    #[arg(long)]
+    worker: bool,
     #[arg(long, value_enum)]
     task: TaskName,
-    #[arg(long)]
-    work: u32,
+    #[arg(long, value_parser = between(1, MAX_ROUNDS))]
+    work: u64,
     #[arg(long)]
     panic_at: Option<u64>,
     #[arg(long)]
@@ -97,47 +85,47 @@ struct WorkerArgs {
     parent: u32,
 }
 
-const DEFAULT_ROUNDS: u32 = 1000;
+const DEFAULT_ROUNDS: u64 = 1000;
+const MAX_ROUNDS: u64 = 10_000_000;
 
 fn main() -> ExitCode {
     timing::main_with(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
-    if let Some(Hidden::Worker(args)) = &cli.worker {
-        return work_as_worker(args);
+    // Checked before clap parses, so `pool-batch worker` or any stray word is still an error.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == WORKER_FLAG)
+    {
+        return work_as_worker(&WorkerCli::parse());
     }
+    let cli = Cli::parse();
     if cli.work.is_some() && cli.task != TaskName::Work {
         return Err(timing::usage_error(
             "--work sets the rounds of --task work; add --task work",
         ));
     }
-    // Kill and reap every worker process on Ctrl-C (and SIGTERM) before exiting with the
-    // shell's status for SIGINT; without it, a worker mid-chunk would outlive us.
-    // Dropped last, at the end of `run`: on an error it kills and reaps what is left, too.
+    // Kills and reaps every worker process on Ctrl-C (and SIGTERM) before exiting with the
+    // shell's status for SIGINT; dropped last, it also does so when `run` returns an error.
     let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
-
     let setup = setup(&cli);
-    let mut report = Report::new(pool_batch::LESSON);
-    for variant in timing::selected(&cli.variant) {
-        let row = match variant {
-            Variant::ThreadPool => pool_batch::thread_pool(&setup),
-            Variant::ThreadPoolChunked => pool_batch::thread_pool_chunked(&setup),
-            Variant::ProcessPool => pool_batch::process_pool(&setup, worker_command(&cli)?),
-            Variant::BatchNewPoolEach => pool_batch::batch_new_pool_each(&setup),
-            Variant::BatchOnePool => pool_batch::batch_one_pool(&setup),
-            Variant::Rayon => pool_batch::rayon(&setup),
-        };
-        // `to_possible_value` is `None` only for variants marked `#[value(skip)]`: none are.
-        let name = variant
-            .to_possible_value()
-            .map(|v| v.get_name().to_string());
-        report.push(row.with_context(|| name.unwrap_or_default())?);
+    let command = worker_command(&cli)?;
+    let variants = timing::selected(&cli.variant);
+    measure::refuse_long_runs(&setup, &variants, &command)?;
+    let mut measured = Vec::new();
+    for variant in variants {
+        let m = measure::run(variant, &setup, &command).with_context(|| variant.name())?;
+        measured.push(m);
     }
-    for line in pool_batch::verdicts(&report, &setup) {
+    let mut report = Report::new(LESSON);
+    for line in measure::LEGEND {
+        report.legend(line);
+    }
+    for line in verdict::verdicts(&measured, &setup) {
         report.verdict(line);
     }
+    measured.into_iter().for_each(|m| report.push(m.row));
     report.print(cli.common.json);
     Ok(report.exit_code())
 }
@@ -148,7 +136,6 @@ fn setup(cli: &Cli) -> Setup {
         task: task(cli.task, cli.work.unwrap_or(DEFAULT_ROUNDS)),
         panic_at: cli.panic_at,
     };
-    let items = pool_batch::task::items(cli.items);
     Setup {
         workers: cli.common.workers(),
         items: cli.items,
@@ -156,15 +143,18 @@ fn setup(cli: &Cli) -> Setup {
         batches: cli.batches,
         job,
         kill_at: cli.kill_worker_at,
-        sequential_per_task_s: pool_batch::task::sequential_per_task(job.task, &items),
+        sequential_per_task_s: measure::sequential_per_task(job.task, &items(cli.items)),
     }
 }
 
-fn task(name: TaskName, rounds: u32) -> Task {
+fn task(name: TaskName, rounds: u64) -> Task {
     match name {
         TaskName::Square => Task::Square,
         TaskName::Sqrt => Task::Sqrt,
-        TaskName::Work => Task::Work { rounds },
+        // `between(1, MAX_ROUNDS)` let only values that fit in a u32 through.
+        TaskName::Work => Task::Work {
+            rounds: u32::try_from(rounds).unwrap_or(u32::MAX),
+        },
     }
 }
 
@@ -176,14 +166,12 @@ fn worker_command(cli: &Cli) -> anyhow::Result<WorkerCommand> {
         .to_possible_value()
         .map(|v| v.get_name().to_string());
     let mut args = vec![
-        "worker".to_string(),
+        WORKER_FLAG.to_string(),
         "--task".into(),
         task.unwrap_or_default(),
     ];
-    args.extend([
-        "--work".into(),
-        cli.work.unwrap_or(DEFAULT_ROUNDS).to_string(),
-    ]);
+    let work = cli.work.unwrap_or(DEFAULT_ROUNDS).to_string();
+    args.extend(["--work".into(), work]);
     args.extend(["--parent".into(), std::process::id().to_string()]);
     if let Some(n) = cli.panic_at {
         args.extend(["--panic-at".into(), n.to_string()]);
@@ -194,14 +182,12 @@ fn worker_command(cli: &Cli) -> anyhow::Result<WorkerCommand> {
     Ok(WorkerCommand { program, args })
 }
 
-fn work_as_worker(args: &WorkerArgs) -> anyhow::Result<ExitCode> {
+fn work_as_worker(args: &WorkerCli) -> anyhow::Result<ExitCode> {
     let job = Job {
         task: task(args.task, args.work),
         panic_at: args.panic_at,
     };
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    pool_batch::serve(job, args.die_at, std::io::stdin().lock(), &mut out).context("worker")?;
-    out.flush().context("worker")?;
+    pool_batch::worker::serve_stdio(job, args.die_at).context("worker")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -210,7 +196,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn worker_command_round_trips_through_the_hidden_subcommand() {
+    fn worker_command_round_trips_through_the_worker_command_line() {
         let cli = Cli::parse_from([
             "pool-batch",
             "--task",
@@ -221,14 +207,20 @@ mod tests {
             "3",
         ]);
         let command = worker_command(&cli).unwrap();
+        assert_eq!(command.args[0], WORKER_FLAG);
         let args = std::iter::once("pool-batch".to_string()).chain(command.args);
-        let Some(Hidden::Worker(worker)) = Cli::parse_from(args).worker else {
-            panic!("not parsed as a worker");
-        };
+        let worker = WorkerCli::parse_from(args);
         assert_eq!(
             (worker.task, worker.work, worker.panic_at),
             (TaskName::Work, 7, Some(3))
         );
         assert_eq!(worker.die_at, None);
+    }
+
+    #[test]
+    fn a_stray_word_is_an_error_not_a_worker() {
+        for word in ["worker", "foo"] {
+            assert!(Cli::try_parse_from(["pool-batch", word]).is_err(), "{word}");
+        }
     }
 }

@@ -5,9 +5,6 @@
 //! the process pool sends the task's *name* and its arguments to the workers, which is also
 //! what Python's `Pool.map` does (it pickles a reference to a module-level function).
 
-use std::hint::black_box;
-use std::time::Duration;
-
 const LCG_A: u64 = 6_364_136_223_846_793_005;
 const LCG_C: u64 = 1_442_695_040_888_963_407;
 
@@ -57,7 +54,8 @@ impl Task {
     }
 }
 
-/// A task plus the fault a test may inject: the item whose task panics.
+/// A task plus the fault a test may inject: the item whose task panics. The steps never see
+/// it: they are handed `move |x| job.run(x)` like any other function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Job {
     /// The function applied to every item.
@@ -91,7 +89,7 @@ pub fn items(n: u64) -> Vec<u64> {
 }
 
 /// The sum of `task` over `1..=n`, less the items in `failed`, computed without any pool: a
-/// closed form for `square` and `sqrt`, the LCG's jump-ahead for `work`.
+/// closed form for `square` and `sqrt`, the LCG's jump-ahead ([`answer`]) for `work`.
 pub fn expected_sum(task: Task, n: u64, failed: &[u64]) -> u64 {
     let n128 = u128::from(n);
     let whole: u128 = match task {
@@ -106,24 +104,33 @@ pub fn expected_sum(task: Task, n: u64, failed: &[u64]) -> u64 {
             let ones = k * (k + 1) / 2;
             2 * squares + ones + m * (n128 - m * m + 1)
         }
-        // `rounds` LCG steps compose into one affine map h -> A·h + C (mod 2^64): computing A
-        // and C by repeated squaring ("jump ahead") gives each item's result in O(1), by a
-        // different method than the task's loop, so the check is independent of it.
-        Task::Work { rounds } => {
-            let (a, c) = jump(rounds);
-            u128::from(
-                (1..=n)
-                    .map(|x| a.wrapping_mul(x).wrapping_add(c) >> 32)
-                    .fold(0u64, u64::wrapping_add),
-            )
-        }
+        Task::Work { .. } => (1..=n)
+            .map(answer(task))
+            .fold(0u64, u64::wrapping_add)
+            .into(),
     };
+    let right = answer(task);
     let lost = failed
         .iter()
         .filter(|&&x| (1..=n).contains(&x))
-        .fold(0u128, |acc, &x| acc + u128::from(task.apply(x)));
+        .fold(0u128, |acc, &x| acc + u128::from(right(x)));
     // `work` sums with wrapping, so its checksum is taken modulo 2^64 like the pools'.
     (whole.wrapping_sub(lost) % (1u128 << 64)) as u64
+}
+
+/// Each item's right answer, computed apart from the task's own loop where that loop is the
+/// costly part: `rounds` LCG steps compose into one affine map `h -> A·h + C` (mod 2^64), and
+/// computing `A` and `C` by repeated squaring ("jump ahead") gives each `work` item's result in
+/// O(1), by a different method than the task's, so the check is independent of it.
+pub fn answer(task: Task) -> impl Fn(u64) -> u64 {
+    let (a, c) = match task {
+        Task::Work { rounds } => jump(rounds),
+        Task::Square | Task::Sqrt => (1, 0),
+    };
+    move |x| match task {
+        Task::Work { .. } => a.wrapping_mul(x).wrapping_add(c) >> 32,
+        Task::Square | Task::Sqrt => task.apply(x),
+    }
 }
 
 /// The affine map `(A, C)` equal to `rounds` LCG steps: `h -> A·h + C`.
@@ -145,32 +152,6 @@ fn jump(rounds: u32) -> (u64, u64) {
     (acc_a, acc_c)
 }
 
-/// Seconds one thread needs per task of `task` over `items` with no pool at all: the cost
-/// the per-task overhead is measured against. Runs items until about 50 ms are spent (or all
-/// are done), so a heavy `--work` does not make every run pay a full sequential pass.
-pub fn sequential_per_task(task: Task, items: &[u64]) -> f64 {
-    const BUDGET: Duration = Duration::from_millis(50);
-    let watch = timing::Stopwatch::start();
-    let (mut done, mut block, mut sum) = (0usize, 1usize, 0u64);
-    // Blocks that double in size: a 10-ms task is checked against the clock after one item, a
-    // 1-ns task is not slowed by reading the clock after every item.
-    while done < items.len() {
-        let end = (done + block).min(items.len());
-        // `black_box` keeps the optimiser from vectorising the loop away, which it could not
-        // do through a pool either: the baseline is the same per-item calls, without dispatch.
-        for &x in &items[done..end] {
-            sum = sum.wrapping_add(task.apply(black_box(x)));
-        }
-        done = end;
-        block *= 2;
-        if watch.elapsed() >= BUDGET {
-            break;
-        }
-    }
-    black_box(sum);
-    watch.elapsed().as_secs_f64() / done.max(1) as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +171,14 @@ mod tests {
         for rounds in [1, 2, 3, 7, 1000, 1001] {
             let work = Task::Work { rounds };
             assert_eq!(expected_sum(work, 500, &[]), brute(work, 500));
+        }
+    }
+
+    #[test]
+    fn each_items_answer_matches_the_task() {
+        for task in [Task::Square, Task::Sqrt, Task::Work { rounds: 77 }] {
+            let right = answer(task);
+            assert!((1..300).all(|x| right(x) == task.apply(x)), "{task:?}");
         }
     }
 

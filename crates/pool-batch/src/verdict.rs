@@ -1,52 +1,87 @@
-//! The verdict lines under the table, each computed from the rows of this run: never a claim
-//! the numbers in front of the reader do not back.
+//! The verdict lines under the table, each computed from this run's typed outcomes: never a
+//! claim the numbers in front of the reader do not back.
 
-use timing::{Report, Row, fmt_ns};
+use timing::fmt_ns;
 
-use crate::variants::Setup;
+use crate::measure::{Measured, Setup, Variant};
 
-/// The lesson's conclusions, computed from this run's rows: what batching costs, how far the
-/// hand-built pool is from rayon, what chunking buys, and what processes cost.
-pub fn verdicts(report: &Report, setup: &Setup) -> Vec<String> {
-    let row = |v: &str| report.row(v).filter(|r| r.per_s > 0.0);
-    let overhead = |r: &Row| fmt_ns(r.extra["overhead_ns"].as_f64().unwrap_or(0.0).max(0.0));
+/// The lesson's conclusions: what batching costs on threads and on processes, what chunking and
+/// tuning buy, how far the hand-built pool is from rayon, and what processes cost.
+pub fn verdicts(measured: &[Measured], setup: &Setup) -> Vec<String> {
+    let find = |v: Variant| {
+        measured
+            .iter()
+            .find(|m| m.outcome.variant == v && m.row.per_s > 0.0)
+    };
     let mut lines = Vec::new();
-    if let (Some(new), Some(one)) = (row("batch-new-pool-each"), row("batch-one-pool")) {
-        let per_batch = (new.wall_s - one.wall_s) / setup.batches as f64;
-        lines.push(format!(
-            "batching: one pool for all batches is {} a new pool per batch; a new pool costs {} per batch",
-            compare(one.per_s, new.per_s),
-            fmt_ns(per_batch.max(0.0) * 1e9),
-        ));
-        let process_start = row("process-pool").and_then(|r| r.extra["pool_start_s"].as_f64());
-        if let Some(start) = process_start {
+    let pairs = [
+        (Variant::BatchNewPoolEach, Variant::BatchOnePool, "threads"),
+        (
+            Variant::ProcessBatchNewPoolEach,
+            Variant::ProcessBatchOnePool,
+            "processes",
+        ),
+    ];
+    for (new, one, on) in pairs {
+        if let (Some(new), Some(one)) = (find(new), find(one)) {
+            let per_batch = (new.row.wall_s - one.row.wall_s) / setup.batches as f64;
             lines.push(format!(
-                "batching with processes, as the tutorial does: {} batches x {} process-pool start = {} more",
-                setup.batches,
-                fmt_ns(start * 1e9),
-                fmt_ns(start * setup.batches as f64 * 1e9),
+                "batching on {on}: one pool for all batches is {} a new pool per batch; a new pool costs {} per batch",
+                compare(one.row.per_s, new.row.per_s),
+                fmt_ns(per_batch.max(0.0) * 1e9),
             ));
         }
     }
-    if let (Some(ours), Some(rayon)) = (row("thread-pool-chunked"), row("rayon")) {
+    let start = find(Variant::ProcessPool).and_then(|m| m.outcome.pool_start);
+    if let (None, Some(start)) = (find(Variant::ProcessBatchNewPoolEach), start) {
         lines.push(format!(
-            "yardstick: thread-pool-chunked runs at {:.2}x rayon's rate ({} vs {} overhead per task)",
-            ours.per_s / rayon.per_s,
-            overhead(ours),
-            overhead(rayon),
+            "batching with processes, as the tutorial does: {} batches x {} process-pool start = {} more",
+            setup.batches,
+            fmt_ns(start.as_secs_f64() * 1e9),
+            fmt_ns(start.as_secs_f64() * setup.batches as f64 * 1e9),
         ));
     }
-    if let (Some(single), Some(chunked)) = (row("thread-pool"), row("thread-pool-chunked")) {
+    lines.extend(rate_verdicts(&find, setup));
+    lines
+}
+
+/// What chunking, tuning and processes do to the rate, and the yardstick.
+fn rate_verdicts<'a>(
+    find: &impl Fn(Variant) -> Option<&'a Measured>,
+    setup: &Setup,
+) -> Vec<String> {
+    let overhead = |m: &Measured| fmt_ns(m.outcome.overhead_ns.max(0.0));
+    let mut lines = Vec::new();
+    let chunked = find(Variant::ThreadPoolChunked);
+    if let (Some(single), Some(chunked)) = (find(Variant::ThreadPool), chunked) {
         lines.push(format!(
-            "chunking: chunks of {} are {} one item a message",
+            "chunking: chunks of {} are {} one item a job",
             setup.chunk,
-            compare(chunked.per_s, single.per_s)
+            compare(chunked.row.per_s, single.row.per_s)
         ));
     }
-    if let (Some(processes), Some(threads)) = (row("process-pool"), row("thread-pool-chunked")) {
+    let tuned = find(Variant::ThreadPoolTuned);
+    if let (Some(chunked), Some(tuned)) = (chunked, tuned) {
         lines.push(format!(
-            "processes: the process pool is {} the thread pool at the same chunk (JSON and pipes)",
-            compare(processes.per_s, threads.per_s)
+            "tuning: the tuned dispatch is {} the plain chunked map at the same chunk",
+            compare(tuned.row.per_s, chunked.row.per_s)
+        ));
+    }
+    if let Some(rayon) = find(Variant::Rayon) {
+        for ours in [tuned, chunked].into_iter().flatten() {
+            lines.push(format!(
+                "yardstick: {} runs at {:.2}x rayon's rate ({} vs {} overhead per task)",
+                ours.row.variant,
+                ours.row.per_s / rayon.row.per_s,
+                overhead(ours),
+                overhead(rayon),
+            ));
+        }
+    }
+    if let (Some(processes), Some(threads)) = (find(Variant::ProcessPool), chunked) {
+        lines.push(format!(
+            "processes: the process pool is {} the thread pool at the same chunk (text over pipes)",
+            compare(processes.row.per_s, threads.row.per_s)
         ));
     }
     lines

@@ -1,0 +1,155 @@
+//! Step 1: a pool of worker threads fed by one channel, and `map` with results in input order.
+//!
+//! The first step, Python's `Pool(n).map(f, items, chunksize=1)` on threads: a fixed set of
+//! threads that live until the pool is dropped, each pulling jobs from one shared queue and
+//! running them. `map` sends every item as its own job and puts the answers back in order.
+
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use crossbeam_channel::{Sender, unbounded};
+
+use super::{PoolError, Results, in_order, run_caught};
+
+/// A job the workers run: anything that can be called once and sent to a thread.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A fixed pool of worker threads; dropping it (or [`ThreadPool::shutdown`]) joins them.
+#[derive(Debug)]
+pub struct ThreadPool {
+    /// The job queue's sending half; `None` once shut down. Dropping it is how workers learn to
+    /// exit: their loop over the queue ends once it is empty and no sender is left.
+    pub(crate) jobs: Option<Sender<Job>>,
+    /// The worker threads, joined on shutdown.
+    pub(crate) workers: Vec<JoinHandle<()>>,
+}
+
+impl ThreadPool {
+    /// Starts `workers` threads (at least one), each waiting on the shared job queue.
+    pub fn new(workers: usize) -> Result<Self, PoolError> {
+        // Unbounded: a map already holds all its items in memory, so the queue holds nothing
+        // more, and a bounded queue would make `execute` wait for a worker to take a job.
+        let (jobs, queue) = unbounded::<Job>();
+        // The pool exists before its first thread does, so a failed spawn below drops it, and
+        // dropping it joins the threads already started instead of leaving them behind.
+        let mut pool = Self {
+            jobs: Some(jobs),
+            workers: Vec::new(),
+        };
+        for id in 0..workers.max(1) {
+            // Several workers wait on one receiver: crossbeam's channels are multi-consumer,
+            // where std's `mpsc` needs a `Mutex<Receiver>` around it.
+            let queue = queue.clone();
+            let worker = thread::Builder::new()
+                .name(format!("pool-worker-{id}"))
+                .spawn(move || {
+                    for job in queue {
+                        job();
+                    }
+                })?;
+            pool.workers.push(worker);
+        }
+        Ok(pool)
+    }
+
+    /// How many worker threads the pool has.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Queues `job` for the next free worker. Returns `false` if no worker is left to run it:
+    /// the job is then dropped unrun, and with it any sender it holds.
+    pub fn execute(&self, job: impl FnOnce() + Send + 'static) -> bool {
+        let Some(jobs) = &self.jobs else {
+            return false;
+        };
+        jobs.send(Box::new(job)).is_ok()
+    }
+
+    /// Applies `f` to every item, one item a job, and returns the results in input order.
+    /// A task that panics becomes `Err(TaskError::Panicked)` for its item only.
+    ///
+    /// [`TaskError::Panicked`]: super::TaskError::Panicked
+    pub fn map<T, R, F>(&self, f: F, items: Vec<T>) -> Results<R>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(T) -> R + Send + Sync + 'static,
+    {
+        let n = items.len();
+        // Every job holds the function; `Arc` shares one copy instead of cloning it per item.
+        let f = Arc::new(f);
+        let (answers, answered) = unbounded();
+        for (i, item) in items.into_iter().enumerate() {
+            let (f, answers) = (Arc::clone(&f), answers.clone());
+            // An item no worker takes is dropped with its sender and counts as `Lost` below.
+            self.execute(move || {
+                // The map holds the receiver until every sender is gone, so this cannot fail.
+                let _ = answers.send((i, [run_caught(&*f, item)]));
+            });
+        }
+        // Now only the jobs hold senders: `answered` ends when the last job has answered (or
+        // was dropped unrun), so the loop in `in_order` cannot wait forever.
+        drop(answers);
+        in_order(n, answered)
+    }
+
+    /// Stops the pool: closes the queue, lets the workers finish what is queued, joins them,
+    /// and reports a worker that panicked instead of losing it.
+    pub fn shutdown(mut self) -> Result<(), PoolError> {
+        self.join_all()
+    }
+
+    fn join_all(&mut self) -> Result<(), PoolError> {
+        drop(self.jobs.take());
+        let mut outcome = Ok(());
+        for (id, worker) in self.workers.drain(..).enumerate() {
+            if worker.join().is_err() {
+                outcome = Err(PoolError::WorkerPanicked(id));
+            }
+        }
+        outcome
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        // Drop cannot return the error; `shutdown` can. Say it rather than lose it.
+        if let Err(err) = self.join_all() {
+            eprintln!("pool-batch: {err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::TaskError;
+
+    #[test]
+    fn map_keeps_input_order() {
+        let pool = ThreadPool::new(3).unwrap();
+        let out = pool.map(|x: u64| x * 10, (0..1000).collect());
+        let want: Results<u64> = (0..1000).map(|x| Ok(x * 10)).collect();
+        assert_eq!(out, want);
+        pool.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_panic_fails_its_item_and_the_pool_keeps_working() {
+        let pool = ThreadPool::new(2).unwrap();
+        let f = |x: u32| if x == 3 { panic!("three") } else { x };
+        let out = pool.map(f, vec![3, 4]);
+        assert_eq!(out, vec![Err(TaskError::Panicked("three".into())), Ok(4)]);
+        // Both workers are still there after the panic.
+        assert_eq!(pool.map(|x: u32| x + 1, vec![1, 2]), vec![Ok(2), Ok(3)]);
+        assert_eq!(pool.workers(), 2);
+        pool.shutdown().unwrap();
+    }
+
+    #[test]
+    fn empty_input_gives_empty_output() {
+        let pool = ThreadPool::new(1).unwrap();
+        assert!(pool.map(|x: u8| x, Vec::new()).is_empty());
+    }
+}
