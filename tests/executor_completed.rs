@@ -21,6 +21,14 @@ const VARIANTS: [&str; 6] = [
 ];
 /// Small sizes: the suite runs in a debug build on two cores.
 const SMALL: &[&str] = &["--workers", "2", "--tasks", "300"];
+/// The mechanism of each Rust variant: only processes-as-completed runs on worker processes.
+fn mechanism_of(variant: &str) -> &'static str {
+    if variant == "processes-as-completed" {
+        "processes"
+    } else {
+        "threads"
+    }
+}
 /// Set in a test's child and inherited by its worker processes, so a test finds its own.
 const TAG_VAR: &str = "EXECUTOR_COMPLETED_TEST_TAG";
 
@@ -77,6 +85,8 @@ fn every_variant_accounts_for_every_task() {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
         assert_eq!(r["ids_unique"], true, "{r}");
+        let variant = r["variant"].as_str().unwrap();
+        assert_eq!(r["mechanism"], mechanism_of(variant), "{r}");
         let sum: u64 = ["finished", "failed", "timed_out", "cancelled"]
             .iter()
             .map(|k| u64_of(r, k))
@@ -230,16 +240,17 @@ fn bad_input_is_one_line_and_exit_2() {
             &["--tasks", "99999999999"],
             &["--kill-worker-during", "8"],
             &["--variant", "as-completed"],
+            // The worker process is started through an environment variable, so no word on
+            // the command line is taken for it.
+            &["worker"],
         ],
     );
 }
 
 #[test]
 fn python_twin_runs_and_pairs_with_rust_variants() {
-    let rows = run_python_twin(
-        "executor_completed.py",
-        &["--workers", "2", "--tasks", "200"],
-    );
+    let args = ["--workers", "2", "--tasks", "200"];
+    let rows = run_python_twin("executor_completed.py", &args);
     let pairs = strings(&rows, "pairs_with");
     assert_eq!(pairs, VARIANTS);
     for r in &rows {
@@ -250,4 +261,18 @@ fn python_twin_runs_and_pairs_with_rust_variants() {
     }
     // The twin forces its timeout the same way: the slow tasks, and only they, time out.
     assert_eq!(row(&rows, "timeout")["timed_out_ids"], json!([4, 5]));
+    // Like for like: each twin row does the same work, on the same mechanism, as the Rust row
+    // it pairs with at the same flags.
+    let rust = run_json(LESSON, &args);
+    for py in &rows {
+        let rs = row(&rust, py["pairs_with"].as_str().unwrap());
+        assert_eq!(py["mechanism"], rs["mechanism"], "{py}\n{rs}");
+        assert_eq!(u64_of(py, "items"), u64_of(rs, "items"), "{py}\n{rs}");
+        assert_eq!(u64_of(py, "expected"), u64_of(rs, "expected"), "{py}\n{rs}");
+    }
+    let py_priority = row(&rows, "priority-heap");
+    assert_eq!(
+        py_priority["start_order"],
+        row(&rust, "priority")["start_order"]
+    );
 }

@@ -7,7 +7,8 @@ holding tasks back in a heap and submitting the highest one whenever a worker is
 (`as_completed` itself gives no control over priority; it only reports completions).
 
 Twin of `cargo run --release -p executor-completed`: same flags (--json, --workers, --tasks,
---variant), same JSON fields, plus "pairs_with" naming the Rust variant each row compares with.
+--variant), same JSON fields (with "mechanism": threads, or processes for the process pool), plus
+"pairs_with" naming the Rust variant each row compares with; each pair does the same work.
 
     python3 examples/python/executor_completed.py [--json] [--workers N] [--tasks N]
 """
@@ -80,11 +81,12 @@ class Tally:
         ids = [*self.finished, *self.failed, *self.timed_out, *self.cancelled]
         return len(set(ids)) == len(ids)
 
-    def row(self, variant, pairs_with, workers, submitted, items, wall, ok=True, **extra):
+    def row(self, variant, pairs_with, workers, submitted, items, wall, ok=True,
+            mechanism="threads", **extra):
         squares = all(v == i * i for i, v in self.finished.items())
         correct = submitted == self.accounted() and self.ids_unique() and squares and ok
         return {
-            "lesson": LESSON, "variant": variant, "pairs_with": pairs_with,
+            "lesson": LESSON, "variant": variant, "mechanism": mechanism, "pairs_with": pairs_with,
             "workers": workers, "items": items, "expected": submitted,
             "result": self.accounted(), "correct": correct, "wall_s": wall,
             "per_s": items / wall if wall > 0 else 0.0,
@@ -96,7 +98,7 @@ class Tally:
         }
 
 
-def as_completed_variant(pool_class, variant, pairs_with, workers, tasks):
+def as_completed_variant(pool_class, variant, pairs_with, mechanism, workers, tasks):
     tally = Tally()
     with pool_class(max_workers=workers) as ex:
         futs = {ex.submit(square, i, demo_sleep_ms(i)): i for i in range(DEMO_TASKS)}
@@ -110,7 +112,7 @@ def as_completed_variant(pool_class, variant, pairs_with, workers, tasks):
         wall = time.perf_counter() - start
     total = sum(tally.finished.values()) == sum_of_squares_below(DEMO_TASKS + tasks)
     row = tally.row(variant, pairs_with, workers, DEMO_TASKS + tasks, tasks, wall,
-                    ok=total and not tally.failed)
+                    ok=total and not tally.failed, mechanism=mechanism)
     row["completion_order"] = demo_order
     return row
 
@@ -201,13 +203,20 @@ def cancel(workers):
 
 
 def priority(workers):
-    tally, n = Tally(), TASKS_PER_WORKER * workers
-    levels = [LEVELS[i % len(LEVELS)] for i in range(n)]
-    heap = [(-level, i) for i, level in enumerate(levels)]
+    # As in the Rust variant: one gated task holds each worker first, so every prioritised task
+    # has to wait; the row counts the holders too, so both sides count the same tasks.
+    tally, n = Tally(), workers + TASKS_PER_WORKER * workers
+    levels = [LEVELS[(i - workers) % len(LEVELS)] for i in range(workers, n)]
+    heap = [(-level, i) for i, level in zip(range(workers, n), levels)]
     heapq.heapify(heap)
-    start_order, running = [], {}
+    gate, started, gated = gated_task()
+    start_order = []
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as ex:
+        running = {ex.submit(gated, i): i for i in range(workers)}
+        for _ in range(workers):
+            started.acquire()
+        gate.set()
         while heap or running:
             while heap and len(running) < workers:
                 _, i = heapq.heappop(heap)
@@ -217,16 +226,18 @@ def priority(workers):
             for fut in done:
                 tally.record(running.pop(fut), fut)
     wall = time.perf_counter() - start
-    want = sorted(range(n), key=lambda i: -levels[i])
+    want = sorted(range(workers, n), key=lambda i: -levels[i - workers])
     return tally.row("priority-heap", "priority", workers, n, n, wall, ok=start_order == want,
                      start_order=start_order, priorities=levels)
 
 
 VARIANTS = {
     "threads-as-completed": lambda a: as_completed_variant(
-        ThreadPoolExecutor, "thread-pool-executor", "threads-as-completed", a.workers, a.tasks),
+        ThreadPoolExecutor, "thread-pool-executor", "threads-as-completed", "threads",
+        a.workers, a.tasks),
     "processes-as-completed": lambda a: as_completed_variant(
-        ProcessPoolExecutor, "process-pool-executor", "processes-as-completed", a.workers, a.tasks),
+        ProcessPoolExecutor, "process-pool-executor", "processes-as-completed", "processes",
+        a.workers, a.tasks),
     "errors": lambda a: errors(a.workers),
     "timeout": lambda a: timeout(a.workers),
     "cancel": lambda a: cancel(a.workers),
@@ -260,6 +271,10 @@ def main():
             print(f"{row['variant']:<22} {mark:<5} {row['result']:>7} of {row['expected']:<7}"
                   f" {row['wall_s'] * 1e3:9.1f} ms {row['per_s']:12.0f}/s"
                   f"  order {row['completion_order'][:8]}")
+    if not args.json:
+        print("  result of expected: tasks submitted, each counted once as finished, failed, timed"
+              f" out or cancelled (the pool rows: the {DEMO_TASKS} uneven demo tasks and the"
+              " --tasks timed ones)")
     raise SystemExit(0 if all(r["correct"] for r in rows) else 1)
 
 
