@@ -271,21 +271,32 @@ fn first_line(error: &dyn std::fmt::Display) -> String {
         .to_string()
 }
 
-/// Creates apalis' tables on first use (a no-op afterwards). Several workers starting at once
-/// all run it; SQLite may then refuse one with "database is locked" without waiting (a WAL
-/// reader that wants to write after another writer committed), so that is quietly tried a
-/// few times before it counts as a busy broker.
+/// Creates apalis' tables on first use (a no-op afterwards). Several processes starting at
+/// once on a new file all run it, and SQLite may refuse one of them in two ways that trying
+/// again cures: "database is locked" without waiting (a WAL reader that wants to write after
+/// another writer committed), and a migration that another process applied meanwhile (sqlx
+/// takes no lock around SQLite migrations, so both read "not applied" and the second fails,
+/// "duplicate column name"; on the next try it reads "applied"). Those are tried again a few
+/// times, quietly; anything else (a file that is not a database) fails at once.
 async fn setup_sqlite(pool: &sqlx::SqlitePool) -> Result<(), apalis_sqlite::Error> {
     let mut tries = 0;
     loop {
         match SqliteStorage::setup(pool).await {
-            Err(e) if tries < 10 && fault::transient_cause(&e) => {
+            Err(e) if tries < 10 && (fault::transient_cause(&e) || racing_migration(&e)) => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100 * tries)).await;
             }
             result => return result,
         }
     }
+}
+
+/// Whether `error` is a migration that failed (possibly because another process ran it).
+fn racing_migration(error: &apalis_sqlite::Error) -> bool {
+    matches!(
+        error,
+        apalis_sqlite::Error::Database(sqlx::Error::Migrate(_))
+    )
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ pub mod demo;
 pub mod fault;
 pub mod job;
 pub mod queue;
+pub mod scratch;
 pub mod status;
 pub mod supervise;
 pub mod verdict;

@@ -82,7 +82,8 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
 }
 
 /// Runs the demo on `broker`, or on a SQLite file in a temporary directory that lives until
-/// the demo's workers have stopped and is removed whatever happened.
+/// the demo's workers have stopped and is removed whatever happened (and, should the demo be
+/// killed, by the next demo: see `scratch`).
 fn demo_on(
     broker: Option<Broker>,
     options: &DemoOptions,
@@ -91,9 +92,7 @@ fn demo_on(
     let (broker, _tempdir) = match broker {
         Some(broker) => (broker, None),
         None => {
-            let dir = tempfile::Builder::new()
-                .prefix("task-queue-")
-                .tempdir()
+            let dir = task_queue::scratch::create()
                 .map_err(|e| usage_error(format!("cannot create a temporary directory: {e}")))?;
             (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
         }
