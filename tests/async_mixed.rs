@@ -1,8 +1,9 @@
-//! `async-mixed`: every variant correct, one variant alone, bad input, and the Python twin.
+//! `async-mixed`: every variant correct, one variant alone, the heartbeat check catching a CPU step
+//! run inline, bad input, and the Python twin.
 
 use std::process::Command;
 
-use crate::support::{assert_usage_errors, json_rows, run_json, variant_names};
+use crate::support::{assert_usage_error, assert_usage_errors, json_rows, run_json, variant_names};
 
 const BIN: &str = "async-mixed";
 /// Small enough for a debug build on two cores.
@@ -19,6 +20,29 @@ const SMALL: &[&str] = &[
     "2",
 ];
 const CPU_VARIANTS: [&str; 3] = ["cpu-inline", "cpu-spawn-blocking", "cpu-rayon"];
+const OFFLOADED: [&str; 2] = ["cpu-spawn-blocking", "cpu-rayon"];
+
+/// Sizes at which `cpu-inline` holds both workers for several hundred milliseconds, well past
+/// the binary's stall floor, so the offloaded rows are compared with it. A release build sums
+/// some fifty times faster than a debug one, so it gets fifty times the work; the test binary is
+/// built in the same profile as the lesson binary it runs.
+fn stalling() -> Vec<&'static str> {
+    let work = if cfg!(debug_assertions) {
+        "2000000"
+    } else {
+        "40000000"
+    };
+    vec![
+        "--delay-ms",
+        "5",
+        "--tasks",
+        "16",
+        "--work",
+        work,
+        "--workers",
+        "2",
+    ]
+}
 
 #[test]
 fn every_variant_is_correct() {
@@ -32,6 +56,7 @@ fn every_variant_is_correct() {
         assert_eq!(row["lesson"], BIN);
         assert_eq!(row["correct"], true, "{row}");
         assert_eq!(row["workers"], 2);
+        assert_eq!(row["mechanism"], "async", "{row}");
     }
     let gather = crate::support::row(&rows, "io-gather");
     assert_eq!(
@@ -52,6 +77,80 @@ fn every_variant_is_correct() {
             assert!(threads <= 2, "{row}");
         }
     }
+    // Steps this short cannot stall the runtime: the rows say they were not compared.
+    for variant in OFFLOADED {
+        let row = crate::support::row(&rows, variant);
+        assert!(
+            row["note"].as_str().unwrap().contains("not compared"),
+            "{row}"
+        );
+        assert!(row.get("inline_p99_ns").is_none(), "{row}");
+    }
+}
+
+#[test]
+fn offloaded_heartbeats_are_compared_with_the_inline_one() {
+    let mut args = stalling();
+    args.extend(CPU_VARIANTS.iter().flat_map(|v| ["--variant", v]));
+    let rows = run_json(BIN, &args);
+    let inline_p99 = crate::support::row(&rows, "cpu-inline")["p99_ns"]
+        .as_u64()
+        .unwrap();
+    for variant in OFFLOADED {
+        let row = crate::support::row(&rows, variant);
+        assert_eq!(row["correct"], true, "{row}");
+        assert_eq!(row["inline_p99_ns"], inline_p99, "{row}");
+        assert!(
+            row["note"].as_str().unwrap().contains("of cpu-inline's"),
+            "{row}"
+        );
+    }
+}
+
+#[test]
+fn a_spawn_blocking_step_run_inline_is_caught() {
+    let mut args = vec!["--json"];
+    args.extend(stalling());
+    args.extend(["--variant", "cpu-inline", "--variant", "cpu-spawn-blocking"]);
+    let output = crate::support::bin(BIN)
+        .env("ASYNC_MIXED_FAULT", "spawn-blocking-runs-inline")
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let rows = json_rows(&output);
+    assert_eq!(crate::support::row(&rows, "cpu-inline")["correct"], true);
+    let faulty = crate::support::row(&rows, "cpu-spawn-blocking");
+    assert_eq!(faulty["correct"], false, "{faulty}");
+    // Every answer was still right: only the heartbeat gave the mistake away.
+    assert_eq!(faulty["result"], faulty["expected"], "{faulty}");
+    assert!(
+        faulty["note"]
+            .as_str()
+            .unwrap()
+            .contains("held the runtime"),
+        "{faulty}"
+    );
+}
+
+#[test]
+fn an_unknown_fault_is_bad_input() {
+    let output = crate::support::bin(BIN)
+        .env("ASYNC_MIXED_FAULT", "no-such-fault")
+        .args(SMALL)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ASYNC_MIXED_FAULT"), "{stderr}");
+}
+
+#[test]
+fn an_absurdly_long_run_is_refused_with_its_length() {
+    let stderr = assert_usage_error(BIN, &["--tasks", "10000", "--work", "1000000000"]);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("would take about"), "{stderr}");
+    assert!(stderr.contains("--work"), "{stderr}");
 }
 
 #[test]
@@ -118,15 +217,20 @@ fn python_twin_rows_parse_and_are_correct() {
     );
     let rows = json_rows(&output);
     assert_eq!(rows.len(), 4);
-    let rust_variants = ["io-gather", "cpu-inline", "cpu-spawn-blocking", "cpu-rayon"];
+    let rust = run_json(BIN, SMALL);
     for row in &rows {
         crate::support::assert_design_fields(row);
         assert_eq!(row["lesson"], BIN);
         assert_eq!(row["correct"], true, "{row}");
+        // Each twin row pairs with the Rust row of the same mechanism and the same items.
         let pairs = row["pairs_with"].as_str().unwrap();
-        assert!(rust_variants.contains(&pairs), "{row}");
+        let partner = crate::support::row(&rust, pairs);
+        assert_eq!(row["mechanism"], "async", "{row}");
+        assert_eq!(row["mechanism"], partner["mechanism"], "{row}");
+        assert_eq!(row["items"], partner["items"], "{row} against {partner}");
     }
-    // The process pool's children were joined: no process carrying the marker is left.
+    // The server's process and the process pool's children were joined: no process carrying
+    // the marker is left.
     let leftover = std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|entry| std::fs::read(entry.ok()?.path().join("environ")).ok())

@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use async_mixed::{DelayServer, LESSON, Mix, cpu_inline, cpu_rayon, cpu_spawn_blocking, io_gather};
+use async_mixed::measure::{self, DelayServer, Fault, Sizes, check};
+use async_mixed::{LESSON, verdict};
 use clap::{Parser, ValueEnum};
-use timing::{Report, fmt_ns};
+use timing::{Report, fmt_count, fmt_ns};
 
 /// Many I/O waits on one tokio runtime, and where its CPU-bound work should go. `io-gather`
 /// sends --requests GETs at once to a local axum server whose every response takes --delay-ms,
@@ -14,7 +15,8 @@ use timing::{Report, fmt_ns};
 /// every millisecond: `cpu-inline` does the sum on the runtime (the mistake: the heartbeat's p99
 /// shows the stall), `cpu-spawn-blocking` hands it to tokio's blocking pool, `cpu-rayon` to a
 /// rayon pool, answers back through a oneshot (`run_in_executor`). Every answer is checked
-/// against the closed form.
+/// against the closed form, and each offloaded variant's heartbeat p99 against cpu-inline's.
+/// Variants: io-gather, cpu-inline, cpu-spawn-blocking, cpu-rayon.
 #[derive(Debug, Parser)]
 #[command(name = LESSON, version)]
 struct Cli {
@@ -27,19 +29,19 @@ struct Cli {
 
     /// Concurrent requests in `io-gather`. At most 400: each in flight holds two sockets in
     /// this one process (client and server end), and 1024 descriptors is a common limit.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=400))]
+    #[arg(long, default_value_t = 200, value_parser = timing::between(1, 400))]
     requests: u64,
 
     /// How long the server holds back every response, in milliseconds.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[arg(long, default_value_t = 50, value_parser = timing::between(1, 10_000))]
     delay_ms: u64,
 
     /// Tasks in each `cpu-*` variant (each one request, then one CPU step).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[arg(long, default_value_t = 32, value_parser = timing::between(1, 10_000))]
     tasks: u64,
 
     /// Iterations of each CPU step (about 1 ns each in a release build: 20 000 000 is ~20 ms).
-    #[arg(long, default_value_t = 20_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    #[arg(long, default_value_t = 20_000_000, value_parser = timing::between(1, 1_000_000_000))]
     work: u64,
 }
 
@@ -62,61 +64,89 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let workers = cli.common.workers();
-    let delay = Duration::from_millis(cli.delay_ms);
-    let mix = Mix {
+    let fault = Fault::from_env()?;
+    let sizes = Sizes {
+        requests: cli.requests,
+        delay: Duration::from_millis(cli.delay_ms),
         tasks: cli.tasks,
         work: cli.work,
-        delay,
+        workers: cli.common.workers(),
     };
-    let server = DelayServer::start(delay)?;
-    let mut report = Report::new(LESSON);
-    for variant in timing::selected(&cli.variant) {
-        report.push(match variant {
-            Variant::IoGather => io_gather(&server, cli.requests, delay, workers)?,
-            Variant::CpuInline => cpu_inline(&server, mix, workers)?,
-            Variant::CpuSpawnBlocking => cpu_spawn_blocking(&server, mix, workers)?,
-            Variant::CpuRayon => cpu_rayon(&server, mix, workers)?,
+    let variants = timing::selected(&cli.variant);
+    let step = measure::cpu_step_time(sizes.work);
+    refuse_long_runs(sizes, step, &variants)?;
+    let server = DelayServer::start(sizes.delay)?;
+    let mut measured = Vec::new();
+    for variant in variants {
+        measured.push(match variant {
+            Variant::IoGather => measure::io_gather(&server, sizes)?,
+            Variant::CpuInline => measure::cpu_inline(&server, sizes)?,
+            Variant::CpuSpawnBlocking => measure::cpu_spawn_blocking(&server, sizes, fault)?,
+            Variant::CpuRayon => measure::cpu_rayon(&server, sizes)?,
         });
     }
     // Every client is gone with its variant's runtime; now let the server finish and say so.
     server.shutdown()?;
-    verdicts(&mut report, cli.requests, delay);
+    check::against_inline(&mut measured, check::expected_stall(sizes, step));
+    let mut report = Report::new(LESSON);
+    report.legend(format!(
+        "p50/p99/max: how late the heartbeat ran, a task due every {} on the same runtime \
+         (every tick due during the run counted)",
+        fmt_ns(measure::PERIOD.as_nanos() as f64)
+    ));
+    report.legend(format!(
+        "check: tasks whose sum matched the closed form (io-gather: whole bodies); \
+         cpu-spawn-blocking and cpu-rayon also need a heartbeat p99 at most 1/{} of \
+         cpu-inline's, when cpu-inline ran and the sizes hold every worker for {} or more \
+         (full rounds of tasks times one CPU step, timed by a pilot sum)",
+        check::FACTOR,
+        fmt_ns(check::STALL_FLOOR.as_nanos() as f64)
+    ));
+    for line in verdict::verdicts(&measured) {
+        report.verdict(line);
+    }
+    measured.into_iter().for_each(|m| report.push(m.row));
     report.print(cli.common.json);
     Ok(report.exit_code())
 }
 
-/// The lesson's conclusions, computed from the rows that ran.
-fn verdicts(report: &mut Report, requests: u64, delay: Duration) {
-    if let Some(gather) = report.row("io-gather") {
-        let one_by_one = requests as f64 * delay.as_secs_f64();
-        let line = format!(
-            "io-gather: {requests} requests of {} each in {}: {:.1}x one delay, {:.0}x faster than one after another",
-            fmt_ns(delay.as_secs_f64() * 1e9),
-            fmt_ns(gather.wall_s * 1e9),
-            gather.wall_s / delay.as_secs_f64(),
-            one_by_one / gather.wall_s,
-        );
-        report.verdict(line);
-    }
-    let p99 = |variant: &str| report.row(variant).and_then(|r| r.p99_ns);
-    let Some(inline) = p99("cpu-inline") else {
-        return;
-    };
-    let others: Vec<String> = ["cpu-spawn-blocking", "cpu-rayon"]
-        .into_iter()
-        .filter_map(|v| p99(v).map(|ns| (v, ns)))
-        .map(|(v, ns)| {
-            // A p99 of 0 ns cannot happen with real clocks, but must not divide by zero.
-            let times = inline as f64 / ns.max(1) as f64;
-            format!("{times:.0}x {v}'s ({})", fmt_ns(ns as f64))
-        })
-        .collect();
-    if !others.is_empty() {
-        report.verdict(format!(
-            "heartbeat p99 with CPU work on the runtime ({}): {}",
-            fmt_ns(inline as f64),
-            others.join(", ")
-        ));
+/// Refuses a run estimated past ten minutes, and announces one past a few seconds.
+fn refuse_long_runs(sizes: Sizes, step: Duration, variants: &[Variant]) -> anyhow::Result<()> {
+    let gather = variants.contains(&Variant::IoGather);
+    let mixed = variants.len() - usize::from(gather);
+    let estimate = measure::estimate(sizes, step, gather, mixed);
+    // The CPU steps dominate any long run, and their time grows with --work.
+    let fits = timing::REFUSE_AFTER.as_secs_f64() / estimate.as_secs_f64().max(1e-9);
+    let work = ((sizes.work as f64 * fits) as u64).max(1);
+    timing::check_duration(
+        &format!(
+            "{} tasks of {} iterations",
+            fmt_count(sizes.tasks),
+            fmt_count(sizes.work)
+        ),
+        estimate,
+        &format!("pass --work {} or less, or fewer --tasks", fmt_count(work)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_rejects_zero_and_absurd_sizes() {
+        for args in [
+            &["async-mixed", "--requests", "0"][..],
+            &["async-mixed", "--requests", "401"],
+            &["async-mixed", "--delay-ms", "0"],
+            &["async-mixed", "--work", "1000000001"],
+            &["async-mixed", "--workers", "0"],
+            &["async-mixed", "cpu-inline"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+        let cli = Cli::try_parse_from(["async-mixed", "--variant", "cpu-rayon"]).unwrap();
+        assert_eq!(cli.variant, [Variant::CpuRayon]);
+        assert_eq!((cli.tasks, cli.work), (32, 20_000_000));
     }
 }

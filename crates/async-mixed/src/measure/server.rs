@@ -1,4 +1,4 @@
-//! The slow HTTP server every variant talks to: `axum` on `127.0.0.1:0`, each response held back
+//! The slow HTTP service every step talks to: `axum` on `127.0.0.1:0`, each response held back
 //! by a set delay, as a remote service would be.
 //!
 //! It runs on its own thread with its own single-threaded runtime, not on the runtime under
@@ -37,7 +37,8 @@ pub struct DelayServer {
 }
 
 impl DelayServer {
-    /// Binds `127.0.0.1:0` and starts serving `/item/{n}`, each response after `delay`.
+    /// Binds `127.0.0.1:0` and starts serving `/item/{n}`, each response after `delay`; returns
+    /// once it is bound, so a client may connect at once.
     pub fn start(delay: Duration) -> anyhow::Result<Self> {
         let (stop, stopped) = oneshot::channel::<()>();
         // The thread binds and reports the address (or the failure) before it serves, so the
@@ -63,9 +64,9 @@ impl DelayServer {
         Ok(server)
     }
 
-    /// The URL of item `n`.
-    pub fn url(&self, n: u64) -> String {
-        format!("http://{}/item/{n}", self.addr)
+    /// Where to send requests: `http://127.0.0.1:port`, with no path.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// Stops accepting, lets requests in flight finish, and waits for the server thread.
@@ -153,7 +154,7 @@ mod tests {
     #[test]
     fn serves_then_shuts_down_and_refuses_connections() {
         let server = DelayServer::start(Duration::from_millis(1)).unwrap();
-        let url = server.url(7);
+        let url = crate::steps::s1_io_gather::item_url(&server.base_url(), 7);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

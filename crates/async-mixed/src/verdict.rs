@@ -1,0 +1,184 @@
+//! What the numbers say: one line per conclusion, each computed from the steps' typed outcomes.
+
+use std::time::Duration;
+
+use timing::{fmt_count, fmt_ns};
+
+use crate::measure::check::{FACTOR, STALL_FLOOR};
+use crate::measure::{Measured, MixedOutcome, Offload, Outcome, Placement};
+
+/// The lesson's conclusions, each computed from the steps that ran.
+pub fn verdicts(measured: &[Measured]) -> Vec<String> {
+    let mut lines: Vec<String> = measured
+        .iter()
+        .filter_map(|m| match m.outcome {
+            Outcome::Gathered {
+                requests,
+                whole,
+                delay,
+            } => Some(gather_verdict(requests, whole, delay, m.row.wall_time())),
+            Outcome::Mixed(_) => None,
+        })
+        .collect();
+    lines.extend(heartbeat_verdict(measured));
+    lines
+}
+
+/// How long the gather took, in server delays: what running the waits at once bought.
+fn gather_verdict(requests: u64, whole: u64, delay: Duration, wall: Duration) -> String {
+    let arrived = if whole == requests {
+        String::new()
+    } else {
+        format!(" ({} of them whole: WRONG)", fmt_count(whole))
+    };
+    format!(
+        "io-gather: {} requests of {} each in {}{arrived}: {:.1}x one delay",
+        fmt_count(requests),
+        fmt_ns(delay.as_nanos() as f64),
+        fmt_ns(wall.as_nanos() as f64),
+        wall.as_secs_f64() / delay.as_secs_f64()
+    )
+}
+
+/// `cpu-inline`'s heartbeat p99 against each offloaded step's, and whether each passed.
+fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
+    let mixed: Vec<&MixedOutcome> = measured
+        .iter()
+        .filter_map(|m| match &m.outcome {
+            Outcome::Mixed(mixed) => Some(mixed),
+            Outcome::Gathered { .. } => None,
+        })
+        .collect();
+    let inline = mixed.iter().find(|m| m.placement == Placement::Inline)?;
+    let offloaded: Vec<&&MixedOutcome> = mixed
+        .iter()
+        .filter(|m| m.placement != Placement::Inline)
+        .collect();
+    if offloaded.is_empty() {
+        return None;
+    }
+    let ratios: Vec<String> = offloaded
+        .iter()
+        .map(|m| {
+            // A p99 of 0 ns cannot happen with real clocks, but must not divide by zero.
+            let times = inline.beat.p99_ns as f64 / m.beat.p99_ns.max(1) as f64;
+            let name = m.placement.variant();
+            format!("{times:.0}x {name}'s ({})", fmt_ns(m.beat.p99_ns as f64))
+        })
+        .collect();
+    let failed: Vec<&str> = offloaded
+        .iter()
+        .filter(|m| matches!(m.offload, Some(Offload::Failed { .. })))
+        .map(|m| m.placement.variant())
+        .collect();
+    let no_stall = offloaded.iter().find_map(|m| match m.offload {
+        Some(Offload::NoStall { expected_stall }) => Some(expected_stall),
+        _ => None,
+    });
+    let outcome = if let Some(expected_stall) = no_stall {
+        format!(
+            "not compared, these sizes hold the runtime {} (under {}; more --work or --tasks \
+             make a stall)",
+            fmt_ns(expected_stall.as_nanos() as f64),
+            fmt_ns(STALL_FLOOR.as_nanos() as f64)
+        )
+    } else if failed.is_empty() {
+        format!("each offloaded p99 at most 1/{FACTOR} of it, the runtime kept free")
+    } else {
+        format!(
+            "{} not under 1/{FACTOR} of it: WRONG, the CPU work held the runtime",
+            failed.join(" and ")
+        )
+    };
+    Some(format!(
+        "heartbeat p99 with CPU work on the runtime ({}): {}; {outcome}",
+        fmt_ns(inline.beat.p99_ns as f64),
+        ratios.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use timing::Row;
+
+    use super::*;
+    use crate::measure::Beat;
+    use crate::measure::check::judge;
+
+    const MS: u64 = 1_000_000;
+
+    fn mixed(placement: Placement, p99_ns: u64, inline_p99_ns: Option<u64>) -> Measured {
+        stalled(placement, p99_ns, inline_p99_ns, STALL_FLOOR)
+    }
+
+    fn stalled(
+        placement: Placement,
+        p99_ns: u64,
+        inline_p99_ns: Option<u64>,
+        expected_stall: Duration,
+    ) -> Measured {
+        Measured {
+            row: Row::new(crate::LESSON, placement.variant()),
+            outcome: Outcome::Mixed(MixedOutcome {
+                placement,
+                tasks: 8,
+                right: 8,
+                cpu_threads: 2,
+                beat: Beat {
+                    p50_ns: p99_ns / 4,
+                    p99_ns,
+                    max_ns: p99_ns,
+                    ticks: 100,
+                },
+                offload: (placement != Placement::Inline)
+                    .then(|| judge(inline_p99_ns, expected_stall, p99_ns)),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_gather_is_told_in_delays_and_nothing_more() {
+        let ms = Duration::from_millis;
+        let line = gather_verdict(200, 200, ms(50), ms(100));
+        assert_eq!(
+            line,
+            "io-gather: 200 requests of 50.0 ms each in 100 ms: 2.0x one delay"
+        );
+        assert!(gather_verdict(200, 198, ms(50), ms(100)).contains("198 of them whole: WRONG"));
+    }
+
+    #[test]
+    fn offloaded_heartbeats_are_judged_against_the_inline_one() {
+        let inline = Some(400 * MS);
+        let lines = verdicts(&[
+            mixed(Placement::Inline, 400 * MS, None),
+            mixed(Placement::SpawnBlocking, 8 * MS, inline),
+            mixed(Placement::Rayon, 390 * MS, inline),
+        ])
+        .join("\n");
+        assert!(
+            lines.contains("50x cpu-spawn-blocking's (8.00 ms)"),
+            "{lines}"
+        );
+        assert!(lines.contains("1x cpu-rayon's"), "{lines}");
+        assert!(
+            lines.contains("cpu-rayon not under 1/2 of it: WRONG"),
+            "{lines}"
+        );
+    }
+
+    #[test]
+    fn no_stall_means_no_comparison_and_no_inline_means_no_line() {
+        let short = Duration::from_millis(2);
+        let lines = verdicts(&[
+            stalled(Placement::Inline, 2 * MS, None, short),
+            stalled(Placement::SpawnBlocking, 2 * MS, Some(2 * MS), short),
+        ])
+        .join("\n");
+        assert!(
+            lines.contains("not compared, these sizes hold the runtime 2.00 ms"),
+            "{lines}"
+        );
+        assert!(verdicts(&[mixed(Placement::Rayon, 2 * MS, None)]).is_empty());
+    }
+}
