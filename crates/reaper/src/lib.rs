@@ -60,16 +60,54 @@ mod panic;
 mod registry;
 
 use std::io::Write as _;
+use std::process::{Child, Command, ExitStatus};
 
+use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
 pub use describe::{describe, describe_exit};
 pub use panic::{NO_MESSAGE, panic_message};
-pub use registry::{
-    Starting, kill, kill_all, pid_of, spawn, starting, wait, wait_child, wait_for_exit,
-};
+pub use registry::{Starting, pid_of, wait_for_exit};
 
 use registry::{REGISTRY, end_every_child};
+
+/// Locks the registry to start one child: `Err(Interrupted)` once Ctrl-C arrived or
+/// [`kill_all`] ran. Keep the guard only across the `fork()` or `spawn()` and its `track`: the
+/// Ctrl-C handler waits for it.
+pub fn starting() -> Result<Starting<'static>, Error> {
+    REGISTRY.starting()
+}
+
+/// Spawns `command` and tracks the child, in one locked step (see [`starting`]).
+pub fn spawn(command: &mut Command) -> Result<Child, Error> {
+    REGISTRY.spawn(command)
+}
+
+/// Waits for child `pid` to exit and reaps it: waits without reaping (`WNOWAIT`) and unlocked,
+/// then, locked, takes the pid off the registry and reaps it. Use it for `fork`ed children.
+pub fn wait(pid: Pid) -> Result<WaitStatus, Error> {
+    REGISTRY.wait(pid)
+}
+
+/// [`wait`] for a spawned child, reaped through `Child::wait` so that std knows it is gone
+/// (and a later `Child::kill` or `Child::wait` touches no recycled pid).
+pub fn wait_child(child: &mut Child) -> Result<ExitStatus, Error> {
+    REGISTRY.wait_child(child)
+}
+
+/// SIGKILLs child `pid` if it is tracked (so not yet reaped, so still ours); does nothing
+/// otherwise. A tracked child is killed this way, never with `Child::kill`, which does not take
+/// the lock. Follow it with [`wait`] or [`wait_child`].
+pub fn kill(pid: Pid) {
+    REGISTRY.kill(pid);
+}
+
+/// Kills (SIGKILL) and reaps every tracked child and refuses new ones: for a parent that is
+/// giving up on an error. Returns how many children it ended. [`Reaper`] calls
+/// it on drop.
+pub fn kill_all() -> usize {
+    REGISTRY.kill_all()
+}
 
 /// What the handler prints, on stderr, before it exits with status 130.
 pub const INTERRUPTED: &str = "interrupted: every child was ended and reaped";

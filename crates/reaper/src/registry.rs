@@ -22,7 +22,7 @@ pub(crate) struct Registry {
 pub(crate) struct State {
     /// Started and not yet reaped: alive, or a zombie that still owns its pid.
     pids: Vec<Pid>,
-    /// Set by the Ctrl-C handler and by [`kill_all`]: no child may start after it.
+    /// Set by the Ctrl-C handler and by [`kill_all`](crate::kill_all): no child may start after it.
     closed: bool,
     /// What the Ctrl-C handler runs once every child is reaped.
     pub(crate) hooks: Vec<fn()>,
@@ -48,7 +48,7 @@ impl Registry {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn starting(&self) -> Result<Starting<'_>, Error> {
+    pub(crate) fn starting(&self) -> Result<Starting<'_>, Error> {
         let state = self.lock();
         if state.closed {
             return Err(Error::Interrupted);
@@ -56,14 +56,14 @@ impl Registry {
         Ok(Starting(state))
     }
 
-    fn spawn(&self, command: &mut Command) -> Result<Child, Error> {
+    pub(crate) fn spawn(&self, command: &mut Command) -> Result<Child, Error> {
         let mut starting = self.starting()?;
         let child = command.spawn().map_err(Error::Spawn)?;
         starting.track_child(&child);
         Ok(child)
     }
 
-    fn wait(&self, pid: Pid) -> Result<WaitStatus, Error> {
+    pub(crate) fn wait(&self, pid: Pid) -> Result<WaitStatus, Error> {
         let exited = wait_for_exit(pid);
         let mut state = self.lock();
         // Off the list whatever happened: a pid we cannot wait for is not ours to signal.
@@ -72,7 +72,7 @@ impl Registry {
         retry(|| waitpid(pid, None)).map_err(|errno| Error::wait(pid, errno))
     }
 
-    fn wait_child(&self, child: &mut Child) -> Result<ExitStatus, Error> {
+    pub(crate) fn wait_child(&self, child: &mut Child) -> Result<ExitStatus, Error> {
         let pid = pid_of(child);
         // ECHILD: std reaped it already (an earlier `wait`), and `Child::wait` below returns
         // the status it kept. Anything else would make that `wait` block under the lock.
@@ -85,7 +85,7 @@ impl Registry {
         child.wait().map_err(|source| Error::Wait { pid, source })
     }
 
-    fn kill(&self, pid: Pid) {
+    pub(crate) fn kill(&self, pid: Pid) {
         let state = self.lock();
         if state.pids.contains(&pid) {
             // Fails only if it already exited: a zombie, which the reaping step collects.
@@ -93,13 +93,13 @@ impl Registry {
         }
     }
 
-    fn kill_all(&self) -> usize {
+    pub(crate) fn kill_all(&self) -> usize {
         end_every_child(&mut self.lock())
     }
 }
 
 /// Closes the registry, SIGKILLs every listed child, then reaps each. Called with the lock held
-/// by [`kill_all`] and by the Ctrl-C handler.
+/// by [`kill_all`](crate::kill_all) and by the Ctrl-C handler.
 pub(crate) fn end_every_child(state: &mut State) -> usize {
     state.closed = true;
     for &pid in &state.pids {
@@ -116,18 +116,18 @@ pub(crate) fn end_every_child(state: &mut State) -> usize {
 }
 
 /// The registry held while one child is started, so that the Ctrl-C handler sees either no
-/// child or a tracked one, never a child it cannot know of. Get it from [`starting`], start the
+/// child or a tracked one, never a child it cannot know of. Get it from [`starting`](crate::starting), start the
 /// child (`fork()` or `Command::spawn`), [`track`](Starting::track) it, drop the guard.
 #[must_use = "the registry is locked only while this guard lives"]
 pub struct Starting<'a>(MutexGuard<'a, State>);
 
 impl Starting<'_> {
-    /// Remembers `pid`, a child just `fork`ed, until [`wait`] reaps it.
+    /// Remembers `pid`, a child just `fork`ed, until [`wait`](crate::wait) reaps it.
     pub fn track(&mut self, pid: Pid) {
         self.0.pids.push(pid);
     }
 
-    /// Remembers a child just spawned, until [`wait_child`] reaps it; returns its pid.
+    /// Remembers a child just spawned, until [`wait_child`](crate::wait_child) reaps it; returns its pid.
     pub fn track_child(&mut self, child: &Child) -> Pid {
         let pid = pid_of(child);
         self.track(pid);
@@ -139,44 +139,6 @@ impl std::fmt::Debug for Starting<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Starting").finish_non_exhaustive()
     }
-}
-
-/// Locks the registry to start one child: `Err(Interrupted)` once Ctrl-C arrived or
-/// [`kill_all`] ran. Keep the guard only across the `fork()` or `spawn()` and its `track`: the
-/// Ctrl-C handler waits for it.
-pub fn starting() -> Result<Starting<'static>, Error> {
-    REGISTRY.starting()
-}
-
-/// Spawns `command` and tracks the child, in one locked step (see [`starting`]).
-pub fn spawn(command: &mut Command) -> Result<Child, Error> {
-    REGISTRY.spawn(command)
-}
-
-/// Waits for child `pid` to exit and reaps it: waits without reaping (`WNOWAIT`) and unlocked,
-/// then, locked, takes the pid off the registry and reaps it. Use it for `fork`ed children.
-pub fn wait(pid: Pid) -> Result<WaitStatus, Error> {
-    REGISTRY.wait(pid)
-}
-
-/// [`wait`] for a spawned child, reaped through `Child::wait` so that std knows it is gone
-/// (and a later `Child::kill` or `Child::wait` touches no recycled pid).
-pub fn wait_child(child: &mut Child) -> Result<ExitStatus, Error> {
-    REGISTRY.wait_child(child)
-}
-
-/// SIGKILLs child `pid` if it is tracked (so not yet reaped, so still ours); does nothing
-/// otherwise. A tracked child is killed this way, never with `Child::kill`, which does not take
-/// the lock. Follow it with [`wait`] or [`wait_child`].
-pub fn kill(pid: Pid) {
-    REGISTRY.kill(pid);
-}
-
-/// Kills (SIGKILL) and reaps every tracked child and refuses new ones: for a parent that is
-/// giving up on an error. Returns how many children it ended. [`Reaper`](crate::Reaper) calls
-/// it on drop.
-pub fn kill_all() -> usize {
-    REGISTRY.kill_all()
 }
 
 /// Blocks until child `pid` has exited, leaving it unreaped (`waitid` with `WNOWAIT`): a zombie
