@@ -128,6 +128,8 @@ CELERY=()
 [ -x "$VENV/bin/python" ] && CELERY=(--celery-python "$VENV/bin/python")
 
 mkdir -p "$ROOT/target/cluster"
+# No __pycache__ left in cluster/ by the driver or by Celery importing celery_hosts.
+export PYTHONDONTWRITEBYTECODE=1
 # The driver runs inside the producer host: it reaches the broker as a producer on another
 # machine would, and starts each host's programs with `ip netns exec`. It runs as a background
 # job that this script waits for, because `wait` returns as soon as a trapped signal arrives

@@ -66,6 +66,8 @@ class Run:
         extra = self.sys.extra(self.queue)
         if extra.get("dead"):
             self.notes.append(f"{extra['dead']} jobs failed for good")
+        if len(good) < self.jobs and "unacked" in extra:
+            self.notes.append(f"at the end {extra['queued']} jobs queued, {extra['unacked']} unacknowledged")
         if len(self.ids) != self.jobs:
             self.notes.append(f"{len(self.ids)} jobs on the broker for {self.jobs} submitted")
         self.row["correct"] = ok and len(good) == self.jobs == len(self.ids) and not extra.get("dead")
@@ -110,6 +112,9 @@ def lost_host(cluster, system, jobs, scenario):
         time.sleep(0.3)  # what the victim acknowledged before the fault has landed by now
         held = system.held(run.queue, run.procs[victim])
         results = run.finish()
+        # Celery stores a result before it acknowledges (acks_late), so a message can still be
+        # unacknowledged when its result is in: done before the fault, it was not held.
+        held = {h for h in held if h not in results or results[h].done_s > t_fault}
         late = [results[h] for h in held if h in results]
         run.row["held"] = len(held)
         elsewhere = all(r.host != victim for r in late) and len(late) == len(held)

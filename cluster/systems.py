@@ -179,4 +179,6 @@ class Celery:
         return out
 
     def extra(self, queue):
-        return {}
+        """Where unfinished jobs could still be: waiting in the queue's list, or delivered and
+        unacknowledged (kombu's `unacked` hash). A job missing from both is in no record at all."""
+        return {"queued": self.c.redis.call("LLEN", queue), "unacked": self.c.redis.call("HLEN", "unacked")}
