@@ -8,8 +8,9 @@
 //! threads), and tokio's docs ask for a bound when the work is CPU-bound.
 //!
 //! Watch for: every answer checked against the closed form, and the heartbeat's worst lateness
-//! staying around a millisecond or two while the CPU work runs. Move the `sum_of_squares` call
-//! out of `spawn_blocking` into the task itself to see the heartbeat stall.
+//! staying well under one CPU step while the CPU work runs. Move the `sum_of_squares` call out
+//! of `spawn_blocking` into the task itself to see the heartbeat stall. The `async-mixed`
+//! lesson's steps 2 and 3 are this program with a real HTTP request as the I/O step.
 //!
 //! Run it: `cargo run --release --example async_mixed`
 //!

@@ -89,6 +89,17 @@ fn run() -> anyhow::Result<ExitCode> {
     server.shutdown()?;
     check::against_inline(&mut measured, check::expected_stall(sizes, step));
     let mut report = Report::new(LESSON);
+    legend(&mut report);
+    for line in verdict::verdicts(&measured) {
+        report.verdict(line);
+    }
+    measured.into_iter().for_each(|m| report.push(m.row));
+    report.print(cli.common.json);
+    Ok(report.exit_code())
+}
+
+/// What the latency columns and the check mean in this lesson.
+fn legend(report: &mut Report) {
     report.legend(format!(
         "p50/p99/max: how late the heartbeat ran, a task due every {} on the same runtime \
          (every tick due during the run counted)",
@@ -102,12 +113,6 @@ fn run() -> anyhow::Result<ExitCode> {
         check::FACTOR,
         fmt_ns(check::STALL_FLOOR.as_nanos() as f64)
     ));
-    for line in verdict::verdicts(&measured) {
-        report.verdict(line);
-    }
-    measured.into_iter().for_each(|m| report.push(m.row));
-    report.print(cli.common.json);
-    Ok(report.exit_code())
 }
 
 /// Refuses a run estimated past ten minutes, and announces one past a few seconds.

@@ -50,8 +50,9 @@ fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
         })
         .collect();
     let inline = mixed.iter().find(|m| m.placement == Placement::Inline)?;
-    let offloaded: Vec<&&MixedOutcome> = mixed
+    let offloaded: Vec<&MixedOutcome> = mixed
         .iter()
+        .copied()
         .filter(|m| m.placement != Placement::Inline)
         .collect();
     if offloaded.is_empty() {
@@ -66,6 +67,17 @@ fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
             format!("{times:.0}x {name}'s ({})", fmt_ns(m.beat.p99_ns as f64))
         })
         .collect();
+    let outcome = offload_outcome(&offloaded);
+    Some(format!(
+        "heartbeat p99 with CPU work on the runtime ({}): {}; {outcome}",
+        fmt_ns(inline.beat.p99_ns as f64),
+        ratios.join(", ")
+    ))
+}
+
+/// Whether the offloaded steps kept the heartbeat FACTOR times below `cpu-inline`'s, or why
+/// they were not compared.
+fn offload_outcome(offloaded: &[&MixedOutcome]) -> String {
     let failed: Vec<&str> = offloaded
         .iter()
         .filter(|m| matches!(m.offload, Some(Offload::Failed { .. })))
@@ -75,7 +87,7 @@ fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
         Some(Offload::NoStall { expected_stall }) => Some(expected_stall),
         _ => None,
     });
-    let outcome = if let Some(expected_stall) = no_stall {
+    if let Some(expected_stall) = no_stall {
         format!(
             "not compared, these sizes hold the runtime {} (under {}; more --work or --tasks \
              make a stall)",
@@ -89,12 +101,7 @@ fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
             "{} not under 1/{FACTOR} of it: WRONG, the CPU work held the runtime",
             failed.join(" and ")
         )
-    };
-    Some(format!(
-        "heartbeat p99 with CPU work on the runtime ({}): {}; {outcome}",
-        fmt_ns(inline.beat.p99_ns as f64),
-        ratios.join(", ")
-    ))
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! A task that wants to run every millisecond and records how late each tick was: the
-//! runtime's pulse. While the runtime's worker threads are free, ticks are a few hundred
-//! microseconds late at most; while CPU work occupies every worker, nothing polls the heartbeat
+//! runtime's pulse. While a worker thread is free, a tick is late only by the time the kernel
+//! takes to wake that worker; while CPU work occupies every worker, nothing polls the heartbeat
 //! (or any other task) and its lateness grows to the length of the stall.
+//!
+//! It is the measuring instrument, not the pattern: the steps know nothing of it. It runs as
+//! one more task on the step's runtime, started before the step and stopped after it.
 
 use std::time::Duration;
 

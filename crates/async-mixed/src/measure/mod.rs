@@ -10,22 +10,21 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use timing::{Latencies, Mechanism, Row, Stopwatch};
+use timing::{Latencies, Mechanism, Row, Stopwatch, usage_error};
 
 use crate::LESSON;
 use crate::steps::{StepError, runtime, s1_io_gather};
 
 pub mod check;
 pub mod heartbeat;
+mod pilot;
 pub mod server;
 mod variants;
 
 pub use heartbeat::{Heartbeat, PERIOD};
+pub use pilot::{cpu_step_time, estimate};
 pub use server::{DelayServer, body_for};
-pub use variants::{
-    FAULT_ENV, Fault, Sizes, cpu_inline, cpu_rayon, cpu_spawn_blocking, cpu_step_time, estimate,
-    io_gather,
-};
+pub use variants::{Sizes, cpu_inline, cpu_rayon, cpu_spawn_blocking, io_gather};
 
 /// A step's row, and what the step returned, for the checks and the verdict to read.
 #[derive(Debug)]
@@ -105,6 +104,18 @@ pub struct Beat {
     pub ticks: u64,
 }
 
+impl Beat {
+    /// The percentiles and count of a heartbeat's record.
+    pub fn of(lateness: &Latencies) -> Self {
+        Self {
+            p50_ns: lateness.p50_ns(),
+            p99_ns: lateness.p99_ns(),
+            max_ns: lateness.max_ns(),
+            ticks: lateness.count(),
+        }
+    }
+}
+
 /// An offloaded step's heartbeat p99 against `cpu-inline`'s in the same run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offload {
@@ -126,6 +137,33 @@ pub enum Offload {
         /// `cpu-inline`'s p99.
         inline_p99_ns: u64,
     },
+}
+
+/// The environment variable that injects a fault, so a test can see a broken step caught.
+pub const FAULT_ENV: &str = "ASYNC_MIXED_FAULT";
+
+/// A fault a test injects through [`FAULT_ENV`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `spawn-blocking-runs-inline`: `cpu-spawn-blocking` runs step 2's inline code under its
+    /// own name, the mistake its heartbeat check is there to catch.
+    SpawnBlockingRunsInline,
+}
+
+impl Fault {
+    /// The fault [`FAULT_ENV`] names, if set; any other value is bad input.
+    pub fn from_env() -> anyhow::Result<Option<Fault>> {
+        match std::env::var(FAULT_ENV) {
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Ok(value) if value == "spawn-blocking-runs-inline" => {
+                Ok(Some(Fault::SpawnBlockingRunsInline))
+            }
+            Ok(value) => Err(usage_error(format!(
+                "{FAULT_ENV}={value:?} names no fault: the one fault is spawn-blocking-runs-inline"
+            ))),
+            Err(err) => Err(usage_error(format!("{FAULT_ENV}: {err}"))),
+        }
+    }
 }
 
 /// Everything one step saw, timed: its value, the heartbeat's record, the wall time.

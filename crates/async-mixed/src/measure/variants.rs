@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use timing::{Latencies, Stopwatch, usage_error};
+use timing::Latencies;
 
 use super::check::sum_of_squares_closed_form;
-use super::{Beat, DelayServer, Measured, MixedOutcome, Outcome, Placement, body_for};
+use super::{Beat, DelayServer, Fault, Measured, MixedOutcome, Outcome, Placement, body_for};
 use super::{on_runtime, row};
-use crate::steps::s2_cpu_inline::{Mixed, sum_of_squares};
+use crate::steps::s2_cpu_inline::Mixed;
 use crate::steps::{s1_io_gather, s2_cpu_inline, s3_spawn_blocking, s4_rayon};
 
 /// The sizes of a run.
@@ -26,33 +26,6 @@ pub struct Sizes {
     pub work: u64,
     /// The runtime's worker threads, and the threads the CPU steps may use at once.
     pub workers: usize,
-}
-
-/// The environment variable that injects a fault, so a test can see a broken step caught.
-pub const FAULT_ENV: &str = "ASYNC_MIXED_FAULT";
-
-/// A fault a test injects through [`FAULT_ENV`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// `spawn-blocking-runs-inline`: `cpu-spawn-blocking` runs step 2's inline code under its
-    /// own name, the mistake its heartbeat check is there to catch.
-    SpawnBlockingRunsInline,
-}
-
-impl Fault {
-    /// The fault [`FAULT_ENV`] names, if set; any other value is bad input.
-    pub fn from_env() -> anyhow::Result<Option<Fault>> {
-        match std::env::var(FAULT_ENV) {
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Ok(value) if value == "spawn-blocking-runs-inline" => {
-                Ok(Some(Fault::SpawnBlockingRunsInline))
-            }
-            Ok(value) => Err(usage_error(format!(
-                "{FAULT_ENV}={value:?} names no fault: the one fault is spawn-blocking-runs-inline"
-            ))),
-            Err(err) => Err(usage_error(format!("{FAULT_ENV}: {err}"))),
-        }
-    }
 }
 
 /// Step 1, timed: every body checked against what the server sends for its item.
@@ -156,17 +129,7 @@ fn mixed(
     lateness: &Latencies,
     wall: Duration,
 ) -> Measured {
-    let right = mixed
-        .done
-        .iter()
-        .filter(|d| d.seed == d.item && d.sum == sum_of_squares_closed_form(d.item, sizes.work))
-        .count() as u64;
-    let cpu_threads = mixed
-        .done
-        .iter()
-        .map(|d| d.thread)
-        .collect::<HashSet<_>>()
-        .len();
+    let (right, cpu_threads) = tally(mixed, sizes.work);
     let note = match mixed.failed.first() {
         Some(err) => format!("failed: {err}"),
         None => format!("CPU steps ran on {cpu_threads} threads"),
@@ -182,18 +145,12 @@ fn mixed(
         .extra("cpu_threads", cpu_threads as u64)
         .extra("heartbeat_ticks", lateness.count())
         .extra("work", sizes.work);
-    let beat = Beat {
-        p50_ns: lateness.p50_ns(),
-        p99_ns: lateness.p99_ns(),
-        max_ns: lateness.max_ns(),
-        ticks: lateness.count(),
-    };
     let outcome = MixedOutcome {
         placement,
         tasks: sizes.tasks,
         right,
         cpu_threads,
-        beat,
+        beat: Beat::of(lateness),
         offload: None,
     };
     Measured {
@@ -202,23 +159,15 @@ fn mixed(
     }
 }
 
-/// Iterations of the CPU step the pilot times.
-const PILOT_WORK: u64 = 200_000;
-
-/// How long one CPU step of `work` iterations takes on this machine and build, from a pilot
-/// sum of a few hundred thousand iterations.
-pub fn cpu_step_time(work: u64) -> Duration {
-    let (_, pilot) = Stopwatch::time(|| sum_of_squares(1, PILOT_WORK));
-    timing::extrapolate(PILOT_WORK, pilot, work)
-}
-
-/// How long a run of `gather` (io-gather or not) and `mixed` mixed steps should take: one delay
-/// each, plus every CPU step (`step` long) spread over the workers.
-pub fn estimate(sizes: Sizes, step: Duration, gather: bool, mixed: usize) -> Duration {
-    let parallel = sizes.workers.min(timing::cores()).max(1);
-    let cpu = step.mul_f64(sizes.tasks as f64 / parallel as f64);
-    let steps = u32::from(gather) + mixed as u32;
-    sizes.delay * steps + cpu * mixed as u32
+/// How many answers match the closed form, and how many threads computed them.
+fn tally(mixed: &Mixed, work: u64) -> (u64, usize) {
+    let right = mixed
+        .done
+        .iter()
+        .filter(|d| d.seed == d.item && d.sum == sum_of_squares_closed_form(d.item, work))
+        .count() as u64;
+    let threads: HashSet<_> = mixed.done.iter().map(|d| d.thread).collect();
+    (right, threads.len())
 }
 
 #[cfg(test)]
@@ -262,18 +211,5 @@ mod tests {
         };
         assert_eq!(mixed.cpu_threads, 1);
         server.shutdown().unwrap();
-    }
-
-    #[test]
-    fn the_estimate_grows_with_the_work() {
-        let absurd = Sizes {
-            work: 1_000_000_000,
-            tasks: 10_000,
-            ..SIZES
-        };
-        let long = estimate(absurd, cpu_step_time(absurd.work), true, 3);
-        assert!(long > timing::REFUSE_AFTER, "{long:?}");
-        let short = estimate(SIZES, cpu_step_time(SIZES.work), true, 3);
-        assert!(short < Duration::from_secs(1), "{short:?}");
     }
 }
