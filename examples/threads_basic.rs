@@ -63,12 +63,12 @@ fn main() -> Result<(), String> {
 
     // 5. Pausing, resuming and stopping a worker: Rust cannot kill a thread (a killed thread
     //    could leave a lock held), so the worker is asked. Between units of work it reads its
-    //    allowance (units it may have done before it waits: 0 pauses it) and a stop flag, and
-    //    while it has no allowance it says so (`parked`) and sleeps in `park` until `unpark`.
-    //    Acquire loads pair with the Release stores on the other side. Scoped, as in 4, so the
-    //    worker borrows the atomics instead of needing `Arc`s.
+    //    allowance (units it may have done before it waits: 0 pauses it at once; here it starts
+    //    with half its job) and a stop flag, and while it has no allowance it says so (`parked`)
+    //    and sleeps in `park` until `unpark`. Acquire loads pair with the Release stores on the
+    //    other side. Scoped, as in 4, so the worker borrows the atomics instead of `Arc`s.
     const UNITS: u64 = 1_000;
-    let allowed = AtomicU64::new(UNITS);
+    let allowed = AtomicU64::new(UNITS / 2);
     let (stop, parked, done) = (
         AtomicBool::new(false),
         AtomicBool::new(false),
@@ -94,7 +94,6 @@ fn main() -> Result<(), String> {
                 thread::sleep(Duration::from_millis(1));
             }
         };
-        allowed.store(0, Ordering::Release); // pause
         wait_until(&|| parked.load(Ordering::Acquire));
         let paused_at = done.load(Ordering::Acquire);
         thread::sleep(Duration::from_millis(20));
@@ -105,7 +104,7 @@ fn main() -> Result<(), String> {
         stop.store(true, Ordering::Release); // stop: the flag, and a wake-up so it sees it
         worker.thread().unpark();
         let units = worker.join().map_err(|_| "the worker panicked")?;
-        if while_paused != 0 || units != UNITS {
+        if paused_at != UNITS / 2 || while_paused != 0 || units != UNITS {
             return Err(format!(
                 "{while_paused} units while paused, {units} of {UNITS} in all"
             ));

@@ -71,7 +71,8 @@ fn every_variant_is_correct() {
     for key in ["items", "expected", "result"] {
         assert_eq!(u64_of(control, key), CONTROL_UNITS, "{control}");
     }
-    assert!(u64_of(control, "paused_at") <= CONTROL_UNITS, "{control}");
+    // The worker is told to pause after half its job.
+    assert_eq!(u64_of(control, "paused_at"), CONTROL_UNITS / 2, "{control}");
     for io in ["io-sequential", "io-thread-per-request", "io-pool"] {
         let r = row(&rows, io);
         assert_eq!(u64_of(r, "expected"), SIX_PAGES_BYTES, "{r}");
@@ -175,6 +176,7 @@ fn python_twin_runs_and_pairs_with_rust_variants() {
     let control = row(&rows, "control");
     assert_eq!(u64_of(control, "result"), CONTROL_UNITS, "{control}");
     assert_eq!(u64_of(control, "units_while_paused"), 0, "{control}");
+    assert_eq!(u64_of(control, "paused_at"), CONTROL_UNITS / 2, "{control}");
 }
 
 #[test]

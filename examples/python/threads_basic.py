@@ -136,9 +136,10 @@ def unit_of_work(seed):
 def control():
     """Pause, resume, stop: Python cannot kill a thread either; the worker is asked. Its orders
     are an allowance (units it may have done before it waits: 0 pauses it, CONTROL_UNITS lets it
-    finish its job) and a stop flag, under a Condition it sleeps on while it has no allowance."""
+    finish its job) and a stop flag, under a Condition it sleeps on while it has no allowance.
+    As in the Rust step, it starts with half its job, so it pauses at the same unit every run."""
     cond = threading.Condition()
-    orders = {"allowed": CONTROL_UNITS, "stop": False, "parked": False}
+    orders = {"allowed": CONTROL_UNITS // 2, "stop": False, "parked": False}
     done, returned = [0], []
 
     def worker():
@@ -172,8 +173,6 @@ def control():
     t0 = time.perf_counter()
     t = threading.Thread(target=worker, name="controlled")
     t.start()
-    started = wait_for(lambda: done[0] > 0)
-    order(allowed=0)  # pause: no unit after the current one
     was_parked = wait_for(lambda: orders["parked"])
     paused_at = done[0]
     time.sleep(PAUSE_S)
@@ -187,7 +186,8 @@ def control():
     ended = not t.is_alive()
     wall = time.perf_counter() - t0
     units = returned[0] if returned else 0
-    ok = started and was_parked and while_paused == 0 and finished and ended and units == done[0]
+    ok = (was_parked and paused_at == CONTROL_UNITS // 2 and while_paused == 0 and finished
+          and ended and units == done[0])
     note = (f"paused at unit {paused_at} of {CONTROL_UNITS}; {while_paused} units while paused "
             f"{PAUSE_S * 1e3:.1f} ms; ended {stop_took * 1e6:.0f} us after stop")
     r = row("control", "control", 1, units, CONTROL_UNITS, units, wall, ok, note)

@@ -3,7 +3,7 @@
 use timing::{fmt_count, fmt_duration};
 
 use crate::measure::{Fetches, Measured, Outcome};
-use crate::steps::s5_control::{PAUSE, UNITS};
+use crate::steps::s5_control::{PAUSE, PAUSE_AT, UNITS};
 
 /// The lesson's conclusions, each computed from the steps that ran.
 pub fn verdicts(measured: &[Measured]) -> Vec<String> {
@@ -63,20 +63,18 @@ fn control_verdict(m: &Measured) -> Option<String> {
     let Some(units) = c.returned else {
         return Some("control: the worker did not return after the stop: WRONG".into());
     };
+    let as_told = c.paused_at == PAUSE_AT && c.while_paused == 0 && units == UNITS;
     Some(format!(
-        "control: {} units of work done while paused {} (paused at unit {}); the worker ended \
+        "control: the worker paused at unit {} (told {}), did {} units in {} paused, and ended \
          {} after the stop, having done {} of {} units{}",
+        fmt_count(c.paused_at),
+        fmt_count(PAUSE_AT),
         fmt_count(c.while_paused),
         fmt_duration(PAUSE),
-        fmt_count(c.paused_at),
         fmt_duration(c.stop_took),
         fmt_count(units),
         fmt_count(UNITS),
-        if units == UNITS && c.while_paused == 0 {
-            ""
-        } else {
-            ": WRONG"
-        }
+        if as_told { "" } else { ": WRONG" }
     ))
 }
 
@@ -125,9 +123,8 @@ mod tests {
         let controlled = |while_paused, returned| Measured {
             row: Row::new(crate::LESSON, "control"),
             outcome: Outcome::Control(Controlled {
-                started: true,
                 parked: true,
-                paused_at: 7,
+                paused_at: PAUSE_AT,
                 while_paused,
                 finished: true,
                 returned,
@@ -137,7 +134,7 @@ mod tests {
         };
         let good = verdicts(&[controlled(0, Some(UNITS))]).join("\n");
         assert!(
-            good.starts_with("control: 0 units of work done while paused"),
+            good.starts_with("control: the worker paused at unit 500 (told 500), did 0 units"),
             "{good}"
         );
         assert!(!good.contains("WRONG"), "{good}");

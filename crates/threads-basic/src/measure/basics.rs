@@ -6,7 +6,7 @@ use timing::{Mechanism, Stopwatch, fmt_count, fmt_duration};
 
 use super::{Measured, Outcome, row, sum_to};
 use crate::steps::s1_hello::{LETTERS, NUMBERS};
-use crate::steps::s5_control::{PAUSE, UNITS};
+use crate::steps::s5_control::{PAUSE, PAUSE_AT, UNITS};
 use crate::steps::{Error, s1_hello, s2_named, s3_job_trait, s4_scoped, s5_control};
 
 /// Step 1, timed. Correct means all ten items arrived and each thread's own kept their order.
@@ -79,13 +79,14 @@ fn summed(variant: &str, n: u64, workers: usize, total: u64, wall: Duration, ok:
 }
 
 /// Step 5, timed. The check counts the units of work the worker did before it was stopped,
-/// against the [`UNITS`] of its job; correct also needs none done while paused, the worker
-/// parked, resumed and ended by itself, and its returned count equal to the one it published.
+/// against the [`UNITS`] of its job; correct also needs it parked at [`PAUSE_AT`], none done
+/// while paused, the job finished after the resume, the worker ended by itself, and its
+/// returned count equal to the one it published.
 pub fn control() -> Result<Measured, Error> {
     let (c, wall) = Stopwatch::time(s5_control::run);
     let c = c?;
     let units = c.returned.unwrap_or(0);
-    let behaved = c.started && c.parked && c.while_paused == 0 && c.finished;
+    let behaved = c.parked && c.paused_at == PAUSE_AT && c.while_paused == 0 && c.finished;
     Ok(Measured {
         row: row("control", Mechanism::Threads, 1)
             .items(units)

@@ -23,11 +23,13 @@ use super::{Error, join};
 /// The worker's job: this many units of work, the same in the Python twin.
 pub const UNITS: u64 = 1_000;
 
+/// Where the worker pauses: after half its job.
+pub const PAUSE_AT: u64 = UNITS / 2;
+
 /// How long the main thread keeps the worker paused while it watches for work done.
 pub const PAUSE: Duration = Duration::from_millis(20);
 
-/// How long the main thread waits for the worker to react before calling it a failure (far
-/// longer than it ever takes; it only keeps a broken worker from hanging the program).
+/// How long to wait for the worker to react before calling it broken (rather than hanging).
 const PATIENCE: Duration = Duration::from_secs(2);
 
 /// What the main thread and the worker share; by default, no allowance yet.
@@ -35,7 +37,7 @@ const PATIENCE: Duration = Duration::from_secs(2);
 pub struct Shared {
     /// How many units the worker may have done before it waits: `0` pauses it at once, [`UNITS`]
     /// lets it run on to the end of its job. An allowance rather than a `paused: bool` because
-    /// it can also say "run on to unit n, then wait": the job ends on the same unit every run.
+    /// it can also say "run on to unit n, then wait", so a run pauses and ends where it is told.
     pub allowed: AtomicU64,
     /// Set by the main thread to ask the worker to return.
     pub stop: AtomicBool,
@@ -87,11 +89,9 @@ pub fn unit_of_work(seed: u64) -> u64 {
 /// What the main thread saw while it steered the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Controlled {
-    /// The worker did a first unit.
-    pub started: bool,
-    /// The worker parked after the pause (or was already waiting at the end of its job).
+    /// The worker parked at its first allowance.
     pub parked: bool,
-    /// Units done when the pause took effect: any number up to [`UNITS`], the scheduler decides.
+    /// Units done when it parked: [`PAUSE_AT`], if it honours its allowance.
     pub paused_at: u64,
     /// Units done during the [`PAUSE`]: none, if pausing works.
     pub while_paused: u64,
@@ -105,12 +105,15 @@ pub struct Controlled {
     pub stop_took: Duration,
 }
 
-/// Pause, resume, stop: starts the worker on its job, pauses it as soon as it has started,
-/// watches it do nothing for [`PAUSE`], resumes it to the end of its job, then stops it.
+/// Pause, resume, stop: starts the worker with an allowance of half its job, watches it wait
+/// there doing nothing for [`PAUSE`], resumes it to the end of its job, then stops it.
+///
+/// The pause is named ahead (`allowed = PAUSE_AT`) rather than made at a moment (`allowed = 0`
+/// takes the same path in the worker): a worker this fast would often finish its job before the
+/// main thread got round to pausing it, and this way the pause lands mid-job on every run.
 pub fn run() -> Result<Controlled, Error> {
     let shared = Arc::new(Shared::default());
-    // Relaxed: the spawn below publishes it to the worker.
-    shared.allowed.store(UNITS, Ordering::Relaxed);
+    shared.allowed.store(PAUSE_AT, Ordering::Relaxed); // the spawn publishes it
     let theirs = Arc::clone(&shared);
     let name = "controlled".to_string();
     let handle = thread::Builder::new()
@@ -119,8 +122,6 @@ pub fn run() -> Result<Controlled, Error> {
         .map_err(|source| Error::Spawn { name, source })?;
     let done = || shared.done.load(Ordering::Acquire);
 
-    let started = wait_for(|| done() > 0);
-    shared.allowed.store(0, Ordering::Release); // pause: no unit after the current one
     let parked = wait_for(|| shared.parked.load(Ordering::Acquire));
     let paused_at = done();
     thread::sleep(PAUSE);
@@ -140,7 +141,6 @@ pub fn run() -> Result<Controlled, Error> {
     // the process ends it on exit, and `returned` says it failed.
     let returned = if ended { Some(join(handle)?) } else { None };
     Ok(Controlled {
-        started,
         parked,
         paused_at,
         while_paused,
@@ -170,8 +170,8 @@ mod tests {
     #[test]
     fn pause_resume_stop_ends_on_the_last_unit_of_the_job() {
         let c = run().unwrap();
-        assert!(c.started && c.parked && c.finished, "{c:?}");
-        assert_eq!(c.while_paused, 0, "{c:?}");
+        assert!(c.parked && c.finished, "{c:?}");
+        assert_eq!((c.paused_at, c.while_paused), (PAUSE_AT, 0), "{c:?}");
         assert_eq!(c.returned, Some(UNITS), "{c:?}");
         assert_eq!(c.published, UNITS, "{c:?}");
     }
@@ -187,6 +187,23 @@ mod tests {
         shared.stop.store(true, Ordering::Release);
         handle.thread().unpark();
         assert_eq!(join(handle).unwrap(), 3);
+    }
+
+    #[test]
+    fn an_allowance_of_zero_pauses_a_running_worker_at_once() {
+        let shared = Arc::new(Shared::default());
+        shared.allowed.store(u64::MAX, Ordering::Relaxed);
+        let theirs = Arc::clone(&shared);
+        let handle = thread::spawn(move || worker(&theirs));
+        assert!(wait_for(|| shared.done.load(Ordering::Acquire) > 0));
+        shared.allowed.store(0, Ordering::Release);
+        assert!(wait_for(|| shared.parked.load(Ordering::Acquire)));
+        let paused_at = shared.done.load(Ordering::Acquire);
+        thread::sleep(Duration::from_millis(5));
+        assert_eq!(shared.done.load(Ordering::Acquire), paused_at);
+        shared.stop.store(true, Ordering::Release);
+        handle.thread().unpark();
+        assert_eq!(join(handle).unwrap(), paused_at);
     }
 
     #[test]
