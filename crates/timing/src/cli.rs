@@ -21,7 +21,7 @@ pub struct CommonArgs {
     pub json: bool,
 
     /// Threads or processes doing the work [default: the number of cores].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_parser = workers_between_1_and_1024, allow_negative_numbers = true)]
     pub workers: Option<u16>,
 }
 
@@ -87,6 +87,11 @@ pub fn between(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clo
     }
 }
 
+/// `--workers`: a whole number from 1 to 1 024, refused in the words of [`between`].
+fn workers_between_1_and_1024(text: &str) -> Result<u16, String> {
+    between(1, 1024)(text).map(|n| n as u16)
+}
+
 /// An `anyhow::Error` that [`main_with`] reports with exit status 2.
 pub fn usage_error(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
@@ -132,6 +137,11 @@ mod tests {
             Err("must be a whole number from 1 to 10 000 000".into())
         );
         assert!(parse("-3").is_err() && parse("ten").is_err() && parse("10000001").is_err());
+        assert_eq!(
+            workers_between_1_and_1024("1025"),
+            Err("must be a whole number from 1 to 1 024".into())
+        );
+        assert_eq!(workers_between_1_and_1024("12"), Ok(12));
     }
 
     #[test]
