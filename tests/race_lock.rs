@@ -187,6 +187,43 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_run_past_ten_minutes_is_refused_with_its_length() {
+    let output = bin(LESSON)
+        .args([
+            "--variant",
+            "semaphore",
+            "--tasks",
+            "100000",
+            "--workers",
+            "1024",
+            "--permits",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("would take about") && stderr.contains(" h "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_table_says_what_its_latency_columns_measure() {
+    let output = bin(LESSON)
+        .args(["--variant", "mutex", "--increments", "100"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("p50/p99/max: the wait to take a lock"),
+        "{table}"
+    );
+}
+
+#[test]
 fn the_python_twin_runs_and_pairs_its_rows() {
     let rows = run_python_twin("race_lock.py", &["--workers", "4", "--increments", "2000"]);
     let pairs: Vec<(&str, &str)> = rows
@@ -208,6 +245,7 @@ fn the_python_twin_runs_and_pairs_its_rows() {
     );
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
+        assert_eq!(r["mechanism"], "threads", "{r}");
         assert_eq!(u64_of(r, "expected"), 8_000);
         assert!(u64_of(r, "result") <= 8_000, "{r}");
     }

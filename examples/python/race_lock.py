@@ -105,6 +105,7 @@ def run(variant, workers, increments):
     row = {
         "lesson": LESSON,
         "variant": variant,
+        "mechanism": "threads",
         "workers": workers,
         "items": expected,
         "expected": expected,
