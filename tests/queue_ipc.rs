@@ -42,12 +42,33 @@ impl Run {
     }
 }
 
+/// Every variant, in the order a run without `--variant` runs them.
+const VARIANTS: [&str; 7] = [
+    "ipc-channel",
+    "pipe",
+    "pipe-per-message",
+    "pipe-tuned",
+    "shm-counter-locked",
+    "shm-counter",
+    "shm-array",
+];
+/// The variants whose child streams messages to the parent.
+const STREAMS: [&str; 4] = ["ipc-channel", "pipe", "pipe-per-message", "pipe-tuned"];
+/// The environment variable that makes every worker die by SIGKILL after this many units.
+const DIES_AFTER: &str = "QUEUE_IPC_CHILD_DIES_AFTER";
+
 /// Starts `queue-ipc args...` with stdout and stderr captured, in a process group of its own
 /// (as a shell starts a job), so a test can signal the group as Ctrl-C in a terminal does.
 fn start(args: &[&str]) -> Run {
+    start_with(args, &[])
+}
+
+/// [`start`], with `env` added to the environment the parent and its children inherit.
+fn start_with(args: &[&str], env: &[(&str, &str)]) -> Run {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let parent = Command::new(bin_path(LESSON))
         .args(args)
+        .envs(env.iter().copied())
         .env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -160,20 +181,35 @@ fn every_variant_is_correct_and_leaves_nothing() {
     let output = finish(start(&args));
     assert!(output.status.success(), "{}", stderr(&output));
     let rows = json_rows(&output);
-    assert_eq!(rows.len(), 4, "{rows:?}");
-    for variant in ["ipc-channel", "pipe", "shm-counter", "shm-array"] {
+    assert_eq!(rows.len(), VARIANTS.len(), "{rows:?}");
+    for variant in VARIANTS {
         let r = row(&rows, variant);
         assert_eq!(r["correct"], true, "{r}");
         assert_eq!(r["lesson"], LESSON);
+        // Streams are processes talking through a pipe or a socket; the rest share memory.
+        let mechanism = if STREAMS.contains(&variant) {
+            "processes"
+        } else {
+            "shared-memory"
+        };
+        assert_eq!(r["mechanism"], mechanism, "{r}");
     }
-    for variant in ["ipc-channel", "pipe"] {
+    for variant in STREAMS {
         let r = row(&rows, variant);
         assert_eq!(r["expected"], 2000);
         assert!(r["p50_ns"].is_u64() && r["max_ns"].is_u64(), "{r}");
     }
     // Two children times 20 000 increments; the sum 0 + 1 + ... + 49 999.
-    assert_eq!(row(&rows, "shm-counter")["result"], 2 * 20_000);
-    assert_eq!(row(&rows, "shm-counter")["workers"], 2);
+    for variant in ["shm-counter", "shm-counter-locked"] {
+        assert_eq!(row(&rows, variant)["result"], 2 * 20_000);
+        assert_eq!(row(&rows, variant)["workers"], 2);
+        assert!(
+            row(&rows, variant)["note"]
+                .as_str()
+                .unwrap()
+                .ends_with("none lost")
+        );
+    }
     assert_eq!(row(&rows, "shm-array")["result"], 50_000u64 * 49_999 / 2);
     assert!(
         row(&rows, "shm-array")["memcpy_bytes_per_s"]
@@ -205,6 +241,9 @@ fn bad_input_is_one_line_and_exit_2() {
             &["--elements", "999999999999"],
             &["--workers", "0"],
             &["--variant", "queue"],
+            // The worker is started by a flag checked before parsing, not a subcommand: a stray
+            // word is an error like any other.
+            &["worker"],
         ],
     );
     let err = assert_usage_error(LESSON, &["--messages", "100000000", "--bytes", "16777216"]);
@@ -224,15 +263,16 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
-/// Every variant with each child dying by SIGKILL after `after` units of work.
+/// Every variant with each child dying by SIGKILL after `after` units of work, injected through
+/// the environment the children inherit.
 fn run_with_dying_children(after: u64) -> Vec<(Value, String)> {
-    ["ipc-channel", "pipe", "shm-counter", "shm-array"]
+    VARIANTS
         .into_iter()
         .map(|variant| {
             let after = after.to_string();
-            let mut args = vec!["--json", "--variant", variant, "--child-dies-after", &after];
+            let mut args = vec!["--json", "--variant", variant];
             args.extend(SMALL);
-            let output = finish(start(&args));
+            let output = finish(start_with(&args, &[(DIES_AFTER, &after)]));
             let err = stderr(&output);
             assert_eq!(output.status.code(), Some(1), "{variant}: {err}");
             assert!(err.contains("killed by SIGKILL"), "{variant}: {err}");
@@ -247,7 +287,7 @@ fn run_with_dying_children(after: u64) -> Vec<(Value, String)> {
 #[test]
 fn a_child_dying_mid_stream_is_reported_and_leaves_nothing() {
     let rows = run_with_dying_children(500);
-    for (r, err) in &rows[..2] {
+    for (r, err) in &rows[..STREAMS.len()] {
         assert_eq!(
             (&r["result"], &r["expected"]),
             (&500.into(), &2000.into()),
@@ -256,10 +296,12 @@ fn a_child_dying_mid_stream_is_reported_and_leaves_nothing() {
         assert!(err.contains("received 500 of 2 000 messages"), "{err}");
     }
     // One child dies after 500 increments; the other is stopped at once or after its own 500.
-    let counter = rows[2].0["result"].as_u64().unwrap();
-    assert!((500..=1000).contains(&counter), "{}", rows[2].0);
+    for (r, _) in &rows[4..6] {
+        let counter = r["result"].as_u64().unwrap();
+        assert!((500..=1000).contains(&counter), "{r}");
+    }
     // a[i] = i for the first 500 elements, zeros after.
-    assert_eq!(rows[3].0["result"], 500u64 * 499 / 2);
+    assert_eq!(rows[6].0["result"], 500u64 * 499 / 2);
 }
 
 #[test]
@@ -271,13 +313,17 @@ fn a_child_dying_before_it_attaches_is_reported_and_leaves_nothing() {
 
 #[test]
 fn kill_9_of_a_streaming_child_is_noticed_promptly() {
-    for variant in ["ipc-channel", "pipe"] {
+    // Long enough to be killed mid-stream, short enough to be accepted in a debug build.
+    for (variant, messages, words) in [
+        ("ipc-channel", "2000000", "2 000 000"),
+        ("pipe", "20000000", "20 000 000"),
+    ] {
         let args = [
             "--json",
             "--variant",
             variant,
             "--messages",
-            "100000000",
+            messages,
             "--bytes",
             "64",
         ];
@@ -294,8 +340,8 @@ fn kill_9_of_a_streaming_child_is_noticed_promptly() {
         );
         let rows = json_rows(&output);
         let received = rows[0]["result"].as_u64().unwrap();
-        assert!(received < 100_000_000, "{}", rows[0]);
-        assert!(err.contains("of 100 000 000 messages"), "{err}");
+        assert!(received < messages.parse().unwrap(), "{}", rows[0]);
+        assert!(err.contains(&format!("of {words} messages")), "{err}");
     }
 }
 
@@ -306,7 +352,7 @@ fn kill_9_of_one_counting_child_stops_the_others() {
         "--variant",
         "shm-counter",
         "--increments",
-        "1000000000",
+        "200000000",
     ];
     let parent = start(&[&args[..], &["--workers", "2"]].concat());
     let workers = wait_for_workers(parent.id(), 2);
@@ -320,12 +366,12 @@ fn kill_9_of_one_counting_child_stops_the_others() {
 #[test]
 fn sigterm_and_sigint_to_the_parent_end_the_children() {
     // The parent alone, then the whole group as a terminal's Ctrl-C does.
-    for (sig, group, variant, size) in [
-        ("-TERM", false, "shm-counter", "--increments"),
-        ("-INT", false, "ipc-channel", "--messages"),
-        ("-INT", true, "pipe", "--messages"),
+    for (sig, group, variant, size, n) in [
+        ("-TERM", false, "shm-counter", "--increments", "100000000"),
+        ("-INT", false, "ipc-channel", "--messages", "2000000"),
+        ("-INT", true, "pipe", "--messages", "20000000"),
     ] {
-        let parent = start(&["--variant", variant, size, "100000000"]);
+        let parent = start(&["--variant", variant, size, n]);
         wait_for_workers(parent.id(), 1);
         sleep(Duration::from_millis(300));
         let target = if group {
@@ -355,7 +401,7 @@ fn sigterm_and_sigint_to_the_parent_end_the_children() {
 
 #[test]
 fn kill_9_of_the_parent_ends_the_children_and_leaks_no_segment() {
-    let mut run = start(&["--variant", "shm-counter", "--increments", "1000000000"]);
+    let mut run = start(&["--variant", "shm-counter", "--increments", "200000000"]);
     let pid = run.id();
     wait_for_workers(pid, 1);
     // Once every child has attached, the parent unlinks the name: nothing can leak after that.
@@ -375,29 +421,59 @@ fn kill_9_of_the_parent_ends_the_children_and_leaks_no_segment() {
 }
 
 #[test]
-fn the_python_twin_runs_and_is_correct() {
-    let rows = run_python_twin(
-        "queue_ipc.py",
+fn a_run_that_would_take_hours_is_refused_with_how_long() {
+    let err = assert_usage_error(
+        LESSON,
         &[
-            "--messages",
-            "300",
-            "--bytes",
-            "64",
-            "--increments",
-            "300",
-            "--elements",
-            "1000",
+            "--variant",
+            "shm-counter",
             "--workers",
-            "2",
+            "1024",
+            "--increments",
+            "1000000000",
         ],
     );
-    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "shm-counter with 1 024 processes × 1 000 000 000 increments would take about"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("pass --increments"), "{err}");
+}
+
+#[test]
+fn the_python_twin_runs_and_is_correct() {
+    let sizes = [
+        "--messages",
+        "300",
+        "--bytes",
+        "64",
+        "--increments",
+        "300",
+        "--elements",
+        "1000",
+        "--workers",
+        "2",
+    ];
+    let rows = run_python_twin("queue_ipc.py", &sizes);
+    assert_eq!(rows.len(), 5, "{rows:?}");
     let mut pairs: Vec<&str> = rows
         .iter()
         .map(|r| r["pairs_with"].as_str().unwrap())
         .collect();
     pairs.sort_unstable();
-    assert_eq!(pairs, ["ipc-channel", "pipe", "shm-array", "shm-counter"]);
+    assert_eq!(
+        pairs,
+        [
+            "ipc-channel",
+            "pipe",
+            "pipe-per-message",
+            "shm-array",
+            "shm-counter-locked"
+        ]
+    );
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
@@ -406,7 +482,8 @@ fn the_python_twin_runs_and_is_correct() {
     for (variant, expected) in [
         ("ipc-channel", 300),
         ("pipe", 300),
-        ("shm-counter", 2 * 300),
+        ("pipe-per-message", 300),
+        ("shm-counter-locked", 2 * 300),
         ("shm-array", 1000 * 999 / 2),
     ] {
         let r = rows
@@ -415,5 +492,17 @@ fn the_python_twin_runs_and_is_correct() {
             .expect("a row for every variant");
         assert_eq!(r["expected"], expected, "{r}");
         assert_eq!(r["result"], expected, "{r}");
+    }
+    // Like for like: at the same sizes, each twin row has the mechanism and the items of the
+    // Rust row it names, unless it says it is deliberately across mechanisms.
+    let rust = run_json(LESSON, &sizes);
+    for r in &rows {
+        let paired = row(&rust, r["pairs_with"].as_str().unwrap());
+        if r["cross_mechanism"] == true {
+            assert_ne!(r["mechanism"], paired["mechanism"], "{r}\n{paired}");
+        } else {
+            assert_eq!(r["mechanism"], paired["mechanism"], "{r}\n{paired}");
+        }
+        assert_eq!(r["items"], paired["items"], "{r}\n{paired}");
     }
 }

@@ -1,17 +1,21 @@
 //! Benchmarks of the hot paths of `queue-ipc`: message throughput between two processes over the
-//! framed pipe and over ipc-channel, and atomic increments in shared memory (across processes,
-//! and in one process against a heap atomic, to show a shared mapping is ordinary memory).
+//! pipe (plain and tuned) and over ipc-channel, and atomic increments in shared memory (across
+//! processes, and in one process against a heap atomic, to show a shared mapping is ordinary
+//! memory).
 //!
-//! `cargo bench -p queue-ipc`. Each message benchmark spawns the real `queue-ipc` worker (cargo
-//! builds it for benchmarks and says where, in `CARGO_BIN_EXE_queue-ipc`) and streams a whole run
-//! per sample, so the process start (about a millisecond) is included in every sample.
+//! `cargo bench -p queue-ipc`. Each message benchmark runs a step whole, with the real
+//! `queue-ipc` worker as its child (cargo builds it for benchmarks and says where, in
+//! `CARGO_BIN_EXE_queue-ipc`), so the process start (about a millisecond) is included in every
+//! sample.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use queue_ipc::Worker;
+use queue_ipc::process::Worker;
 use queue_ipc::shm::Segment;
+use queue_ipc::steps::s2_pipe::Flush;
+use queue_ipc::steps::{s1_channel, s2_pipe, s4_tuned_pipe, s6_atomic_counter};
 
 /// Messages per sample: large enough that the process start is a small part of a sample.
 const MESSAGES: u64 = 100_000;
@@ -26,13 +30,23 @@ fn worker() -> Worker {
     Worker::program(env!("CARGO_BIN_EXE_queue-ipc"))
 }
 
-/// Small (64-byte payload) frames through the buffered pipe, child to parent.
+/// Small (64-byte payload) frames through step 2's buffered pipe, child to parent.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn pipe_messages(bencher: Bencher<'_, '_>) {
     let worker = worker();
     bencher.counter(ItemsCount::new(MESSAGES)).bench(|| {
-        let row = queue_ipc::pipe(&worker, MESSAGES, 64, None).expect("the pipe run works");
-        assert!(row.correct, "{row:?}");
+        let streamed = s2_pipe::run(&worker, MESSAGES, 64, Flush::WhenFull).expect("the pipe runs");
+        assert_eq!(streamed.received, MESSAGES, "{streamed:?}");
+    });
+}
+
+/// The same frames through step 4's tuned pipe.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn pipe_tuned_messages(bencher: Bencher<'_, '_>) {
+    let worker = worker();
+    bencher.counter(ItemsCount::new(MESSAGES)).bench(|| {
+        let streamed = s4_tuned_pipe::run(&worker, MESSAGES, 64).expect("the tuned pipe runs");
+        assert_eq!(streamed.received, MESSAGES, "{streamed:?}");
     });
 }
 
@@ -41,8 +55,8 @@ fn pipe_messages(bencher: Bencher<'_, '_>) {
 fn ipc_channel_messages(bencher: Bencher<'_, '_>) {
     let worker = worker();
     bencher.counter(ItemsCount::new(MESSAGES)).bench(|| {
-        let row = queue_ipc::ipc_channel(&worker, MESSAGES, None).expect("the channel run works");
-        assert!(row.correct, "{row:?}");
+        let streamed = s1_channel::run(&worker, MESSAGES).expect("the channel runs");
+        assert_eq!(streamed.received, MESSAGES, "{streamed:?}");
     });
 }
 
@@ -51,8 +65,8 @@ fn ipc_channel_messages(bencher: Bencher<'_, '_>) {
 fn shm_counter_two_processes(bencher: Bencher<'_, '_>) {
     let worker = worker();
     bencher.counter(ItemsCount::new(2 * INCREMENTS)).bench(|| {
-        let row = queue_ipc::shm_counter(&worker, 2, INCREMENTS, None).expect("the counter works");
-        assert!(row.correct, "{row:?}");
+        let counted = s6_atomic_counter::run(&worker, 2, INCREMENTS).expect("the counter works");
+        assert_eq!(counted.total, counted.expected, "{counted:?}");
     });
 }
 

@@ -18,7 +18,7 @@
 #![allow(unsafe_code)]
 
 use std::fs::File;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use memmap2::{MmapMut, MmapOptions};
@@ -27,48 +27,26 @@ use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 
+use crate::LESSON;
+
 /// Names created by this process and not yet unlinked, for the Ctrl-C handler to remove.
 static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// What can go wrong with a segment; each names the segment and the call that failed.
+/// What can go wrong with a segment; each names the segment and says what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShmError {
     /// `shm_open` failed (the name exists already, or `/dev/shm` is not writable).
-    #[error("shm_open {name}: {source}")]
-    Open {
-        /// The segment name.
-        name: String,
-        /// The error `shm_open` returned.
-        source: Errno,
-    },
-    /// The memory could not be reserved: `/dev/shm` (a tmpfs) is too small.
-    #[error("reserving {len} bytes for {name} in /dev/shm: {source}")]
-    Reserve {
-        /// The segment name.
-        name: String,
-        /// The size asked for.
-        len: usize,
-        /// The error `posix_fallocate` returned.
-        source: Errno,
-    },
-    /// The segment is smaller than the caller expects (attaching to the wrong one).
-    #[error("{name} holds {actual} bytes, expected at least {len}")]
-    TooSmall {
-        /// The segment name.
-        name: String,
-        /// The size the caller needs.
-        len: usize,
-        /// The size the segment has.
-        actual: u64,
-    },
+    #[error("shm_open {0}: {1}")]
+    Open(String, Errno),
+    /// The memory (name, bytes) could not be reserved: `/dev/shm`, a tmpfs, is too small.
+    #[error("reserving {1} bytes for {0} in /dev/shm: {2}")]
+    Reserve(String, usize, Errno),
+    /// The segment (name, bytes needed, bytes it has) is smaller than the caller expects.
+    #[error("{0} holds {2} bytes, expected at least {1}")]
+    TooSmall(String, usize, u64),
     /// `mmap` failed.
-    #[error("mapping {name}: {source}")]
-    Map {
-        /// The segment name.
-        name: String,
-        /// The error `mmap` returned.
-        source: std::io::Error,
-    },
+    #[error("mapping {0}: {1}")]
+    Map(String, std::io::Error),
 }
 
 /// A mapped shared-memory segment.
@@ -91,12 +69,8 @@ impl Segment {
         // unlinks every registered name before exiting, cannot run between the two and miss it.
         let fd = {
             let mut registered = names();
-            let fd = shm_open(name, flags, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|source| {
-                ShmError::Open {
-                    name: name.into(),
-                    source,
-                }
-            })?;
+            let mode = Mode::S_IRUSR | Mode::S_IWUSR;
+            let fd = shm_open(name, flags, mode).map_err(|e| ShmError::Open(name.into(), e))?;
             registered.push(name.to_string());
             fd
         };
@@ -108,13 +82,8 @@ impl Segment {
         // posix_fallocate, not ftruncate: it reserves the pages now, so a full /dev/shm is an
         // error here instead of a SIGBUS on the first write to a page tmpfs cannot supply.
         let size = libc::off_t::try_from(len).expect("a segment's size fits in off_t");
-        nix::fcntl::posix_fallocate(&fd, 0, size).map_err(|source| {
-            unlink_on_error(ShmError::Reserve {
-                name: name.into(),
-                len,
-                source,
-            })
-        })?;
+        nix::fcntl::posix_fallocate(&fd, 0, size)
+            .map_err(|e| unlink_on_error(ShmError::Reserve(name.into(), len, e)))?;
         let map = map(name, &File::from(fd), len).map_err(unlink_on_error)?;
         Ok(Self {
             name: name.into(),
@@ -125,18 +94,12 @@ impl Segment {
 
     /// Attaches to the existing segment `name`, which must hold at least `len` bytes.
     pub fn open(name: &str, len: usize) -> Result<Self, ShmError> {
-        let fd = shm_open(name, OFlag::O_RDWR, Mode::empty()).map_err(|source| ShmError::Open {
-            name: name.into(),
-            source,
-        })?;
+        let fd = shm_open(name, OFlag::O_RDWR, Mode::empty())
+            .map_err(|e| ShmError::Open(name.into(), e))?;
         let file = File::from(fd);
         let actual = file.metadata().map_or(0, |m| m.len());
         if actual < len as u64 {
-            return Err(ShmError::TooSmall {
-                name: name.into(),
-                len,
-                actual,
-            });
+            return Err(ShmError::TooSmall(name.into(), len, actual));
         }
         let map = map(name, &file, len)?;
         Ok(Self {
@@ -160,6 +123,13 @@ impl Segment {
     /// The segment's name, as children pass it to [`Segment::open`].
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The first byte of the mapping, for what is shared but is not a word (step 5's
+    /// semaphore). The pointer comes from `mmap` itself, not from a reference, so writing
+    /// through it is allowed; what may be written where is the caller's to prove.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.map.as_ptr().cast_mut()
     }
 
     /// The segment as 64-bit words, shared with every process that mapped it.
@@ -187,13 +157,18 @@ fn map(name: &str, file: &File, len: usize) -> Result<MmapMut, ShmError> {
     // SAFETY: memmap2 asks that nobody truncate the file while it is mapped (accesses past the
     // end would SIGBUS): a segment is never resized after `create`, and `open` checked the size.
     // Its other caveat, that another process may change the contents, is the point here and is
-    // why the memory is only ever accessed as atomics.
-    unsafe { MmapOptions::new().len(len).populate().map_mut(file) }.map_err(|source| {
-        ShmError::Map {
-            name: name.into(),
-            source,
-        }
-    })
+    // why the memory is only ever accessed as atomics (or, step 5's semaphore, by `sem_*`).
+    unsafe { MmapOptions::new().len(len).populate().map_mut(file) }
+        .map_err(|e| ShmError::Map(name.into(), e))
+}
+
+/// A fresh segment name with the parent's pid in it, `/queue-ipc-<pid>-<what>-<n>`, so that two
+/// runs never collide and a leak can be traced to its run.
+pub fn segment_name(what: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // Relaxed: only uniqueness matters, and fetch_add gives every caller a different number.
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("/{LESSON}-{}-{what}-{n}", std::process::id())
 }
 
 /// Unlinks every segment this process created and has not yet unlinked: the Ctrl-C handler runs
@@ -212,9 +187,14 @@ fn names() -> std::sync::MutexGuard<'static, Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
-
     use super::*;
+
+    #[test]
+    fn segment_names_carry_the_pid_and_never_repeat() {
+        let (a, b) = (segment_name("x"), segment_name("x"));
+        assert_ne!(a, b);
+        assert!(a.starts_with(&format!("/queue-ipc-{}-x-", std::process::id())));
+    }
 
     fn on_disk(name: &str) -> bool {
         std::path::Path::new("/dev/shm")
@@ -239,10 +219,7 @@ mod tests {
         let name = format!("/queue-ipc-{}-unit-drop", std::process::id());
         drop(Segment::create(&name, 64).unwrap());
         assert!(!on_disk(&name));
-        assert!(matches!(
-            Segment::open(&name, 64),
-            Err(ShmError::Open { .. })
-        ));
+        assert!(matches!(Segment::open(&name, 64), Err(ShmError::Open(..))));
     }
 
     #[test]
@@ -251,7 +228,7 @@ mod tests {
         let _owner = Segment::create(&name, 64).unwrap();
         assert!(matches!(
             Segment::open(&name, 1 << 20),
-            Err(ShmError::TooSmall { .. })
+            Err(ShmError::TooSmall(..))
         ));
     }
 }

@@ -1,66 +1,41 @@
-//! Length-prefixed frames over a byte stream, encoded and decoded in place in one buffer per end.
+//! Step 3: step 2's frames built and decoded in place in one buffer per end, which buys a lower
+//! cost per small frame (figures in `docs/results.md`).
 //!
-//! A pipe carries bytes, not messages, so each message is a frame: a 4-byte little-endian
-//! length, then the body (sequence number, send time, payload). Both ends keep their own 64 KiB
-//! buffer rather than wrapping the pipe in `BufWriter`/`BufReader`, because with frames of a few
-//! dozen bytes the per-frame work, not the system calls, is what limits the rate:
-//!
-//! - The writer builds each frame directly in its buffer, head and payload filled in place;
-//!   through a `BufWriter` the same frame costs four `write_all` calls plus a `fill` of a
-//!   separate payload that is then copied. The buffer leaves in one `write` when full.
-//! - The reader hands out each frame as a slice of its buffer, never copied after the `read`
-//!   that brought it in; `BufReader::read_exact` into a `Vec` body copies every frame once more.
-//!   Only the undecoded tail (a partial frame) is moved to the front before a `read`.
+//! Since step 2: once the system calls are batched, the per-frame work limits the rate of small
+//! frames. So each end keeps its own 64 KiB buffer instead of a `BufWriter`/`BufReader`. The
+//! writer builds each frame in place in it, where a `BufWriter` takes four `write_all` calls
+//! and a copy of a separately filled payload. The reader hands out each frame as a slice of its
+//! buffer, where `read_exact` copies it once more; only a partial frame at the end is moved to
+//! the front before a `read`. The bytes on the wire are step 2's, frame for frame.
 
 use std::io::{self, Read, Write};
 
+use super::s2_pipe::{BUFFER, Frame, HEAD};
+
 /// Bytes of the length prefix.
 pub const PREFIX: usize = 4;
-/// Bytes of a body before its payload: sequence number and send time.
-pub const BODY_HEAD: usize = 16;
-/// Buffer size at both ends: hundreds of small frames per system call.
-pub const BUFFER: usize = 64 * 1024;
-
-/// One decoded frame, borrowed from the reader's buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frame<'a> {
-    /// The sender's sequence number.
-    pub seq: u64,
-    /// The sender's `CLOCK_MONOTONIC` time, or 0 where the sender did not stamp the frame.
-    pub sent_ns: u64,
-    /// The payload bytes.
-    pub payload: &'a [u8],
-}
 
 /// The writing end: frames are built in `buf` and leave in one `write` per full buffer.
 #[derive(Debug)]
 pub struct FrameWriter<W: Write> {
-    /// A fixed-size buffer (grown once if a single frame is larger); `buf[..used]` are frames not
-    /// yet written. A fixed slice with a cursor, not a `Vec` pushed to, so a frame is two plain
-    /// copies into place with no capacity bookkeeping per call.
+    /// `buf[..used]` are frames not yet written: a fixed slice and a cursor, not a `Vec` pushed
+    /// to, so a frame is plain copies into place with no capacity bookkeeping.
     buf: Vec<u8>,
-    /// Bytes of `buf` holding frames.
     used: usize,
-    /// The pipe.
     out: W,
 }
 
 impl<W: Write> FrameWriter<W> {
     /// A writer with a [`BUFFER`]-byte buffer over `out`.
     pub fn new(out: W) -> Self {
-        Self {
-            buf: vec![0; BUFFER],
-            used: 0,
-            out,
-        }
+        let (buf, used) = (vec![0; BUFFER], 0);
+        Self { buf, used, out }
     }
 
-    /// Appends one frame whose payload is `len` copies of `byte` (the lesson's checkable
-    /// payload), written straight into the buffer.
+    /// Appends one frame whose payload is `len` copies of `byte`, written straight into place.
     pub fn frame_filled(&mut self, seq: u64, sent_ns: u64, len: usize, byte: u8) -> io::Result<()> {
-        let body = u32::try_from(BODY_HEAD + len)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame over 4 GiB"))?;
-        let frame = PREFIX + BODY_HEAD + len;
+        let body = u32::try_from(HEAD + len).map_err(|_| io::Error::other("frame over 4 GiB"))?;
+        let frame = PREFIX + HEAD + len;
         if self.buf.len() - self.used < frame {
             self.flush_buffer()?;
             if self.buf.len() < frame {
@@ -83,7 +58,6 @@ impl<W: Write> FrameWriter<W> {
         self.out.flush()
     }
 
-    /// Writes the buffer to the pipe in one `write_all` and empties it.
     fn flush_buffer(&mut self) -> io::Result<()> {
         if self.used > 0 {
             self.out.write_all(&self.buf[..self.used])?;
@@ -99,23 +73,20 @@ impl<W: Write> FrameWriter<W> {
 pub struct FrameReader<R: Read> {
     /// Bytes read; `buf[start..end]` are not yet decoded.
     buf: Vec<u8>,
-    /// First byte not yet decoded.
     start: usize,
-    /// End of the bytes read.
     end: usize,
     /// The largest body accepted: a longer length prefix means a corrupt stream, and is refused
     /// before anything is allocated for it.
     max_body: usize,
-    /// The pipe.
     input: R,
 }
 
 impl<R: Read> FrameReader<R> {
-    /// A reader over `input` with a [`BUFFER`]-byte buffer that accepts bodies of at most
-    /// `max_body` bytes (it grows once to fit the largest frame).
+    /// A reader over `input` that accepts bodies of at most `max_body` bytes.
     pub fn new(input: R, max_body: usize) -> Self {
+        let buf = vec![0; BUFFER.max(PREFIX + max_body)];
         Self {
-            buf: vec![0; BUFFER.max(PREFIX + max_body)],
+            buf,
             start: 0,
             end: 0,
             max_body,
@@ -123,23 +94,17 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
-    /// The next frame, or `None` at end of file (a frame cut short by the writer's death counts
-    /// as end of file too).
+    /// The next frame, or `None` at end of file (a frame cut short counts as end of file too).
     pub fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
         if self.end - self.start < PREFIX && !self.fill(PREFIX)? {
             return Ok(None);
         }
         let at = self.start;
-        let prefix: [u8; PREFIX] = self.buf[at..at + PREFIX].try_into().expect("4 bytes");
-        let len = u32::from_le_bytes(prefix) as usize;
-        if !(BODY_HEAD..=self.max_body).contains(&len) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "a frame of {len} bytes, outside {BODY_HEAD}..={}",
-                    self.max_body
-                ),
-            ));
+        let len = u32::from_le_bytes(self.buf[at..at + PREFIX].try_into().expect("4 bytes"));
+        let len = len as usize;
+        if !(HEAD..=self.max_body).contains(&len) {
+            let err = format!("a frame of {len} bytes, outside {HEAD}..={}", self.max_body);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, err));
         }
         if self.end - self.start < PREFIX + len && !self.fill(PREFIX + len)? {
             return Ok(None);
@@ -149,10 +114,11 @@ impl<R: Read> FrameReader<R> {
         let body = &self.buf[at + PREFIX..at + PREFIX + len];
         self.start = at + PREFIX + len;
         let word = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().expect("8 bytes"));
+        let (seq, sent_ns, payload) = (word(0), word(8), &body[HEAD..]);
         Ok(Some(Frame {
-            seq: word(0),
-            sent_ns: word(8),
-            payload: &body[BODY_HEAD..],
+            seq,
+            sent_ns,
+            payload,
         }))
     }
 
@@ -184,7 +150,10 @@ impl<R: Read> FrameReader<R> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::BufReader;
+
     use super::*;
+    use crate::steps::s2_pipe::{Flush, Frames, write_frames};
 
     fn wire(frames: &[(u64, u64, usize, u8)]) -> Vec<u8> {
         let mut writer = FrameWriter::new(Vec::new());
@@ -196,27 +165,20 @@ mod tests {
     }
 
     #[test]
-    fn frames_round_trip_and_a_cut_frame_reads_as_end_of_file() {
-        let bytes = wire(&[(1, 10, 2, b'a'), (2, 0, 0, 0)]);
-        assert_eq!(bytes.len(), 2 * (PREFIX + BODY_HEAD) + 2);
-        assert_eq!(&bytes[..4], &18u32.to_le_bytes());
-
-        let mut cut = FrameReader::new(&bytes[..bytes.len() - 3], 64);
-        let first = cut.next_frame().unwrap().unwrap();
-        assert_eq!(
-            (first.seq, first.sent_ns, first.payload),
-            (1, 10, &b"aa"[..])
-        );
-        assert_eq!(cut.next_frame().unwrap(), None);
-
-        let mut whole = FrameReader::new(&bytes[..], 64);
-        whole.next_frame().unwrap();
-        let second = whole.next_frame().unwrap().unwrap();
-        assert_eq!(
-            (second.seq, second.sent_ns, second.payload),
-            (2, 0, &b""[..])
-        );
-        assert_eq!(whole.next_frame().unwrap(), None);
+    fn the_bytes_on_the_wire_are_step_2s() {
+        let mut plain = Vec::new();
+        write_frames(&mut plain, 2, 3, Flush::WhenFull).unwrap();
+        let tuned = wire(&[(0, 0, 3, 0), (1, 0, 3, 1)]);
+        let mut a = Frames::new(BufReader::new(&plain[..]), 3);
+        let mut b = FrameReader::new(&tuned[..], HEAD + 3);
+        for _ in 0..2 {
+            let (x, y) = (
+                a.next_frame().unwrap().unwrap(),
+                b.next_frame().unwrap().unwrap(),
+            );
+            assert_eq!((x.seq, x.payload), (y.seq, y.payload));
+        }
+        assert_eq!(plain.len(), tuned.len());
     }
 
     #[test]
@@ -226,22 +188,24 @@ mod tests {
         let mut frames: Vec<_> = (0..200).map(|i| (i, i + 1, 1000, i as u8)).collect();
         frames.push((200, 201, 2 * BUFFER, 7));
         let bytes = wire(&frames);
-        let mut reader = FrameReader::new(&bytes[..], BODY_HEAD + 2 * BUFFER);
+        let mut reader = FrameReader::new(&bytes[..], HEAD + 2 * BUFFER);
         for &(seq, sent, len, byte) in &frames {
             let frame = reader.next_frame().unwrap().unwrap();
-            assert_eq!(
-                (frame.seq, frame.sent_ns, frame.payload.len()),
-                (seq, sent, len)
-            );
+            let got = (frame.seq, frame.sent_ns, frame.payload.len());
+            assert_eq!(got, (seq, sent, len));
             assert!(frame.payload.iter().all(|&b| b == byte));
         }
         assert_eq!(reader.next_frame().unwrap(), None);
+        // Cut inside the last frame: end of file, not an error.
+        let mut cut = FrameReader::new(&bytes[..bytes.len() - 3], HEAD + 2 * BUFFER);
+        let whole = std::iter::from_fn(|| cut.next_frame().unwrap().map(|_| ())).count();
+        assert_eq!(whole, 200);
     }
 
     #[test]
     fn a_length_outside_the_accepted_range_is_refused() {
         let bytes = wire(&[(1, 1, 100, 1)]);
-        for (wire, max_body) in [(&bytes[..], BODY_HEAD + 99), (&[3u8, 0, 0, 0][..], 64)] {
+        for (wire, max_body) in [(&bytes[..], HEAD + 99), (&[3u8, 0, 0, 0][..], 64)] {
             let err = FrameReader::new(wire, max_body).next_frame().unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         }

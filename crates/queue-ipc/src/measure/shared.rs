@@ -1,0 +1,122 @@
+//! Rows of the shared-memory steps (5, 6 and 7): the counters timed from the starting gun to
+//! the last child's exit, the array's checking pass timed and set beside a `memcpy`.
+
+use timing::{Stopwatch, fmt_bytes_rate, fmt_count};
+
+use super::{Measured, Outcome, Variant, row};
+use crate::process::Worker;
+use crate::shm::ShmError;
+use crate::steps::s7_shared_array;
+use crate::steps::{Error, s5_locked_counter, s6_atomic_counter};
+
+/// Steps 5 and 6 (`run`), timed from the starting gun, fired once every child is ready, to the
+/// last child's exit.
+pub fn counter(
+    variant: Variant,
+    worker: &Worker,
+    children: usize,
+    increments: u64,
+) -> anyhow::Result<Measured> {
+    let ((segment, mut kids), how) = if variant == Variant::ShmCounterLocked {
+        let started = s5_locked_counter::start(worker, children, increments)?;
+        (started, "one lock (a sem_t) around each read and write")
+    } else {
+        let started = s6_atomic_counter::start(worker, children, increments)?;
+        (started, "one AtomicU64, fetch_add, no lock")
+    };
+    let expected = children as u64 * increments;
+    let watch = Stopwatch::start();
+    let counted = s5_locked_counter::fire_and_wait(&segment, &mut kids, expected)?;
+    let wall = watch.elapsed();
+    let total = counted.total;
+    let lost = expected.saturating_sub(total);
+    let note = if !counted.failures.is_empty() {
+        let failures = counted.failures.join("; ");
+        format!("{failures} (the first failure stops the others)")
+    } else if total == expected {
+        format!("{children} processes, {how}, none lost")
+    } else {
+        let (lost, expected) = (fmt_count(lost), fmt_count(expected));
+        format!("{children} processes, {how}: {lost} of {expected} increments lost")
+    };
+    Ok(Measured {
+        row: row(variant)
+            .workers(children)
+            .items(total)
+            .check(expected, total)
+            .require(counted.failures.is_empty())
+            .wall(wall)
+            .note(note),
+        outcome: Outcome::Counter(counted),
+    })
+}
+
+/// Step 7 (`s7_shared_array::run`), its checking pass timed, beside a `memcpy` of the same size
+/// measured in the same run when the child succeeded.
+pub fn array(worker: &Worker, elements: u64) -> anyhow::Result<Measured> {
+    let (segment, mut child) =
+        s7_shared_array::start(worker, elements).map_err(|err| match err {
+            // A full /dev/shm is a size the user chose: their error to fix (exit 2), not ours.
+            Error::Shm(err @ ShmError::Reserve(..)) => {
+                timing::usage_error(format!("{err}: lower --elements or enlarge /dev/shm"))
+            }
+            other => other.into(),
+        })?;
+    let (failure, fill) = Stopwatch::time(|| child.failure());
+    let failure = failure?;
+    // As in step 7's `run`: the child has been reaped, so its writes are all visible.
+    let words = segment.words();
+    let ((sum, wrong), wall) = Stopwatch::time(|| s7_shared_array::sum_and_mismatches(words));
+    let len = words.len() * 8;
+    let read_bytes_per_s = len as f64 / wall.as_secs_f64().max(1e-9);
+    let expected = s7_shared_array::expected_sum(elements);
+    let memcpy_bytes_per_s = failure.is_none().then(|| memcpy_rate(words.len()));
+    let read = fmt_bytes_rate(read_bytes_per_s);
+    let wrong_of = format!(
+        "{} of {} elements wrong",
+        fmt_count(wrong),
+        fmt_count(elements)
+    );
+    let note = match memcpy_bytes_per_s {
+        Some(copy) => format!(
+            "read {read} vs memcpy {} ({:.0} %), {wrong_of}",
+            fmt_bytes_rate(copy),
+            100.0 * read_bytes_per_s / copy
+        ),
+        None => format!(
+            "{}: {wrong_of}",
+            failure.as_deref().unwrap_or("the child failed")
+        ),
+    };
+    let mut row = row(Variant::ShmArray)
+        .items(elements)
+        .check(expected, sum)
+        .require(wrong == 0 && failure.is_none())
+        .wall(wall)
+        .extra("bytes", len)
+        .extra("read_bytes_per_s", read_bytes_per_s)
+        .extra("fill_s", fill.as_secs_f64())
+        .note(note);
+    if let Some(copy) = memcpy_bytes_per_s {
+        row = row.extra("memcpy_bytes_per_s", copy);
+    }
+    let outcome = Outcome::Array {
+        expected,
+        sum,
+        wrong,
+        read_bytes_per_s,
+        memcpy_bytes_per_s,
+    };
+    Ok(Measured { row, outcome })
+}
+
+/// Bytes per second of one `memcpy` of `words` 64-bit words between two private buffers.
+fn memcpy_rate(words: usize) -> f64 {
+    let source: Vec<u64> = (0..words as u64).collect();
+    // Filled with ones, not zeros: `vec![0; n]` gets lazily zeroed pages from the kernel, and the
+    // timed copy would then measure page faults instead of memory.
+    let mut target = vec![1u64; words];
+    let ((), took) = Stopwatch::time(|| target.copy_from_slice(&source));
+    std::hint::black_box(&target);
+    (words * 8) as f64 / took.as_secs_f64().max(1e-9)
+}

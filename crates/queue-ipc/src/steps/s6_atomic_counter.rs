@@ -1,0 +1,63 @@
+//! Step 6: the same shared counter with no lock: each child calls `fetch_add` on it.
+//!
+//! Since step 5: the lock, the load and the store become one atomic read-modify-write, a single
+//! locked instruction, so no increment can be lost and no lock is there to forget or wait for.
+//! Python has no atomic add on a `Value`, which is why it needs step 5's lock. The segment, the
+//! children, the starting gun and the unlinking are step 5's.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::s5_locked_counter::{COUNTER, GO, LEN, fire_and_wait, start_children, wait_for_go};
+use super::{Counted, Error};
+use crate::process::{ChildGuard, READY, Worker};
+use crate::shm::{Segment, segment_name};
+
+/// The whole step: `children` processes each add one `increments` times with `fetch_add`.
+pub fn run(worker: &Worker, children: usize, increments: u64) -> Result<Counted, Error> {
+    let (segment, mut kids) = start(worker, children, increments)?;
+    fire_and_wait(&segment, &mut kids, children as u64 * increments)
+}
+
+/// A fresh segment, and the children started on it, ready.
+pub fn start(
+    worker: &Worker,
+    children: usize,
+    increments: u64,
+) -> Result<(Segment, Vec<ChildGuard>), Error> {
+    let mut segment = Segment::create(&segment_name("counter"), LEN)?;
+    let kids = start_children(worker, "shm-counter", &mut segment, (children, increments))?;
+    Ok((segment, kids))
+}
+
+/// The loop each child runs. Relaxed: the read-modify-write is atomic whatever the ordering,
+/// which is all a counter needs; the parent reads the total only after every child has exited.
+pub fn count(counter: &AtomicU64, increments: u64) {
+    for _ in 0..increments {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The child's side: attach, say ready, wait for the gun, count.
+pub fn child(name: &str, increments: u64) -> Result<(), Error> {
+    let segment = Segment::open(name, LEN)?;
+    println!("{READY}");
+    wait_for_go(&segment.words()[GO])?;
+    count(&segment.words()[COUNTER], increments);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_adding_to_one_atomic_lose_nothing() {
+        let counter = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| count(&counter, 10_000));
+            }
+        });
+        assert_eq!(counter.load(Ordering::Relaxed), 40_000);
+    }
+}
