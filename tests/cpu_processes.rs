@@ -1,5 +1,6 @@
 //! End-to-end tests of `cpu-processes`: every variant exact, child failures reported by pid and
-//! cause, SIGTERM and SIGINT ending and reaping the children, bad input, and the Python twin.
+//! cause, SIGTERM and SIGINT ending and reaping the children, bad input, long runs refused,
+//! memory measured right under a large parent, and the Python twin.
 //!
 //! Forking happens only in the binary, never in this (multithreaded) test process.
 
@@ -10,10 +11,18 @@ use std::time::{Duration, Instant};
 
 use crate::support::{
     assert_usage_error, assert_usage_errors, bin, bin_path, json_rows, row, run_json,
-    run_python_twin, variant_names,
+    run_python_twin, u64_of, variant_names,
 };
 
 const LESSON: &str = "cpu-processes";
+
+/// What does the work in each variant, as every row must say.
+const MECHANISMS: [(&str, &str); 4] = [
+    ("sequential", "sequential"),
+    ("threads", "threads"),
+    ("fork", "processes"),
+    ("spawn", "processes"),
+];
 
 /// The closed form of `workers` sums of `0..n`, written out again here, independent of the crate.
 fn closed_form(n: u64, workers: u64) -> u64 {
@@ -38,6 +47,9 @@ fn every_variant_is_exact() {
         assert!(r["peak_rss_kib"].as_u64().is_some_and(|k| k > 0), "{r}");
         assert!(r["cpus"].as_f64().is_some_and(|c| c >= 0.0), "{r}");
         assert_eq!(r["rounds"], 2, "{r}");
+    }
+    for (variant, mechanism) in MECHANISMS {
+        assert_eq!(row(&rows, variant)["mechanism"], mechanism, "{variant}");
     }
     for variant in ["fork", "spawn"] {
         let r = row(&rows, variant);
@@ -82,6 +94,66 @@ fn bad_input_exits_2() {
     let stderr = assert_usage_error(LESSON, &["--n", "4294967296", "--workers", "3"]);
     assert!(stderr.contains("overflows"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A range error in words, not clap's `1..18446744073709551615`.
+    let stderr = assert_usage_error(LESSON, &["--n", "0"]);
+    assert!(
+        stderr.contains("must be a whole number from 1 to"),
+        "{stderr}"
+    );
+    // A stray word is an error, not a hidden worker mode.
+    let stderr = assert_usage_error(LESSON, &["worker"]);
+    assert!(stderr.contains("unexpected argument"), "{stderr}");
+}
+
+#[test]
+fn an_absurd_run_is_refused_with_how_long_it_would_take() {
+    let stderr = assert_usage_error(LESSON, &["--workers", "1024", "--rounds", "100"]);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("would take about"), "{stderr}");
+    assert!(stderr.contains("pass --n"), "{stderr}");
+}
+
+/// Allocates and touches 200 MiB, reports its own peak on stderr, then `exec`s the lesson with
+/// the arguments it was given: the kernel carries `getrusage`'s peak across the `exec`.
+const BIG_PARENT: &str = r#"
+import os, sys
+ballast = bytearray(200 << 20)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
+print("wrapper", peak.split()[1], file=sys.stderr, flush=True)
+os.execv(sys.argv[1], sys.argv[1:])
+"#;
+
+#[test]
+fn memory_is_this_programs_own_under_a_large_parent() {
+    let output = Command::new("python3")
+        .args(["-c", BIG_PARENT])
+        .arg(bin_path(LESSON))
+        .args(["--json", "--n", "200000", "--workers", "2", "--rounds", "1"])
+        .output()
+        .expect("python3 starts");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let wrapper_kib: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("wrapper ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the wrapper reported no peak: {stderr}"));
+    assert!(
+        wrapper_kib > 150 << 10,
+        "the wrapper held only {wrapper_kib} KiB"
+    );
+    let rows = json_rows(&output);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    // 50 MiB: far above what this lesson holds, far below the wrapper's 200 MiB.
+    for r in &rows {
+        let parent = u64_of(r, "peak_rss_kib");
+        assert!(parent > 0 && parent < 50 << 10, "parent {parent} KiB: {r}");
+        if r["mechanism"] == "processes" {
+            let child = u64_of(r, "child_peak_rss_kib");
+            assert!(child > 0 && child < 50 << 10, "child {child} KiB: {r}");
+        }
+    }
 }
 
 /// The pids named in `child 1234 ...` messages.
@@ -100,7 +172,7 @@ fn exists(pid: u32) -> bool {
 fn failed_child_is_reported(crash: &str, cause: &str) {
     let output = bin(LESSON)
         .args(["--json", "--n", "100000", "--workers", "2", "--rounds", "1"])
-        .args(["--crash-child", crash])
+        .env("CPU_PROCESSES_CRASH_CHILD", crash)
         .args(["--variant", "fork", "--variant", "spawn"])
         .output()
         .expect("the binary starts");
@@ -148,10 +220,12 @@ fn children_of(parent: u32) -> Vec<u32> {
 }
 
 /// Starts a run of `variant` long enough to be interrupted; returns it once its `workers`
-/// children are all running, with their pids.
+/// children are all running, with their pids. One round: seconds optimised, minutes in a debug
+/// build, and well inside what the lesson's estimate lets through.
 fn start_long_run(variant: &str, workers: usize) -> (std::process::Child, Vec<u32>) {
-    let parent = Command::new(bin_path(LESSON))
-        .args(["--n", "4000000000", "--workers", &workers.to_string()])
+    let mut parent = Command::new(bin_path(LESSON))
+        .args(["--n", "3000000000", "--rounds", "1"])
+        .args(["--workers", &workers.to_string()])
         .args(["--variant", variant])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -162,6 +236,12 @@ fn start_long_run(variant: &str, workers: usize) -> (std::process::Child, Vec<u3
     while children.len() < workers && Instant::now() < deadline {
         sleep(Duration::from_millis(20));
         children = children_of(parent.id());
+        if let Some(status) = parent.try_wait().expect("wait works") {
+            let mut stderr = String::new();
+            let pipe = parent.stderr.as_mut().expect("piped");
+            std::io::Read::read_to_string(pipe, &mut stderr).expect("stderr is text");
+            panic!("{variant}: the run ended early ({status}): {stderr}");
+        }
     }
     assert_eq!(
         children.len(),
@@ -272,5 +352,22 @@ fn python_twin_rows_are_correct() {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
         assert_eq!(r["expected"], closed_form(20_000, 2), "{r}");
+    }
+    // Like for like: each twin row has the mechanism and the items of the Rust row it pairs
+    // with, given the same sizes.
+    let rust = run_json(LESSON, &["--n", "20000", "--workers", "2", "--rounds", "1"]);
+    for (variant, mechanism) in MECHANISMS {
+        let twin = rows
+            .iter()
+            .find(|r| r["pairs_with"] == variant)
+            .unwrap_or_else(|| panic!("no twin row pairs with {variant}"));
+        assert_eq!(twin["mechanism"], mechanism, "{twin}");
+        assert_eq!(
+            twin["mechanism"],
+            row(&rust, variant)["mechanism"],
+            "{twin}"
+        );
+        assert_eq!(twin["items"], row(&rust, variant)["items"], "{twin}");
+        assert!(twin.get("cross_mechanism").is_none(), "{twin}");
     }
 }

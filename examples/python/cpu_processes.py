@@ -17,10 +17,11 @@ the "fork" and the "spawn" start method). Results come back through a `multiproc
 The default --n is smaller than the Rust binary's (a Python loop adds about 30 million numbers
 a second, Rust about a billion); pass the same --n to both to compare them. Each variant runs
 --rounds times, interleaved with the others, and reports its median run. With --json, one
-object per variant per line, with the fields of the Rust rows plus `pairs_with`, the Rust
-variant it compares with. Peak memory comes from resource.getrusage, as in Rust:
-RUSAGE_CHILDREN's ru_maxrss is the largest single child reaped so far, not a sum.
-Standard library only; Python 3.11.
+object per variant per line, with the fields of the Rust rows (`mechanism` among them) plus
+`pairs_with`, the Rust variant it compares with. Peak memory is VmHWM from /proc/self/status,
+as in Rust, set back before each run through /proc/self/clear_refs; each child reports its own
+before it exits. (resource.getrusage's ru_maxrss would carry over the peak of whatever program
+exec'd this one.) Standard library only; Python 3.11; Linux.
 """
 
 import argparse
@@ -28,7 +29,6 @@ import json
 import multiprocessing as mp
 import os
 import queue
-import resource
 import signal
 import sys
 import threading
@@ -36,6 +36,8 @@ import time
 
 LESSON = "cpu-processes"
 VARIANTS = ["sequential", "threads", "fork", "spawn"]
+MECHANISM = {"sequential": "sequential", "threads": "threads", "fork": "processes",
+             "spawn": "processes"}
 
 
 def cpu_intensive_task(n):
@@ -46,16 +48,38 @@ def cpu_intensive_task(n):
     return result
 
 
+def peak_kib():
+    """This process's peak resident memory so far (VmHWM), in KiB; 0 if unreadable."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak():
+    """Sets the peak back to the current resident set, so a run's figure is its own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+
+
 def process_worker(index, n, results):
     # The parent ends us on Ctrl-C or SIGTERM (terminate() sends SIGTERM): ignore the terminal's
     # SIGINT, and let SIGTERM kill us quietly instead of raising the parent's KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    results.put((index, cpu_intensive_task(n)))
+    total = cpu_intensive_task(n)
+    results.put((index, total, peak_kib()))
 
 
 def run_sequential(n, workers):
-    return sum(cpu_intensive_task(n) for _ in range(workers)), []
+    return sum(cpu_intensive_task(n) for _ in range(workers)), [], []
 
 
 def run_threads(n, workers):
@@ -69,7 +93,7 @@ def run_threads(n, workers):
         t.start()
     for t in threads:
         t.join()
-    return sum(sums), []
+    return sum(sums), [], []
 
 
 def run_processes(method, n, workers):
@@ -77,7 +101,7 @@ def run_processes(method, n, workers):
     ctx = mp.get_context(method)
     results = ctx.Queue()
     children = [ctx.Process(target=process_worker, args=(i, n, results)) for i in range(workers)]
-    sums = {}
+    sums, peaks = {}, []
     try:
         for child in children:
             child.start()
@@ -85,8 +109,9 @@ def run_processes(method, n, workers):
         # child sends nothing, so stop waiting once every child has ended and the queue is dry.
         while len(sums) < workers:
             try:
-                index, value = results.get(timeout=0.05)
+                index, value, peak = results.get(timeout=0.05)
                 sums[index] = value
+                peaks.append(peak)
             except queue.Empty:
                 if not any(c.is_alive() for c in children):
                     break
@@ -102,27 +127,25 @@ def run_processes(method, n, workers):
             failures.append(f"child {child.pid} killed by {name}")
         elif child.exitcode:
             failures.append(f"child {child.pid} exited with status {child.exitcode}")
-    return sum(sums.values()), failures
-
-
-def peak_kib(who):
-    return resource.getrusage(who).ru_maxrss  # KiB on Linux
+    return sum(sums.values()), failures, peaks
 
 
 def measure(variant, n, workers):
+    reset_peak()
     start = time.perf_counter()
     if variant == "sequential":
-        total, failures = run_sequential(n, workers)
+        total, failures, peaks = run_sequential(n, workers)
     elif variant == "threads":
-        total, failures = run_threads(n, workers)
+        total, failures, peaks = run_threads(n, workers)
     else:
-        total, failures = run_processes(variant, n, workers)
+        total, failures, peaks = run_processes(variant, n, workers)
     wall = time.perf_counter() - start
     expected = workers * (n * (n - 1) // 2)
     items = n * workers
     row = {
         "lesson": LESSON,
         "variant": variant,
+        "mechanism": MECHANISM[variant],
         "workers": 1 if variant == "sequential" else workers,
         "items": items,
         "expected": expected,
@@ -130,17 +153,17 @@ def measure(variant, n, workers):
         "correct": total == expected and not failures,
         "wall_s": wall,
         "per_s": items / wall if wall > 0 else 0.0,
-        "peak_rss_kib": peak_kib(resource.RUSAGE_SELF),
+        "peak_rss_kib": peak_kib(),
         "pairs_with": variant,
     }
     if variant in ("fork", "spawn"):
-        row["child_peak_rss_kib"] = peak_kib(resource.RUSAGE_CHILDREN)
+        row["child_peak_rss_kib"] = max(peaks, default=0)
         row["failed_children"] = failures
     return row
 
 
 def median_of(runs):
-    first = runs[0]  # memory peaks only grow: the first round's are each variant's own
+    first = runs[0]  # memory is the first round's, as in Rust
     runs = sorted(runs, key=lambda r: r["wall_s"])
     row = dict(runs[len(runs) // 2])
     for key in ("peak_rss_kib", "child_peak_rss_kib"):

@@ -1,0 +1,152 @@
+//! Step 3: one forked child process per task, results back through one pipe, every child
+//! reaped. Python's "fork" start method (the Linux default before 3.14).
+//!
+//! Since step 2: each worker is a process with its own copy of the address space
+//! (copy-on-write: pages are shared until someone writes), so a crash in one cannot corrupt the
+//! others, and a result has to be *sent* back. Every child writes one 24-byte record (task
+//! index, sum, its own peak memory) into one shared pipe: a `write` of at most `PIPE_BUF`
+//! (4096) bytes to a pipe is atomic, so records from different children never interleave.
+//!
+//! The child of `fork` in a process that has other threads (the Ctrl-C handler's, at least) is
+//! a copy of only the forking thread; a lock another thread held at that moment stays locked
+//! forever in the child. So from `fork` to `_exit` the child calls only async-signal-safe
+//! functions: no allocation, no `println!`, no locks. It leaves with `libc::_exit`, not
+//! `std::process::exit`: `exit` runs the parent's copied atexit handlers and flushes its copied
+//! stdout buffer, which would print the parent's pending output twice.
+
+// `fork` is unsafe (the rules above are for the caller to keep), and this step is about it.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::io::Read as _;
+use std::os::fd::OwnedFd;
+
+use nix::fcntl::OFlag;
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{SigHandler, Signal, signal};
+use nix::sys::wait::WaitStatus;
+use nix::unistd::{ForkResult, Pid, getpid, getppid, pipe2, write};
+
+use super::{Children, Error, cpu_intensive_task, peak_rss_kib};
+
+/// Bytes in one child's record: task index, sum and peak KiB, native-endian `u64`s (the reader
+/// is the same program on the same machine).
+const RECORD: usize = 24;
+
+/// Runs `workers` tasks of size `n`, one per forked child, and returns what they sent back.
+pub fn run(n: u64, workers: usize) -> Result<Children, Error> {
+    // O_CLOEXEC: `fork` keeps the pipe either way, but another thread's `exec` must not.
+    let (results_read, results_write) = pipe2(OFlag::O_CLOEXEC).map_err(|errno| Error::Sys {
+        call: "pipe2",
+        errno,
+    })?;
+    let mut forked = Forked(Vec::with_capacity(workers));
+    let parent = getpid();
+    for index in 0..workers {
+        // The registry stays locked from before the fork until the pid is in it, so a Ctrl-C
+        // in between cannot miss this child. The child gets a copy of the locked registry and
+        // never touches it (see `child`).
+        let mut starting = reaper::starting().map_err(Error::from_reaper)?;
+        // SAFETY: the child runs only `child`, which makes async-signal-safe calls only and
+        // leaves with `_exit`, so the other threads' locks and state it copied are never used.
+        match unsafe { nix::unistd::fork() } {
+            Ok(ForkResult::Child) => child(index, n, &results_write, parent),
+            Ok(ForkResult::Parent { child }) => {
+                starting.track(child);
+                forked.0.push(child);
+            }
+            Err(errno) => {
+                return Err(Error::Sys {
+                    call: "fork",
+                    errno,
+                });
+            }
+        }
+    }
+    // Our own copy of the write end would keep the pipe open forever: end-of-file comes only
+    // when every holder has closed it, that is, when every child has exited.
+    drop(results_write);
+    let mut bytes = Vec::with_capacity(RECORD * workers);
+    // On an error here, or a Ctrl-C, `forked`'s `Drop` kills and reaps whatever is left.
+    File::from(results_read)
+        .read_to_end(&mut bytes)
+        .map_err(Error::Read)?;
+    let mut children = Children {
+        failures: forked.reap_all()?,
+        ..Children::default()
+    };
+    for record in bytes.chunks_exact(RECORD) {
+        // Three 8-byte fields of a 24-byte record: each slice converts to `[u8; 8]`.
+        let field = |i: usize| u64::from_ne_bytes(record[i * 8..i * 8 + 8].try_into().expect("8"));
+        children.total = children.total.wrapping_add(field(1));
+        children.peaks_kib.push(field(2));
+        children.results += 1;
+    }
+    Ok(children)
+}
+
+/// The forked child: computes, writes its record, leaves. Never returns.
+fn child(index: usize, n: u64, results: &OwnedFd, parent: Pid) -> ! {
+    // Die with the parent even if it is SIGKILLed and cannot end us itself. If the parent died
+    // before this line, we were already re-parented: checking `getppid` closes that gap.
+    if set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
+        exit_now(1);
+    }
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: `signal` is async-signal-safe. The parent's Ctrl-C handler was copied into us
+        // but its thread was not, so a terminal's Ctrl-C would be swallowed: restore the default.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
+    // A test may ask child 0 to fail here (async-signal-safe too: an atomic load, then
+    // `_exit` or `raise`).
+    crate::fault::strike(index);
+    let sum = cpu_intensive_task(n);
+    let mut record = [0_u8; RECORD];
+    let fields = [index as u64, sum, peak_rss_kib().unwrap_or(0)];
+    for (slot, field) in record.chunks_exact_mut(8).zip(fields) {
+        slot.copy_from_slice(&field.to_ne_bytes());
+    }
+    // At most PIPE_BUF bytes: written whole or not at all, so a short count is an error too.
+    let written = write(results, &record);
+    exit_now(if written == Ok(RECORD) { 0 } else { 1 })
+}
+
+fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` ends the process at once, running nothing copied from the parent.
+    unsafe { libc::_exit(code) }
+}
+
+/// The children not yet reaped. Its `Drop` ends and reaps them, so no path out of [`run`] (an
+/// error, a Ctrl-C) leaves a child running or a zombie behind.
+struct Forked(Vec<Pid>);
+
+impl Forked {
+    /// Waits for every child; returns how each failed one ended.
+    fn reap_all(&mut self) -> Result<Vec<String>, Error> {
+        let mut failures = Vec::new();
+        while let Some(&pid) = self.0.last() {
+            // Untracked in the same locked step that reaps it: the Ctrl-C handler never
+            // signals a pid the kernel has already handed to someone else.
+            let status = reaper::wait(pid).map_err(Error::from_reaper)?;
+            self.0.pop();
+            if !matches!(status, WaitStatus::Exited(_, 0)) {
+                failures.push(reaper::describe(status));
+            }
+        }
+        // Reaped last to first: put the failures back in the order the children started.
+        failures.reverse();
+        Ok(failures)
+    }
+}
+
+impl Drop for Forked {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            // SIGKILL, only while the registry still tracks it, so never a recycled pid.
+            reaper::kill(pid);
+        }
+        for &pid in &self.0 {
+            let _ = reaper::wait(pid);
+        }
+    }
+}
