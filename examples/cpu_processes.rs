@@ -2,12 +2,13 @@
 //! only: the core of the `cpu-processes` lesson in one file.
 //!
 //! Python's `multiprocessing.Process` per core is needed because of the GIL; Rust threads have
-//! none, so `threads` scales as well as processes do. `spawn` re-executes this program as a
-//! `worker` (Python's "spawn" start method), the result coming back on the child's stdout.
-//! `fork` is left out: `fork` needs `unsafe` and a crate (`nix` or `libc`), and its child may
-//! only make async-signal-safe calls; see `crates/cpu-processes/src/fork.rs` for it done right.
-//! This copy also leaves out Ctrl-C handling (a Ctrl-C from a terminal reaches the workers too,
-//! as they share its process group); the lesson crate's `children.rs` shows the full version.
+//! none, so `threads` scales as well as processes do. `spawn` re-executes this program with
+//! `--worker` (Python's "spawn" start method), the result coming back on the child's stdout.
+//! These are steps 1, 2 and 4 of the lesson (`crates/cpu-processes/src/steps/`). `fork` (step
+//! 3) is left out: it needs `unsafe` and a crate (`nix` or `libc`), and its child may only make
+//! async-signal-safe calls. This copy also leaves out Ctrl-C handling (a Ctrl-C from a terminal
+//! reaches the workers too, as they share its process group); the lesson uses the `reaper`
+//! crate for it.
 //!
 //! Watch: the speedup of `threads` and `spawn` over `sequential`, near the number of workers.
 //!
@@ -55,7 +56,7 @@ fn spawn(n: u64, workers: u64) -> Result<u64, Box<dyn Error>> {
     let children = (0..workers)
         .map(|_| {
             let mut cmd = Command::new(&exe);
-            cmd.args(["worker", &n.to_string()]);
+            cmd.args(["--worker", &n.to_string()]);
             cmd.stdout(Stdio::piped()).spawn()
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -86,7 +87,7 @@ fn flag(args: &[String], flag: &str, default: u64) -> Result<u64, Box<dyn Error>
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("worker") {
+    if args.get(1).map(String::as_str) == Some("--worker") {
         let n: u64 = args.get(2).ok_or("worker needs n")?.parse()?;
         println!("{}", cpu_intensive_task(n));
         return Ok(());
