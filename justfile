@@ -63,7 +63,7 @@ bench:
 # task-queue across hosts made of network namespaces (as root), with a host cut off, killed, the
 # broker restarted and a slow link, beside Celery: `just cluster --quick`. Writes target/cluster/.
 cluster *args:
-    cargo build --release -p task-queue
+    cargo build --release --workspace
     test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
     target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
     cluster/cluster.sh {{args}}
