@@ -47,7 +47,7 @@ VARIANTS = {
 }
 PERIOD = 0.001  # the heartbeat wants to run every millisecond
 FACTOR = 2  # an offloaded heartbeat p99 must be at most 1/FACTOR of cpu-inline's ...
-STALL_FLOOR = 0.05  # ... when the sizes hold the event loop for this many seconds or more
+STALL_FLOOR = 0.1  # ... when the sizes hold the event loop for this many seconds or more
 PILOT_WORK = 20_000  # iterations of the CPU step timed to estimate one step
 
 
