@@ -8,6 +8,12 @@
 #   cluster/cluster.sh --down     remove what a killed run left behind, then exit
 #   extra flags go to the driver: --hosts N --jobs N --only SCENARIO --no-celery
 #
+# Exit status: 0 when every task-queue row holds (every job's result checked by id, none lost
+# or doubled, the cut worker back, the fault struck while there was something to recover), 1
+# when one does not, 2 on bad input (not root, a tool or the binary missing, a left-over run).
+# Celery's rows are the comparison; they do not fail the run: where Celery loses a job, its row
+# says `correct: NO` and names the lost job ids. The table: target/cluster/cluster.md.
+#
 # The network, one namespace per host, every address private to the namespaces:
 #
 #     tqc-broker 10.77.0.1   tqc-prod 10.77.0.2   tqc-w1 10.77.0.11  tqc-w2 .12 ...
@@ -75,7 +81,7 @@ for tool in ip tc redis-server redis-cli python3; do
     command -v "$tool" >/dev/null || die_usage "cluster needs $tool: apt-get install -y iproute2 redis-server python3"
 done
 if [ -n "${DOWN:-}" ]; then teardown; exit 0; fi
-[ -x "$BIN" ] || die_usage "no $BIN: cargo build --release -p task-queue"
+[ -x "$BIN" ] || die_usage "no $BIN: cargo build --release --workspace"
 [ -z "$(namespaces)" ] || die_usage "namespaces $PREFIX-* exist already (another run, or a killed one): cluster/cluster.sh --down"
 
 TMP=$(mktemp -d /tmp/tq-cluster.XXXXXX)

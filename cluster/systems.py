@@ -100,9 +100,23 @@ class TaskQueue:
                 out[task_id] = Result(ok, value.get("done_us", 0) / 1e6, self.pid_host.get(value.get("worker_pid")))
         return out
 
-    def extra(self, queue):
+    def dead(self, queue):
         """Jobs recorded as failed for good, which a correct run has none of."""
-        return {"dead": self.c.redis.call("SCARD", f"{queue}:dead")}
+        return self.c.redis.call("SCARD", f"{queue}:dead")
+
+    def pending(self, queue):
+        """Jobs still waiting or in hand: not counted here (None), so a task-queue batch is
+        always waited for to the end of its time."""
+        return None
+
+    def whereabouts(self, queue, ids):
+        """Each job's state on the broker (task id -> place, None where it has no record), and
+        where that was looked for."""
+        places = {}
+        for part in chunks(ids):
+            replies = self.c.redis.pipeline([("HGET", f"{queue}:meta:{i}", "status") for i in part])
+            places.update({i: (f"in state {s}" if s else None) for i, s in zip(part, replies)})
+        return places, f"no {queue}:meta record"
 
 
 class Celery:
@@ -178,7 +192,38 @@ class Celery:
                 out[task_id] = Result(meta["result"] == ids[task_id] ** 2, done.timestamp(), host)
         return out
 
-    def extra(self, queue):
-        """Where unfinished jobs could still be: waiting in the queue's list, or delivered and
-        unacknowledged (kombu's `unacked` hash). A job missing from both is in no record at all."""
-        return {"queued": self.c.redis.call("LLEN", queue), "unacked": self.c.redis.call("HLEN", "unacked")}
+    def dead(self, queue):
+        """Celery records a job that failed for good as its result: whereabouts() counts those."""
+        return 0
+
+    def _queued(self, queue):
+        """The queue's lists (kombu keeps one a priority band, named after the queue)."""
+        return [k for k in self.c.redis.call("KEYS", f"{queue}*") or []
+                if self.c.redis.call("TYPE", k) == "list"]
+
+    def pending(self, queue):
+        """Messages waiting in the queue's lists plus those delivered and unacknowledged."""
+        waiting = sum(self.c.redis.call("LLEN", k) for k in self._queued(queue))
+        return waiting + self.c.redis.call("HLEN", "unacked")
+
+    def whereabouts(self, queue, ids):
+        """Where each unfinished job is (task id -> place, None where it is in no record): a
+        result that is not SUCCESS, waiting in the queue's list, or delivered and unacknowledged
+        (kombu's `unacked` hash); and where that was looked for."""
+        queued = set()
+        for key in self._queued(queue):
+            queued |= {json.loads(m)["headers"]["id"] for m in self.c.redis.call("LRANGE", key, 0, -1) or []}
+        flat = self.c.redis.call("HGETALL", "unacked") or []
+        unacked = {json.loads(flat[i + 1])[0]["headers"]["id"] for i in range(0, len(flat), 2)}
+        places = {}
+        for part in chunks(ids):
+            for task_id, raw in zip(part, self.c.redis.call("MGET", *[f"celery-task-meta-{i}" for i in part])):
+                if raw is not None:
+                    places[task_id] = f"with result {json.loads(raw).get('status')}"
+                elif task_id in queued:
+                    places[task_id] = f"waiting in {queue}"
+                elif task_id in unacked:
+                    places[task_id] = "unacknowledged"
+                else:
+                    places[task_id] = None
+        return places, f"no celery-task-meta result, not in list {queue}, not in hash unacked"
