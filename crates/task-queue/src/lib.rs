@@ -24,9 +24,10 @@
 //!
 //! What apalis 1.0.0 could not do as it comes, and what this crate does instead:
 //! - Notice a dead worker soon: by default it waits 60 s (SQLite) or 300 s (Redis) of missed
-//!   heartbeats; the heartbeat is shortened here ([`broker`]). Measured: a worker killed with
-//!   `kill -9` mid-job has its job run again about 3 to 4 s later on both backends (SQLite
-//!   stores heartbeats in whole seconds).
+//!   heartbeats; the heartbeat is shortened here ([`broker`]), so a killed worker's job runs
+//!   again within seconds.
+//! - Live through a broker fault: a worker ends on the first "database is locked" or dropped
+//!   Redis connection; here it is restarted in-process and waits with backoff ([`fault`]).
 //! - Take a long backlog: apalis-sqlite slows about five-fold past a few thousand pending jobs
 //!   and then fails with "database is locked", apalis-redis fails when about 8000 jobs fall
 //!   due at once; producers here keep at most [`broker::BACKLOG`] jobs waiting (backpressure;

@@ -18,8 +18,12 @@ use crate::job::{self, WorkerState};
 use crate::queue::Queue;
 
 /// How often an idle worker asks the broker for new jobs. Without a poll strategy an apalis
-/// worker that found the queue empty only looks again on its next heartbeat.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
+/// worker that found the queue empty only looks again on its next heartbeat. Not much more
+/// often than this: on SQLite each look is a write transaction (apalis claims jobs with an
+/// `UPDATE`, which takes the file's write lock even when it claims none), so idle workers
+/// looking every few milliseconds keep the lock from the producer that would give them work.
+/// A busy worker does not wait for it: it fetches again as soon as its batch is done.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How a worker process runs.
 #[derive(Debug, Clone)]
