@@ -131,8 +131,6 @@ pub struct Outcome {
     pub variant: Variant,
     /// Items (values, 1-based) whose result is an error.
     pub failed: Vec<u64>,
-    /// Exactly the injected items failed, and every other result is right and in its place.
-    pub correct: bool,
     /// Worker time per task beyond the task's own sequential cost, in nanoseconds.
     pub overhead_ns: f64,
     /// How long starting the process pool took, where it was timed apart.
