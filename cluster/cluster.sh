@@ -26,7 +26,10 @@
 # network never sees a packet or an address of the cluster, and deleting the namespaces removes
 # every veth and the bridge with them. A host is cut off by taking its port on the bridge down
 # (its cable unplugged at the switch), killed with `kill -9` on every pid `ip netns pids` lists
-# for it, slowed with netem (or a delay relay where the kernel lacks netem: hosts.py).
+# for it, slowed with netem (or a delay relay where the kernel lacks netem: hosts.py). A cut
+# or a kill strikes at an instant the host holds unfinished jobs: its processes are stopped
+# (SIGSTOP) while the driver reads what the broker says it holds, and the fault is made before
+# they go on (scenarios.py says why).
 #
 # This script does the plumbing and the teardown; cluster/driver.py runs the hosts' programs
 # and the scenarios from inside the producer host, as a person on that machine would.

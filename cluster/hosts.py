@@ -112,13 +112,26 @@ class Cluster:
         out = subprocess.run(["ip", "netns", "pids", self.ns(host)], capture_output=True, text=True)
         return [int(p) for p in out.stdout.split()]
 
-    def kill_host(self, host):
-        """`kill -9` on every process in the host's namespace, as if its power were cut."""
-        for pid in self.pids(host):
+    def freeze(self, pids):
+        """Stops the host's processes `pids` (SIGSTOP): while frozen the host neither finishes
+        nor acknowledges a job, so what the broker says it holds stays true until a fault
+        strikes. Nothing else changes: its sockets stay open, its cable in."""
+        self.signal(pids, signal.SIGSTOP)
+
+    def thaw(self, pids):
+        self.signal(pids, signal.SIGCONT)
+
+    @staticmethod
+    def signal(pids, sig):
+        for pid in pids:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
+
+    def kill_host(self, host):
+        """`kill -9` on every process in the host's namespace, as if its power were cut."""
+        self.signal(self.pids(host), signal.SIGKILL)
         self.reap()
 
     # ---- stopping ---------------------------------------------------------------------------
