@@ -1,12 +1,13 @@
-//! Messages from a child process through a pipe, with length-prefixed frames: the core of
-//! `multiprocessing.Pipe`/`Queue` in Rust, standard library only.
+//! Messages from a child process through a pipe, as length-prefixed frames: the core of
+//! `multiprocessing.Pipe`/`Queue` in Rust, standard library only (step 2 of `queue-ipc`).
 //!
 //! The program re-executes itself as the child (Python's "spawn" start method; `fork` in a
-//! multithreaded program is a trap). The child's stdout is the pipe; it writes frames (a 4-byte
-//! length, then the body) through a 64 KiB buffer, so one system call carries many messages.
-//! The parent reads them back, checks their order, and reports messages/s. If the child dies
-//! (try `kill -9` on the pid it prints), the parent sees end of file at once, reports how many
-//! arrived, reaps the child and exits 1: a pipe cannot hang on a dead writer.
+//! multithreaded program is a trap). The child's stdout is the pipe. It says "ready", then
+//! writes frames (a 4-byte length, then the body: sequence number and payload) through a 64 KiB
+//! `BufWriter`, so one system call carries many messages. The parent reads them back with
+//! `read_exact`, checks their order and every payload byte, and reports messages/s. If the child
+//! dies (try `kill -9` on the pid it prints), the parent sees end of file at once, reports how
+//! many arrived, reaps the child and exits 1: a pipe cannot hang on a dead writer.
 //!
 //! ```sh
 //! cargo run --release --example queue_ipc -- 1000000
@@ -15,12 +16,16 @@
 //! No `[dependencies]` needed: this is the standard library only.
 
 use std::env;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::os::fd::AsFd;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 /// The argument that tells the re-executed program it is the child.
 const CHILD: &str = "--child";
+/// Payload bytes per message; every one is the sequence number's low byte, to be checked.
+const PAYLOAD: usize = 64;
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().collect();
@@ -40,16 +45,18 @@ fn count(arg: Option<&String>) -> u64 {
     arg.and_then(|a| a.parse().ok()).unwrap_or(1_000_000)
 }
 
-/// Writes `n` messages `[len: u32][seq: u64][text]` to stdout, buffered.
+/// Writes "ready", then `n` frames `[len: u32][seq: u64][payload]` to stdout, buffered.
 fn child(n: u64) -> io::Result<()> {
-    // `lock()` once: taking stdout's lock per message would cost more than the write.
-    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    // fd 1 as a plain `File`: `io::stdout()` is line-buffered, and would flush at every newline
+    // byte in the binary stream.
+    let mut stdout = File::from(io::stdout().as_fd().try_clone_to_owned()?);
+    writeln!(stdout, "ready")?;
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout);
+    let len = (8 + PAYLOAD) as u32;
     for seq in 0..n {
-        let text = b"hello from the child";
-        let len = (8 + text.len()) as u32;
         out.write_all(&len.to_le_bytes())?;
         out.write_all(&seq.to_le_bytes())?;
-        out.write_all(text)?;
+        out.write_all(&[seq as u8; PAYLOAD])?;
     }
     // Without this flush the last buffer would be lost when the process exits.
     out.flush()
@@ -64,6 +71,9 @@ fn parent(n: u64) -> io::Result<ExitCode> {
     eprintln!("child pid {}", child.id());
     // `take` moves the read end out of `child`, so dropping `input` closes it.
     let mut input = BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped"));
+    // The clock starts once the child is running and ready, not at its start-up.
+    let mut ready = String::new();
+    input.read_line(&mut ready)?;
 
     let started = Instant::now();
     let mut received = 0u64;
@@ -79,8 +89,9 @@ fn parent(n: u64) -> io::Result<ExitCode> {
             break;
         }
         let seq = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
-        if seq != received {
-            eprintln!("out of order: got {seq}, wanted {received}");
+        let whole = body.len() == 8 + PAYLOAD && body[8..].iter().all(|&b| b == seq as u8);
+        if seq != received || !whole {
+            eprintln!("frame {received} out of order or damaged (got {seq})");
             break;
         }
         received += 1;
@@ -92,8 +103,7 @@ fn parent(n: u64) -> io::Result<ExitCode> {
     let status = child.wait()?;
 
     println!(
-        "{received} of {n} messages in {:.3} s: {:.0} messages/s; child {status}",
-        wall,
+        "{received} of {n} messages in {wall:.3} s: {:.0} messages/s; child {status}",
         received as f64 / wall.max(1e-9)
     );
     Ok(if received == n && status.success() {
