@@ -78,19 +78,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
     let cli = Cli::parse();
     fault::load().map_err(usage_error)?;
-    let sizes = Sizes {
-        n: cli.n,
-        workers: cli.common.workers(),
-        rounds: cli.rounds,
-    };
-    if expected_total(sizes.n, sizes.workers).is_none() {
-        return Err(usage_error(format!(
-            "--n {} with {} workers: the total overflows 64 bits; use --n {} or less",
-            sizes.n,
-            sizes.workers,
-            max_n(sizes.workers)
-        )));
-    }
+    let sizes = sizes(&cli)?;
     let variants = timing::selected(&cli.variant);
     measure::estimate::refuse_long_runs(sizes, &variants)?;
     let measured = match measure::run_all(&variants, sizes) {
@@ -110,6 +98,24 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     report.print(cli.common.json);
     Ok(report.exit_code())
+}
+
+/// The sizes the flags ask for, refused when the total would overflow 64 bits.
+fn sizes(cli: &Cli) -> anyhow::Result<Sizes> {
+    let sizes = Sizes {
+        n: cli.n,
+        workers: cli.common.workers(),
+        rounds: cli.rounds,
+    };
+    if expected_total(sizes.n, sizes.workers).is_none() {
+        return Err(usage_error(format!(
+            "--n {} with {} workers: the total overflows 64 bits; use --n {} or less",
+            sizes.n,
+            sizes.workers,
+            max_n(sizes.workers)
+        )));
+    }
+    Ok(sizes)
 }
 
 /// One task of the `spawn` variant, in this re-executed process.

@@ -105,7 +105,7 @@ fn why_short(summaries: &[&Summary], short: &[&Summary], workers: usize) -> Stri
 /// own peak.
 fn memory_verdict(summaries: &[&Summary], workers: usize) -> Option<String> {
     let find = |variant| summaries.iter().find(|s| s.variant == variant);
-    let parent = |variant| find(variant)?.median.parent_peak_kib;
+    let parent = |variant| find(variant)?.parent_peak_kib;
     let mut parts = Vec::new();
     if let (Some(seq), Some(thr)) = (parent(Variant::Sequential), parent(Variant::Threads)) {
         let grew = fmt_kib(thr.saturating_sub(seq));

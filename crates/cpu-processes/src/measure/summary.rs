@@ -26,6 +26,8 @@ pub struct Summary {
     pub range: (Duration, Duration),
     /// Whether every run summed right and every child came back.
     pub correct: bool,
+    /// This process's peak memory during the first run.
+    pub parent_peak_kib: Option<u64>,
     /// The largest child's own peak memory in the first run, for the process variants.
     pub child_peak_kib: Option<u64>,
     /// How every failed child of every run ended, for the process variants.
@@ -52,20 +54,16 @@ impl Summary {
         };
         let correct = runs.iter().all(ok);
         let first = runs.first()?;
-        let child_peak_kib = first
-            .children
-            .as_ref()
-            .map(|c| c.peaks_kib.iter().copied().max().unwrap_or(0));
-        let parent_peak_kib = first.parent_peak_kib;
-        let failures = first.children.as_ref().map(|_| {
+        let (parent_peak_kib, children) = (first.parent_peak_kib, first.children.as_ref());
+        let child_peak_kib = children.map(|c| c.peaks_kib.iter().copied().max().unwrap_or(0));
+        let failures = children.map(|_| {
             let every = runs.iter().filter_map(|r| r.children.as_ref());
             every.flat_map(|c| c.failures.iter().cloned()).collect()
         });
         runs.sort_by_key(|run| run.wall);
         let range = (runs.first()?.wall, runs.last()?.wall);
         let rounds = runs.len();
-        let mut median = runs.swap_remove(rounds / 2);
-        median.parent_peak_kib = parent_peak_kib;
+        let median = runs.swap_remove(rounds / 2);
         let workers = if variant == Variant::Sequential {
             1
         } else {
@@ -79,6 +77,7 @@ impl Summary {
             rounds,
             range,
             correct,
+            parent_peak_kib,
             child_peak_kib,
             failures,
             speedup: None,
@@ -101,7 +100,7 @@ impl Summary {
             .check(expected, self.median.total)
             .require(self.correct)
             .wall(self.median.wall)
-            .extra("peak_rss_kib", self.median.parent_peak_kib.unwrap_or(0));
+            .extra("peak_rss_kib", self.parent_peak_kib.unwrap_or(0));
         if let Some(kib) = self.child_peak_kib {
             row = row.extra("child_peak_rss_kib", kib);
         }
@@ -132,7 +131,7 @@ impl Summary {
                 [self.range.0, self.range.1].map(|d| timing::fmt_ns(d.as_nanos() as f64));
             note.push(format!("{} runs {min}-{max}", self.rounds));
         }
-        if let Some(kib) = self.median.parent_peak_kib {
+        if let Some(kib) = self.parent_peak_kib {
             note.push(format!("parent {}", fmt_kib(kib)));
         }
         if let Some(kib) = self.child_peak_kib {
@@ -188,7 +187,7 @@ mod tests {
             (Duration::from_millis(10), Duration::from_millis(30))
         );
         assert_eq!(
-            summary.median.parent_peak_kib,
+            summary.parent_peak_kib,
             Some(30),
             "memory is the first run's"
         );
