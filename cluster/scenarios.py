@@ -112,7 +112,9 @@ def rejoin(cluster, system, run, victim):
     if changed:
         run.notes.append(f"{changed} results changed after the cable was mended")
     if len(after) != len(before):
-        run.notes.append(f"{len(after) - len(before)} jobs finished only after the cable was mended")
+        late = len(after) - len(before)
+        run.notes.append(f"{late} job{'s' if late != 1 else ''} finished only after the cable was mended")
+    run.results = after  # the row counts every job finished by the end, these included
     # Up to three batches: with trivial jobs the other hosts can empty a batch before an idle
     # worker's next poll, which would be no proof that the mended one is dead.
     second, ran = min(1000, run.jobs), 0
