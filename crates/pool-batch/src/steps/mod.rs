@@ -11,7 +11,8 @@
 //! 7. [`s7_batches`]: the tutorial's new pool per batch, beside one pool for every batch.
 //! 8. [`s8_rayon`]: the yardstick: rayon's `par_iter`, no pool of our own.
 //!
-//! What every step shares is below: the error one item can end in, and the one a pool can.
+//! What every step shares is below: the error one item can end in and the one a pool can, one
+//! task run with its panic caught, and answers put back in input order.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -20,7 +20,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use super::run_caught;
+use super::{TaskError, run_caught};
 
 /// The first argument that makes this program a worker rather than the lesson. A flag checked
 /// before the command line is parsed, not a subcommand, so a stray word is still an error.
@@ -51,7 +51,10 @@ pub fn serve(
             match run_caught(&f, x) {
                 Ok(y) => writeln!(output, "= {y}")?,
                 // One line per result: a panic message that spans lines is joined into one.
-                Err(e) => writeln!(output, "! {}", e.to_string().replace('\n', " "))?,
+                Err(TaskError::Panicked(message)) => {
+                    writeln!(output, "! {}", message.replace('\n', " "))?;
+                }
+                Err(other) => writeln!(output, "! {other}")?,
             }
         }
         // One flush per chunk: the parent is waiting for exactly these answers.
@@ -175,10 +178,10 @@ mod tests {
         let mut output = Vec::new();
         serve(f, b"1 2 3\n4\n" as &[u8], &mut output).unwrap();
         let text = String::from_utf8(output).unwrap();
-        assert_eq!(text, "= 1\n= 4\n! task panicked: three lines\n= 16\n");
+        assert_eq!(text, "= 1\n= 4\n! three lines\n= 16\n");
         let answers: Vec<_> = text.split_inclusive('\n').map(parse_answer).collect();
         assert_eq!(answers[1].as_ref().unwrap(), &Ok(4));
-        let panicked = Err("task panicked: three lines".to_string());
+        let panicked = Err("three lines".to_string());
         assert_eq!(answers[2].as_ref().unwrap(), &panicked);
     }
 
