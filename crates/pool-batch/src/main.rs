@@ -110,6 +110,7 @@ fn run() -> anyhow::Result<ExitCode> {
     // shell's status for SIGINT; dropped last, it also does so when `run` returns an error.
     let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
     let setup = setup(&cli);
+    setup.job.quiet_injected_panics();
     let command = worker_command(&cli)?;
     let variants = timing::selected(&cli.variant);
     measure::refuse_long_runs(&setup, &variants, &command)?;
@@ -187,6 +188,7 @@ fn work_as_worker(args: &WorkerCli) -> anyhow::Result<ExitCode> {
         task: task(args.task, args.work),
         panic_at: args.panic_at,
     };
+    job.quiet_injected_panics();
     pool_batch::worker::serve_stdio(job, args.die_at).context("worker")?;
     Ok(ExitCode::SUCCESS)
 }
