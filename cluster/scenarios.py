@@ -30,11 +30,13 @@ def lost_host(cluster, system, jobs, scenario):
     if row["held"]:
         return row
     again = strike(cluster, system, jobs, scenario, attempt=2)
+    share = " ".join(f"{h}:{n}" for h, n in sorted(row.get("share", {}).items(), key=lambda kv: str(kv[0])))
+    first = f"first run: {share}" + "".join(f"; {n}" for n in row["notes"])
     if again["held"]:
-        again["notes"].insert(0, "run twice: at the first fault the lost host held no job")
+        again["notes"].insert(0, f"run twice: at the first fault the lost host held no job ({first})")
     else:
         again["correct"] = False
-        again["notes"].insert(0, "the lost host held no job at either of two faults: recovery not tested")
+        again["notes"].insert(0, f"the lost host held no job at either of two faults: recovery not tested ({first})")
     return again
 
 
@@ -90,6 +92,8 @@ def strike_holding(cluster, system, run, victim, scenario, within_s=10):
                 held -= set(system.results(run.queue, {h: 0 for h in held}))
                 if held or time.monotonic() > deadline:
                     cluster.cut(victim) if scenario == "cut-off" else cluster.kill_host(victim)
+                    if not held:
+                        run.notes.append(f"the lost host held no unfinished job within {within_s} s: struck anyway")
                     return time.time()
             finally:
                 cluster.thaw(pids)
