@@ -269,6 +269,7 @@ fn bad_input_and_a_missing_broker_are_usage_errors() {
             &["--broker", "http://127.0.0.1"],
             &["--jobs", "0"],
             &["--jobs", "abc"],
+            &["--jobs", "1000000"],
             &["--workers", "0"],
             &["--concurrency", "0"],
             &["--retries", "21"],
@@ -488,14 +489,14 @@ fn wait_for_done(broker: &str, queue: &str, done: u64) {
 fn demo_survives(broker: &str, test: &str, fault: impl FnOnce()) -> Value {
     let queue = unique_queue(test);
     let tmp = tempfile::tempdir().unwrap();
-    let demo = Command::new(bin_path(LESSON))
+    let mut demo = Command::new(bin_path(LESSON))
         .env("TMPDIR", tmp.path())
         .args([
             "--json",
             "--workers",
             "2",
             "--jobs",
-            "4000",
+            "20000",
             "--timeout-s",
             "240",
         ])
@@ -506,6 +507,10 @@ fn demo_survives(broker: &str, test: &str, fault: impl FnOnce()) -> Value {
         .unwrap();
     wait_for_done(broker, &queue, 300);
     fault();
+    assert!(
+        demo.try_wait().unwrap().is_none(),
+        "the demo ended before the fault was over: make the run longer"
+    );
     let output = wait_bounded(demo, Duration::from_secs(300));
     assert_nothing_left(&queue, tmp.path());
     let rows = json_rows(&output);
@@ -518,7 +523,7 @@ fn demo_survives(broker: &str, test: &str, fault: impl FnOnce()) -> Value {
             "sqlite"
         },
     );
-    assert_eq!(r["result"].as_u64(), Some(4000), "{r}");
+    assert_eq!(r["result"].as_u64(), Some(20000), "{r}");
     assert_eq!(
         r["worker_restarts"].as_u64(),
         Some(0),

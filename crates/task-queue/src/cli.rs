@@ -226,6 +226,28 @@ fn default_broker(variant: Variant) -> anyhow::Result<Option<Broker>> {
     }
 }
 
+/// Roughly how many jobs a second the SQLite backend moves with both cores busy
+/// (docs/results.md has the measured figure): one file and one writer at a time, so it does not
+/// grow with workers. Redis has no such bound here.
+const SQLITE_JOBS_PER_S: u64 = 1000;
+
+/// The longest run the binary agrees to start, in seconds.
+const LONGEST_RUN_S: u64 = 600;
+
+/// Refuses `jobs` on a broker of `kind` when the run would take more than about ten minutes,
+/// saying how long it would take.
+pub(crate) fn check_size(jobs: u64, kind: &str) -> anyhow::Result<()> {
+    let most = SQLITE_JOBS_PER_S * LONGEST_RUN_S;
+    if kind == "sqlite" && jobs > most {
+        return Err(usage_error(format!(
+            "--jobs {jobs} on SQLite would take about {} minutes (about {SQLITE_JOBS_PER_S} \
+             jobs/s): use at most {most} jobs, or Redis (--broker redis://HOST:PORT)",
+            jobs / SQLITE_JOBS_PER_S / 60
+        )));
+    }
+    Ok(())
+}
+
 /// A `--broker` URL, or a usage error (exit 2) naming it.
 pub(crate) fn parse_broker(url: &str) -> anyhow::Result<Broker> {
     url.parse()

@@ -15,7 +15,9 @@ use task_queue::fault::patiently;
 use task_queue::{Broker, BrokerError, DemoOptions, LESSON, demo, job, verdict, worker};
 use timing::{Report, usage_error};
 
-use crate::cli::{Cli, Command, DemoArgs, StatusArgs, SubmitArgs, WorkerArgs, parse_broker};
+use crate::cli::{
+    Cli, Command, DemoArgs, StatusArgs, SubmitArgs, WorkerArgs, check_size, parse_broker,
+};
 
 /// The attempts `submit` allows a job in the broker. The workers give up after their own
 /// `--retries`, which `submit` does not know; this only bounds redelivery by the broker.
@@ -67,7 +69,11 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     ctrlc::set_handler(move || flag.store(true, Ordering::Release))?;
     let options = args.options(common, std::io::stdout().is_terminal() && !common.json);
     let mut report = Report::new(LESSON);
-    for broker in args.brokers()? {
+    let brokers = args.brokers()?;
+    for broker in &brokers {
+        check_size(options.jobs, broker.as_ref().map_or("sqlite", Broker::kind))?;
+    }
+    for broker in brokers {
         let outcome = demo_on(broker, &options, &stop)?;
         for line in verdict::lines(&outcome, options.retries) {
             report.verdict(line);
@@ -117,6 +123,7 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
 fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.target.broker)?;
+    check_size(args.jobs.jobs, broker.kind())?;
     let queue_name = &args.target.queue.queue;
     let mut jobs = job::numbered(args.jobs.jobs, args.jobs.work, args.jobs.fail_jobs);
     let sent = runtime()?
