@@ -54,17 +54,18 @@ def strike(cluster, system, jobs, scenario, attempt=1):
         late = [results[h] for h in held if h in results]
         run.row["held"] = len(held)
         elsewhere = all(r.host != victim for r in late) and len(late) == len(held)
-        if elsewhere and late:
+        # Recovered means every job done while the host was still lost: a time measured over
+        # some held jobs while others were nowhere to be seen would flatter.
+        unfinished = len(run.ids) - len(results)
+        if unfinished:
+            run.notes.append(f"no recovery time: {unfinished} of {len(run.ids)} jobs not done while the host was lost")
+        elif elsewhere and late:
             run.row["recovery_s"] = round(max(r.done_s for r in late) - t_fault, 2)
         elif not elsewhere:
             run.notes.append(f"{len(held) - len(late)} held jobs unfinished, "
                              f"{sum(r.host == victim for r in late)} finished on the lost host")
         back = scenario == "killed" or rejoin(cluster, system, run, victim)
         run.score(elsewhere and back)
-        if run.row.get("lost"):
-            # A job in no record never recovers: a time measured over the others would flatter.
-            run.row["recovery_s"] = None
-            run.notes.append("no recovery time: a lost job never finished")
     finally:
         for host in list(cluster.cut_hosts):
             cluster.mend(host)
