@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use apalis_redis::RedisStorage;
 use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
-use redis::{ErrorKind, RedisError, ServerErrorKind};
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 use crate::fault::{self, Backoff, Outage};
@@ -43,7 +41,7 @@ pub const CHUNK: usize = 1000;
 pub const BACKLOG: usize = 2000;
 
 /// How long to wait for a broker before saying it is not there.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long one SQLite statement waits for another process's lock before it fails with
 /// "database is locked". Set on every connection before its first statement, so no statement
@@ -151,7 +149,7 @@ impl Broker {
                     }
                 }
             }),
-            Self::Redis(url) => connect_redis(url, queue).await,
+            Self::Redis(url) => crate::redis_broker::connect(url, queue).await,
         }
     }
 
@@ -204,65 +202,9 @@ async fn connect_sqlite(
     Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
 }
 
-/// Connects to the Redis server at `url`.
-async fn connect_redis(url: &str, queue: &str) -> Result<Queue, BrokerError> {
-    let silent = || BrokerError::Redis {
-        url: url.to_string(),
-        reason: format!("no answer within {CONNECT_TIMEOUT:?}"),
-        transient: true,
-    };
-    let failed = |e: RedisError| redis_error(url, &e);
-    let client = redis::Client::open(url).map_err(failed)?;
-    // One plain connection first: it reports a refused connection at once, where the
-    // connection manager would retry it with backoff. Both are bounded, so a wrong port or a
-    // host that never answers is an error in seconds, not a silent wait.
-    tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
-        .await
-        .map_err(|_| silent())?
-        .map_err(failed)?;
-    // After this, the manager reconnects by itself when a connection drops: the command that
-    // met the dropped connection fails (a transient error, see `fault`), the next one goes
-    // over a new connection.
-    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, client.get_connection_manager())
-        .await
-        .map_err(|_| silent())?
-        .map_err(failed)?;
-    tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        redis::cmd("PING").query_async::<String>(&mut conn),
-    )
-    .await
-    .map_err(|_| silent())?
-    .map_err(failed)?;
-    let config = apalis_redis::Config::default()
-        .queue(queue)
-        .heartbeat_interval(HEARTBEAT)
-        .missed_heartbeats(MISSED_HEARTBEATS)
-        .batch_size(BATCH);
-    Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)))
-}
-
-/// A Redis that is still loading its data after a restart is busy (wait for it); anything
-/// else at connection time (refused, wrong password, not Redis) is the user's to fix.
-fn redis_error(url: &str, error: &RedisError) -> BrokerError {
-    let reason = first_line(error);
-    if error.kind() == ErrorKind::Server(ServerErrorKind::BusyLoading) {
-        BrokerError::Busy {
-            broker: url.to_string(),
-            reason,
-        }
-    } else {
-        BrokerError::Redis {
-            url: url.to_string(),
-            reason,
-            transient: fault::transient_cause(error),
-        }
-    }
-}
-
 /// The first line of an error: some clients put a multi-line dump (say, the bytes a server that
 /// is not Redis sent back) in their message, and a bad-input error is one line.
-fn first_line(error: &dyn std::fmt::Display) -> String {
+pub(crate) fn first_line(error: &dyn std::fmt::Display) -> String {
     error
         .to_string()
         .lines()

@@ -10,12 +10,12 @@ use apalis::prelude::{
     BackendExt, Event, EventListenerExt, RetryPolicy, WorkerBuilder, WorkerBuilderExt,
     WorkerContext, WorkerError,
 };
-use tokio::sync::watch;
 
 use crate::broker::{Broker, BrokerError};
 use crate::fault::{self, Backoff, Outage};
 use crate::job::{self, WorkerState};
 use crate::queue::Queue;
+use crate::stop::Stop;
 
 /// How often an idle worker asks the broker for new jobs. Without a poll strategy an apalis
 /// worker that found the queue empty only looks again on its next heartbeat. Not much more
@@ -210,63 +210,6 @@ fn lock(outage: &Mutex<Outage>) -> std::sync::MutexGuard<'_, Outage> {
     outage
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Set once on SIGINT, SIGTERM, or when the parent that started us is gone; every apalis
-/// worker the supervisor starts, and every wait between them, ends on it.
-#[derive(Debug, Clone)]
-struct Stop(watch::Receiver<bool>);
-
-impl Stop {
-    /// Starts watching the signals (and `parent_pid`, if given) on the current runtime.
-    fn on_signals(parent_pid: Option<u32>) -> std::io::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (set, watched) = watch::channel(false);
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-                () = orphaned(parent_pid) => {}
-            }
-            // Nobody listening any more is fine: the worker is already on its way out.
-            let _ = set.send(true);
-        });
-        Ok(Self(watched))
-    }
-
-    fn is_set(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    async fn wait(&self) {
-        // An error means the sender is gone without setting the flag: it never will.
-        if self.0.clone().wait_for(|set| *set).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    /// [`Stop::wait`] as an owned future, the shape `run_until` takes.
-    async fn wait_owned(self) -> Result<(), std::io::Error> {
-        self.wait().await;
-        Ok(())
-    }
-}
-
-/// Completes when `parent_pid` is given and is no longer our parent; never otherwise.
-async fn orphaned(parent_pid: Option<u32>) {
-    let Some(parent) = parent_pid else {
-        return std::future::pending().await;
-    };
-    // Polling getppid is the portable way to notice (Linux's PR_SET_PDEATHSIG would need
-    // unsafe code between fork and exec, which std's `Command` does for us otherwise).
-    loop {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if nix::unistd::getppid().as_raw() as u32 != parent {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]

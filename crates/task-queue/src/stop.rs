@@ -1,0 +1,66 @@
+//! When a worker process stops: on SIGINT or SIGTERM, or when the demo that started it is gone.
+//! A flag every part of the worker can wait on (each apalis worker the supervisor starts, each
+//! backoff between them), rather than one future that only the first could consume.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+/// Set once on SIGINT, SIGTERM, or when the parent that started us is gone; every apalis
+/// worker the supervisor starts, and every wait between them, ends on it.
+#[derive(Debug, Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// Starts watching the signals (and `parent_pid`, if given) on the current runtime.
+    pub fn on_signals(parent_pid: Option<u32>) -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (set, watched) = watch::channel(false);
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+                () = orphaned(parent_pid) => {}
+            }
+            // Nobody listening any more is fine: the worker is already on its way out.
+            let _ = set.send(true);
+        });
+        Ok(Self(watched))
+    }
+
+    /// Whether it is set.
+    pub fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once it is set.
+    pub async fn wait(&self) {
+        // An error means the sender is gone without setting the flag: it never will.
+        if self.0.clone().wait_for(|set| *set).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// [`Stop::wait`] as an owned future, the shape `run_until` takes.
+    pub async fn wait_owned(self) -> Result<(), std::io::Error> {
+        self.wait().await;
+        Ok(())
+    }
+}
+
+/// Completes when `parent_pid` is given and is no longer our parent; never otherwise.
+async fn orphaned(parent_pid: Option<u32>) {
+    let Some(parent) = parent_pid else {
+        return std::future::pending().await;
+    };
+    // Polling getppid is the portable way to notice (Linux's PR_SET_PDEATHSIG would need
+    // unsafe code between fork and exec, which std's `Command` does for us otherwise).
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if nix::unistd::getppid().as_raw() as u32 != parent {
+            return;
+        }
+    }
+}
