@@ -169,7 +169,7 @@ mod tests {
         );
         assert!(lines.contains("1x cpu-rayon's"), "{lines}");
         assert!(
-            lines.contains("cpu-rayon not under 1/2 of it: WRONG"),
+            lines.contains(&format!("cpu-rayon not under 1/{FACTOR} of it: WRONG")),
             "{lines}"
         );
     }

@@ -8,14 +8,24 @@ use timing::Stopwatch;
 use super::Sizes;
 use crate::steps::s2_cpu_inline::sum_of_squares;
 
-/// Iterations of the CPU step the pilot times.
+/// Iterations of the CPU step each pilot sum times.
 const PILOT_WORK: u64 = 200_000;
 
-/// How long one CPU step of `work` iterations takes on this machine and build, from a pilot
-/// sum of a few hundred thousand iterations.
+/// Pilot sums timed; the fastest counts.
+const PILOTS: u32 = 5;
+
+/// How long one CPU step of `work` iterations takes on this machine and build, from the
+/// fastest of a few short pilot sums.
+///
+/// The fastest, not the mean: a pilot is only ever slowed down (the kernel descheduling it on a
+/// busy machine, a cold cache), never sped up, so the fastest is the closest to the sum's own
+/// speed, and one unlucky pilot cannot inflate the estimate many times over.
 pub fn cpu_step_time(work: u64) -> Duration {
-    let (_, pilot) = Stopwatch::time(|| sum_of_squares(1, PILOT_WORK));
-    timing::extrapolate(PILOT_WORK, pilot, work)
+    let fastest = (0..PILOTS)
+        .map(|_| Stopwatch::time(|| sum_of_squares(1, PILOT_WORK)).1)
+        .min()
+        .unwrap_or_default();
+    timing::extrapolate(PILOT_WORK, fastest, work)
 }
 
 /// How long a run of `gather` (io-gather or not) and `mixed` mixed steps should take: one delay
