@@ -19,9 +19,10 @@ The threads variant keeps the event loop free, but the GIL lets only one thread 
 a time, so the CPU steps do not run in parallel and the heartbeat waits for the GIL (up to the
 5 ms switch interval per tick). The process pool is the tutorial's answer.
 
-Same flags, JSON fields and checks as the Rust binary: an offloaded row is correct only if its
-heartbeat p99 is at most 1/FACTOR of cpu-inline's from the same run, when cpu-inline ran and
-the sizes hold the event loop for STALL_FLOOR or more. --work defaults to 200 000 here (Rust:
+Same flags, JSON fields and answer checks as the Rust binary. Each executor's note gives its
+heartbeat p99 as a fraction of cpu-inline's from the same run, but, unlike the Rust rows, no
+factor is required of it: this loop also waits for the GIL, and on a busy machine its lateness
+varies too much run to run for a fixed factor to tell a right program from a wrong one. --work defaults to 200 000 here (Rust:
 20 000 000): one iteration of a Python loop costs tens of nanoseconds, so each step still takes
 about 10 ms. Pass the same --work to both to compare per-iteration speed.
 
@@ -46,9 +47,6 @@ VARIANTS = {
     "cpu-process-pool": "cpu-rayon",
 }
 PERIOD = 0.001  # the heartbeat wants to run every millisecond
-FACTOR = 4  # an offloaded heartbeat p99 must be at most 1/FACTOR of cpu-inline's ...
-STALL_FLOOR = 0.1  # ... when the sizes hold the event loop for this many seconds or more
-PILOT_WORK = 20_000  # iterations of the CPU step timed to estimate one step
 
 
 def body_for(n):
@@ -188,22 +186,17 @@ def row(variant, args, items, expected, result, wall, **extra):
     return out
 
 
-def against_inline(rows, expected_stall):
-    """Makes each offloaded row wrong unless its heartbeat p99 is FACTOR times below
-    cpu-inline's, when cpu-inline ran and the sizes hold the loop for STALL_FLOOR or more."""
+def against_inline(rows):
+    """Notes each executor's heartbeat p99 as a fraction of cpu-inline's, when cpu-inline ran."""
     inline = next((r for r in rows if r["variant"] == "cpu-inline"), None)
     for r in rows:
         if r["variant"] not in ("cpu-thread-executor", "cpu-process-pool"):
             continue
         if inline is None:
             r["note"] = "not compared: cpu-inline did not run"
-        elif expected_stall < STALL_FLOOR:
-            r["note"] = f"not compared: these sizes hold the loop {expected_stall * 1e3:.1f} ms"
         else:
             r["inline_p99_ns"] = inline["p99_ns"]
-            r["correct"] &= r["p99_ns"] * FACTOR <= inline["p99_ns"]
-            r["note"] = (f"p99 1/{inline['p99_ns'] / max(r['p99_ns'], 1):.0f} of cpu-inline's"
-                         if r["correct"] else f"p99 not under 1/{FACTOR} of cpu-inline's: WRONG")
+            r["note"] = f"p99 1/{inline['p99_ns'] / max(r['p99_ns'], 1):.1f} of cpu-inline's"
 
 
 async def io_gather(args, port):
@@ -278,12 +271,6 @@ def parse_args():
     return p.parse_args()
 
 
-def timed(f, *args):
-    start = time.perf_counter()
-    f(*args)
-    return time.perf_counter() - start
-
-
 def print_table(rows):
     print(f"{LESSON} (Python)")
     print(f"{'variant':<20} {'check':>9} {'wall':>9} {'p50':>9} {'p99':>9} {'max':>9}  note")
@@ -294,23 +281,18 @@ def print_table(rows):
               f"{ms('p50_ns'):>9} {ms('p99_ns'):>9} {ms('max_ns'):>9}  {r.get('note', '')}")
     print(f"  p50/p99/max: how late the heartbeat ran, a coroutine due every {PERIOD * 1e3:.0f} ms "
           "on the same event loop (every tick due during the run counted)")
-    print("  check: tasks whose sum matched the closed form (io-gather: whole bodies); the "
-          f"executors also need a heartbeat p99 at most 1/{FACTOR} of cpu-inline's, when "
-          f"cpu-inline ran and the sizes hold the loop {STALL_FLOOR * 1e3:.0f} ms or more")
+    print("  check: tasks whose sum matched the closed form (io-gather: whole bodies)")
 
 
 def main():
     args = parse_args()
     chosen = [v for v in VARIANTS if not args.variant or v in args.variant]
-    pilot = min(timed(sum_of_squares, 1, PILOT_WORK) for _ in range(5))  # the least disturbed
-    # One event loop runs every inline step in turn: the whole CPU phase is one stall.
-    expected_stall = pilot * args.work / PILOT_WORK * args.tasks
     server = DelayServer(args.delay_ms / 1000)
     try:
         rows = [run_variant(v, args, server.port) for v in chosen]
     finally:
         server.shutdown()
-    against_inline(rows, expected_stall)
+    against_inline(rows)
     if args.json:
         for r in rows:
             print(json.dumps(r))
