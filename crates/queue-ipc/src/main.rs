@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
-use queue_ipc::measure::{self, Sizes, Variant};
+use queue_ipc::measure::{self, Measured, Sizes, Variant};
 use queue_ipc::process::{WORKER_FLAG, Worker};
 use queue_ipc::{LESSON, verdict};
 use timing::{Report, between};
@@ -91,20 +91,23 @@ fn run() -> anyhow::Result<ExitCode> {
     for variant in variants {
         measured.push(measure::run(variant, &worker, sizes)?);
     }
+    Ok(report(measured, cli.common.json))
+}
+
+/// Prints the table (or JSON lines), its legend and the verdicts, and one line on stderr per
+/// failure, where it is seen even with `--json`; returns the exit status the rows call for.
+fn report(measured: Vec<Measured>, json: bool) -> ExitCode {
     let mut report = Report::new(LESSON);
-    measure::LEGEND
-        .into_iter()
-        .for_each(|line| report.legend(line));
+    measure::LEGEND.into_iter().for_each(|l| report.legend(l));
     for line in verdict::verdicts(&measured) {
         report.verdict(line);
     }
     measured.into_iter().for_each(|m| report.push(m.row));
-    report.print(cli.common.json);
-    // A failure also gets one line on stderr, where it is seen even with --json.
+    report.print(json);
     for row in report.rows().iter().filter(|row| !row.as_expected()) {
         eprintln!("error: {}: {}", row.variant, row.note);
     }
-    Ok(report.exit_code())
+    report.exit_code()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use timing::{fmt_bytes_rate, fmt_count};
 
-use crate::measure::{Measured, Outcome};
+use crate::measure::{ArrayRead, Measured, Outcome};
 
 /// The lesson's conclusions, each computed from the variants that ran.
 pub fn verdicts(measured: &[Measured]) -> Vec<String> {
@@ -12,33 +12,7 @@ pub fn verdicts(measured: &[Measured]) -> Vec<String> {
         .filter(|m| !m.row.correct)
         .map(|m| format!("{} FAILED: {}", m.row.variant, m.row.note))
         .collect();
-    let ratio = |fast: &str, slow: &str, why: &str| {
-        let (f, s) = (correct(measured, fast)?, correct(measured, slow)?);
-        Some(format!(
-            "{fast} moved {:.1}x the messages/s of {slow} ({why})",
-            f.row.per_s / s.row.per_s.max(1e-9)
-        ))
-    };
-    lines.extend(ratio(
-        "pipe",
-        "pipe-per-message",
-        "one write per 64 KiB buffer, against one per message",
-    ));
-    lines.extend(correct(measured, "pipe").zip(correct(measured, "ipc-channel")).map(
-        |(pipe, channel)| {
-            format!(
-                "pipe moved {:.1}x the messages/s of ipc-channel (one system call per message), \
-                 at {:.1}x its median latency",
-                pipe.row.per_s / channel.row.per_s.max(1e-9),
-                pipe.row.p50_ns.unwrap_or(0) as f64 / channel.row.p50_ns.unwrap_or(1).max(1) as f64
-            )
-        },
-    ));
-    lines.extend(ratio(
-        "pipe-tuned",
-        "pipe",
-        "the same frames, with less work per frame",
-    ));
+    lines.extend(stream_verdicts(measured));
     lines.extend(measured.iter().filter_map(counter_verdict));
     if let (Some(atomic), Some(locked)) = (
         correct(measured, "shm-counter"),
@@ -50,6 +24,38 @@ pub fn verdicts(measured: &[Measured]) -> Vec<String> {
         ));
     }
     lines.extend(measured.iter().filter_map(array_verdict));
+    lines
+}
+
+/// The streams' rates against one another, where both of a pair ran and are correct.
+fn stream_verdicts(measured: &[Measured]) -> Vec<String> {
+    let ratio = |fast: &str, slow: &str, why: &str| {
+        let (f, s) = (correct(measured, fast)?, correct(measured, slow)?);
+        Some(format!(
+            "{fast} moved {:.1}x the messages/s of {slow} ({why})",
+            f.row.per_s / s.row.per_s.max(1e-9)
+        ))
+    };
+    let mut lines = Vec::new();
+    lines.extend(ratio(
+        "pipe",
+        "pipe-per-message",
+        "one write per 64 KiB buffer, against one per message",
+    ));
+    let pipe_and_channel = correct(measured, "pipe").zip(correct(measured, "ipc-channel"));
+    lines.extend(pipe_and_channel.map(|(pipe, channel)| {
+        format!(
+            "pipe moved {:.1}x the messages/s of ipc-channel (one system call per message), at \
+             {:.1}x its median latency",
+            pipe.row.per_s / channel.row.per_s.max(1e-9),
+            pipe.row.p50_ns.unwrap_or(0) as f64 / channel.row.p50_ns.unwrap_or(1).max(1) as f64
+        )
+    }));
+    lines.extend(ratio(
+        "pipe-tuned",
+        "pipe",
+        "the same frames, with less work per frame",
+    ));
     lines
 }
 
@@ -84,12 +90,12 @@ fn counter_verdict(m: &Measured) -> Option<String> {
 
 /// The parent's read of the shared array, beside the `memcpy` of the same run.
 fn array_verdict(m: &Measured) -> Option<String> {
-    let Outcome::Array {
+    let Outcome::Array(ArrayRead {
         read_bytes_per_s,
         memcpy_bytes_per_s: Some(copy),
         wrong: 0,
         ..
-    } = m.outcome
+    }) = m.outcome
     else {
         return None;
     };

@@ -13,11 +13,12 @@ use crate::process::Worker;
 use crate::steps::s2_pipe::Flush;
 use crate::steps::{Counted, Streamed};
 
+mod estimate;
 mod pilot;
 mod shared;
 mod streams;
 
-pub use pilot::check_lengths;
+pub use estimate::check_lengths;
 pub use streams::check_temp_dir;
 
 /// The variants, as `--variant` and the rows spell them, in reading order.
@@ -86,19 +87,23 @@ pub enum Outcome {
     /// Steps 5 and 6: the counter against `children * increments`.
     Counter(Counted),
     /// Step 7: the array's sum against the closed form, and how fast the parent read it.
-    Array {
-        /// The closed form of the sum.
-        expected: u64,
-        /// The sum read.
-        sum: u64,
-        /// Elements with `a[i] != i`.
-        wrong: u64,
-        /// Bytes per second of the parent's checking pass.
-        read_bytes_per_s: f64,
-        /// Bytes per second of a `memcpy` of the same size in the same run (if the child
-        /// succeeded: a failed run's speed means nothing).
-        memcpy_bytes_per_s: Option<f64>,
-    },
+    Array(ArrayRead),
+}
+
+/// What the parent found reading step 7's shared array, and how fast.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArrayRead {
+    /// The closed form of the sum.
+    pub expected: u64,
+    /// The sum read.
+    pub sum: u64,
+    /// Elements with `a[i] != i`.
+    pub wrong: u64,
+    /// Bytes per second of the parent's checking pass.
+    pub read_bytes_per_s: f64,
+    /// Bytes per second of a `memcpy` of the same size in the same run (if the child
+    /// succeeded: a failed run's speed means nothing).
+    pub memcpy_bytes_per_s: Option<f64>,
 }
 
 /// Runs one variant at `sizes` and measures it.

@@ -1,9 +1,9 @@
 //! Rows of the shared-memory steps (5, 6 and 7): the counters timed from the starting gun to
 //! the last child's exit, the array's checking pass timed and set beside a `memcpy`.
 
-use timing::{Stopwatch, fmt_bytes_rate, fmt_count};
+use timing::{Row, Stopwatch, fmt_bytes_rate, fmt_count};
 
-use super::{Measured, Outcome, Variant, row};
+use super::{ArrayRead, Measured, Outcome, Variant, row};
 use crate::process::Worker;
 use crate::shm::ShmError;
 use crate::steps::s7_shared_array;
@@ -67,47 +67,48 @@ pub fn array(worker: &Worker, elements: u64) -> anyhow::Result<Measured> {
     // As in step 7's `run`: the child has been reaped, so its writes are all visible.
     let words = segment.words();
     let ((sum, wrong), wall) = Stopwatch::time(|| s7_shared_array::sum_and_mismatches(words));
-    let len = words.len() * 8;
-    let read_bytes_per_s = len as f64 / wall.as_secs_f64().max(1e-9);
-    let expected = s7_shared_array::expected_sum(elements);
-    let memcpy_bytes_per_s = failure.is_none().then(|| memcpy_rate(words.len()));
-    let read = fmt_bytes_rate(read_bytes_per_s);
-    let wrong_of = format!(
-        "{} of {} elements wrong",
-        fmt_count(wrong),
-        fmt_count(elements)
-    );
-    let note = match memcpy_bytes_per_s {
+    let read = ArrayRead {
+        expected: s7_shared_array::expected_sum(elements),
+        sum,
+        wrong,
+        read_bytes_per_s: (words.len() * 8) as f64 / wall.as_secs_f64().max(1e-9),
+        memcpy_bytes_per_s: failure.is_none().then(|| memcpy_rate(words.len())),
+    };
+    let row = array_row(&read, elements, failure.as_deref())
+        .wall(wall)
+        .extra("bytes", words.len() * 8)
+        .extra("fill_s", fill.as_secs_f64());
+    let outcome = Outcome::Array(read);
+    Ok(Measured { row, outcome })
+}
+
+/// Step 7's row: the sum checked, every element right, the child ended well; the read beside
+/// the `memcpy` in the note.
+fn array_row(read: &ArrayRead, elements: u64, failure: Option<&str>) -> Row {
+    let rate = read.read_bytes_per_s;
+    let (wrong, all) = (fmt_count(read.wrong), fmt_count(elements));
+    let note = match read.memcpy_bytes_per_s {
         Some(copy) => format!(
-            "read {read} vs memcpy {} ({:.0} %), {wrong_of}",
+            "read {} vs memcpy {} ({:.0} %), {wrong} of {all} elements wrong",
+            fmt_bytes_rate(rate),
             fmt_bytes_rate(copy),
-            100.0 * read_bytes_per_s / copy
+            100.0 * rate / copy
         ),
         None => format!(
-            "{}: {wrong_of}",
-            failure.as_deref().unwrap_or("the child failed")
+            "{}: {wrong} of {all} elements wrong",
+            failure.unwrap_or("the child failed")
         ),
     };
     let mut row = row(Variant::ShmArray)
         .items(elements)
-        .check(expected, sum)
-        .require(wrong == 0 && failure.is_none())
-        .wall(wall)
-        .extra("bytes", len)
-        .extra("read_bytes_per_s", read_bytes_per_s)
-        .extra("fill_s", fill.as_secs_f64())
+        .check(read.expected, read.sum)
+        .require(read.wrong == 0 && failure.is_none())
+        .extra("read_bytes_per_s", rate)
         .note(note);
-    if let Some(copy) = memcpy_bytes_per_s {
+    if let Some(copy) = read.memcpy_bytes_per_s {
         row = row.extra("memcpy_bytes_per_s", copy);
     }
-    let outcome = Outcome::Array {
-        expected,
-        sum,
-        wrong,
-        read_bytes_per_s,
-        memcpy_bytes_per_s,
-    };
-    Ok(Measured { row, outcome })
+    row
 }
 
 /// Bytes per second of one `memcpy` of `words` 64-bit words between two private buffers.
