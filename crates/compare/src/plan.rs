@@ -93,6 +93,10 @@ pub const PLANS: &[Plan] = &[
         script: "cpu_processes.py",
         full: &["--workers", "2", "--n", "5000000", "--rounds", "3"],
         quick: &["--workers", "2", "--n", "200000", "--rounds", "1"],
+        // At Python's sizes Rust's whole run takes milliseconds, too short for a parallel
+        // speedup to show over starting the workers; these take about a second sequentially.
+        rust_full: Some(&["--workers", "2", "--n", "600000000", "--rounds", "3"]),
+        rust_quick: Some(&["--workers", "2", "--n", "150000000", "--rounds", "1"]),
         ..SAME
     },
     Plan {
@@ -119,8 +123,9 @@ pub const PLANS: &[Plan] = &[
     Plan {
         lesson: "pool-batch",
         script: "pool_batch.py",
-        full: &["--items", "100000"],
+        full: &["--items", "100000", "--batches", "20"],
         quick: &["--items", "5000", "--batches", "10"],
+        cross: &[("pool-map-default-chunks", "rayon")],
         ..SAME
     },
     Plan {
@@ -136,6 +141,9 @@ pub const PLANS: &[Plan] = &[
         script: "async_mixed.py",
         full: &["--requests", "200", "--tasks", "16", "--work", "200000"],
         quick: &["--requests", "50", "--tasks", "8", "--work", "20000"],
+        // Python's sums stall its loop at 200 000 a task; Rust's need a hundred times more work
+        // before the stall shows above the machine's noise (its defaults: 32 x 20 000 000).
+        rust_full: Some(&["--requests", "200"]),
         waits: &["io-gather"],
         ..SAME
     },
