@@ -1,6 +1,7 @@
 //! All the rows of one run, printed as a table for people or as JSON lines for scripts.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use crate::{Row, fmt_count, fmt_ns, fmt_rate};
@@ -66,14 +67,17 @@ impl Report {
     }
 
     /// Prints the report to stdout: JSON lines when `json`, the table otherwise.
+    ///
+    /// A reader that stops early (`| head`) is not an error: what it did not read is dropped,
+    /// where `println!` would panic on the broken pipe.
     pub fn print(&self, json: bool) {
-        if json {
-            for row in &self.rows {
-                println!("{}", row.to_json());
-            }
+        let text = if json {
+            self.rows.iter().map(|row| row.to_json() + "\n").collect()
         } else {
-            print!("{}", self.table());
-        }
+            self.table()
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     }
 
     /// The table for people: one line per row, fastest first, then the verdicts.
