@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use crate::support::{
     assert_design_fields, assert_usage_error, assert_usage_errors, bin, bin_path, json_rows, row,
-    run_python_twin,
 };
 
 const LESSON: &str = "task-queue";
@@ -30,18 +29,6 @@ fn required_redis_url() -> String {
             "REDIS_URL is not set: start a Redis server and run \
              REDIS_URL=redis://127.0.0.1:6379 cargo test --test tests -- --ignored task_queue::redis"
         ),
-    }
-}
-
-/// The Redis URL CI exports, or `None` with the reason printed (for tests whose Redis part is
-/// an extra).
-fn redis_url(test: &str) -> Option<String> {
-    match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipping {test}: REDIS_URL is not set (.ci/run starts a Redis and sets it)");
-            None
-        }
     }
 }
 
@@ -99,6 +86,8 @@ fn ok_row<'a>(output: &Output, rows: &'a [Value], variant: &str) -> &'a Value {
     );
     let r = row(rows, variant);
     assert_design_fields(r);
+    assert!(rows.iter().all(|r| r["mechanism"] == "broker"), "{rows:?}");
+    assert!(r["redeliveries"].is_u64(), "{r}");
     assert_eq!(r["correct"], true, "{r}");
     assert_eq!(r["failed"], 0, "{r}");
     r
@@ -125,18 +114,23 @@ fn variant_runs_only_that_backend() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     let args = ["--variant", "redis", "--broker", "sqlite:///tmp/unused.db"];
     assert_usage_error(LESSON, &args);
-    if let Some(url) = redis_url("variant_runs_only_that_backend") {
-        let both = ["--variant", "sqlite", "--variant", "redis"];
-        let output = bin(LESSON)
-            .env("REDIS_URL", &url)
-            .args(["--json", "--queue", &queue])
-            .args([SMALL, &both[..]].concat())
-            .output()
-            .unwrap();
-        let rows = json_rows(&output);
-        ok_row(&output, &rows, "sqlite");
-        ok_row(&output, &rows, "redis");
-    }
+}
+
+#[test]
+#[ignore = "needs REDIS_URL: run with --ignored and a Redis server"]
+fn redis_variants_run_both_backends() {
+    let url = required_redis_url();
+    let both = ["--variant", "sqlite", "--variant", "redis"];
+    let output = bin(LESSON)
+        .env("REDIS_URL", &url)
+        .args(["--json", "--queue", &unique_queue("variants")])
+        .args([SMALL, &both[..]].concat())
+        .output()
+        .unwrap();
+    let rows = json_rows(&output);
+    ok_row(&output, &rows, "sqlite");
+    ok_row(&output, &rows, "redis");
+    assert_eq!(rows.len(), 2, "{rows:?}");
 }
 
 #[test]
@@ -152,12 +146,16 @@ fn redis_demo_checks_every_result() {
 }
 
 /// Runs the demo on one worker process with `fault` (a way to kill it with SIGKILL), and
-/// requires every job done and checked and the dead worker replaced.
+/// requires every job done and checked and the dead worker replaced. When the fault surely
+/// lands mid-job, the broker's delivery counts must show the job delivered again.
 fn killed_worker_loses_nothing(fault: &[&str], extra: &[&str], variant: &str, test: &str) {
     let args = [&["--workers", "1"][..], fault, extra].concat();
     let (output, rows) = demo(&unique_queue(test), &args);
     let r = ok_row(&output, &rows, variant);
     assert!(r["worker_restarts"].as_u64() >= Some(1), "{r}");
+    if fault == DIE_ON_JOB {
+        assert!(r["redeliveries"].as_u64() >= Some(1), "{r}");
+    }
 }
 
 /// The only worker SIGKILLs itself in the middle of its 3rd job (it surely gets jobs: there is
@@ -410,29 +408,64 @@ fn worker_submit_and_status_work_apart() {
     );
 }
 
-/// The Celery twin needs `celery` and `redis` from PyPI and a Redis server; it runs when both
-/// are there (CI installs the packages for `just compare`).
-#[test]
-fn celery_twin_squares_every_job() {
-    let Some(url) = redis_url("celery_twin_squares_every_job") else {
-        return;
-    };
-    let has_celery = Command::new("python3")
-        .args(["-c", "import celery, redis"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_celery {
-        eprintln!("skipping celery_twin_squares_every_job: python3 cannot import celery");
-        return;
+/// The Python with `celery` and `redis`: `CELERY_PYTHON` (CI points it at
+/// target/compare/venv/bin/python), else that venv if it exists; asked for without either, the
+/// test fails rather than pass having tested nothing.
+fn celery_python() -> std::path::PathBuf {
+    if let Ok(python) = std::env::var("CELERY_PYTHON")
+        && !python.is_empty()
+    {
+        return python.into();
     }
-    let rows = run_python_twin("task_queue.py", &["--broker", &url, "--jobs", "50"]);
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/compare/venv/bin/python");
+    assert!(
+        venv.exists(),
+        "set CELERY_PYTHON to a Python with celery and redis (python3 -m venv \
+         target/compare/venv && target/compare/venv/bin/pip install -r \
+         examples/python/requirements-celery.txt)"
+    );
+    venv
+}
+
+/// The Celery twin on Redis, with the Rust demo's flags: same jobs, same jobs in flight.
+#[test]
+#[ignore = "needs REDIS_URL and Celery (CELERY_PYTHON or target/compare/venv): run with --ignored"]
+fn celery_twin_squares_every_job() {
+    let url = required_redis_url();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/task_queue.py");
+    let output = Command::new(celery_python())
+        .arg(&script)
+        .args(["--json", "--broker", &url, "--jobs", "50"])
+        .args(["--workers", "2", "--concurrency", "3"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rows = json_rows(&output);
     let r = &rows[0];
+    assert_design_fields(r);
     // The sum of i * i for i in 0..50, in closed form.
     assert_eq!(r["expected"].as_u64(), Some(49 * 50 * 99 / 6));
     assert_eq!(
         (r["correct"].as_bool(), r["pairs_with"].as_str()),
         (Some(true), Some("redis"))
+    );
+    assert_eq!(
+        (r["mechanism"].as_str(), r["items"].as_u64()),
+        (Some("broker"), Some(50))
+    );
+    assert_eq!(r["in_flight"].as_u64(), Some(6), "{r}");
+}
+
+/// The Rust demo with the flags the twin gets: the same jobs in flight, the same items.
+#[test]
+fn rows_say_how_many_jobs_are_in_flight() {
+    let args = ["--workers", "2", "--concurrency", "3", "--jobs", "50"];
+    let (output, rows) = demo(&unique_queue("in-flight"), &args);
+    let r = ok_row(&output, &rows, "sqlite");
+    assert_eq!(
+        (r["in_flight"].as_u64(), r["items"].as_u64()),
+        (Some(6), Some(50)),
+        "{r}"
     );
 }
 

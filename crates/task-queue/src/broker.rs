@@ -11,9 +11,6 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
-use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-
 use crate::fault::{self, Backoff, Outage};
 use crate::queue::Queue;
 
@@ -35,9 +32,9 @@ pub const CHUNK: usize = 1000;
 
 /// Jobs a producer lets wait in the queue before it sends more. apalis 1.0.0 handles a long
 /// backlog badly on both backends, so producers here apply backpressure: apalis-sqlite sorts
-/// every pending job on each fetch (measured: 1000 jobs at about 2 k/s, 5000 submitted at once
-/// at 0.4 k/s, 20 000 at once ended in "database is locked"), and apalis-redis moves every due
-/// job in one Lua `unpack`, which fails past about 8000 ("too many results to unpack").
+/// every pending job on each fetch (it slows down as the backlog grows, and a very long one
+/// ends in "database is locked"), and apalis-redis moves every due job in one Lua `unpack`,
+/// which fails past some thousands ("too many results to unpack").
 pub const BACKLOG: usize = 2000;
 
 /// How long to wait for a broker before saying it is not there.
@@ -103,13 +100,13 @@ impl FromStr for Broker {
     fn from_str(url: &str) -> Result<Self, Self::Err> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(BrokerError::BadUrl(url.to_string()));
+                return Err(BrokerError::BadUrl(masked(url)));
             }
             Ok(Self::Sqlite(PathBuf::from(path)))
         } else if url.starts_with("redis://") {
             Ok(Self::Redis(url.to_string()))
         } else {
-            Err(BrokerError::BadUrl(url.to_string()))
+            Err(BrokerError::BadUrl(masked(url)))
         }
     }
 }
@@ -123,7 +120,28 @@ impl std::fmt::Display for Broker {
     }
 }
 
+/// `url` with the password, if it has one, replaced by `***`: `redis://user:***@host:6379`.
+/// For every line a person or a log reads; the workers are given the URL itself.
+pub fn masked(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None if !userinfo.is_empty() => format!("{scheme}://***@{host}"),
+        None => url.to_string(),
+    }
+}
+
 impl Broker {
+    /// The broker's URL with its password masked ([`masked`]).
+    pub fn masked(&self) -> String {
+        masked(&self.to_string())
+    }
+
     /// The backend's name, used as the `variant` of the demo's row.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -135,20 +153,22 @@ impl Broker {
     /// Opens the broker, failing within a few seconds when it is not there.
     pub async fn connect(&self, queue: &str) -> Result<Queue, BrokerError> {
         match self {
-            Self::Sqlite(path) => connect_sqlite(path, queue).await.map_err(|e| {
-                let reason = first_line(&e);
-                if fault::transient_cause(&e) {
-                    BrokerError::Busy {
-                        broker: self.to_string(),
-                        reason,
+            Self::Sqlite(path) => crate::sqlite_broker::connect(path, queue)
+                .await
+                .map_err(|e| {
+                    let reason = first_line(&e);
+                    if fault::transient_cause(&e) {
+                        BrokerError::Busy {
+                            broker: self.to_string(),
+                            reason,
+                        }
+                    } else {
+                        BrokerError::Sqlite {
+                            path: path.display().to_string(),
+                            reason,
+                        }
                     }
-                } else {
-                    BrokerError::Sqlite {
-                        path: path.display().to_string(),
-                        reason,
-                    }
-                }
-            }),
+                }),
             Self::Redis(url) => crate::redis_broker::connect(url, queue).await,
         }
     }
@@ -171,37 +191,6 @@ impl Broker {
     }
 }
 
-/// Opens (creating if need be) the SQLite queue at `path`.
-async fn connect_sqlite(
-    path: &std::path::Path,
-    queue: &str,
-) -> Result<Queue, apalis_sqlite::Error> {
-    // Several processes share the file. WAL lets readers go on while one process writes (a
-    // rollback journal would block them); the busy timeout makes a writer wait for the lock
-    // instead of failing at once. Both are set here, on every connection before its first
-    // statement: apalis' `setup` sets WAL too, but only on the one connection it runs on.
-    // `synchronous = NORMAL` is WAL's usual partner: a crash of the process loses nothing,
-    // a power cut may lose the last commits (never corrupt the file).
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .busy_timeout(BUSY_TIMEOUT)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(CONNECT_TIMEOUT)
-        .connect_with(options)
-        .await?;
-    setup_sqlite(&pool).await?;
-    let config = apalis_sqlite::Config::default()
-        .queue(queue)
-        .heartbeat_interval(HEARTBEAT)
-        .missed_heartbeats(MISSED_HEARTBEATS)
-        .batch_size(BATCH);
-    Ok(Queue::Sqlite(SqliteStorage::new(&pool).with_config(config)))
-}
-
 /// The first line of an error: some clients put a multi-line dump (say, the bytes a server that
 /// is not Redis sent back) in their message, and a bad-input error is one line.
 pub(crate) fn first_line(error: &dyn std::fmt::Display) -> String {
@@ -211,34 +200,6 @@ pub(crate) fn first_line(error: &dyn std::fmt::Display) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-/// Creates apalis' tables on first use (a no-op afterwards). Several processes starting at
-/// once on a new file all run it, and SQLite may refuse one of them in two ways that trying
-/// again cures: "database is locked" without waiting (a WAL reader that wants to write after
-/// another writer committed), and a migration that another process applied meanwhile (sqlx
-/// takes no lock around SQLite migrations, so both read "not applied" and the second fails,
-/// "duplicate column name"; on the next try it reads "applied"). Those are tried again a few
-/// times, quietly; anything else (a file that is not a database) fails at once.
-async fn setup_sqlite(pool: &sqlx::SqlitePool) -> Result<(), apalis_sqlite::Error> {
-    let mut tries = 0;
-    loop {
-        match SqliteStorage::setup(pool).await {
-            Err(e) if tries < 10 && (fault::transient_cause(&e) || racing_migration(&e)) => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(100 * tries)).await;
-            }
-            result => return result,
-        }
-    }
-}
-
-/// Whether `error` is a migration that failed (possibly because another process ran it).
-fn racing_migration(error: &apalis_sqlite::Error) -> bool {
-    matches!(
-        error,
-        apalis_sqlite::Error::Database(sqlx::Error::Migrate(_))
-    )
 }
 
 #[cfg(test)]
@@ -259,6 +220,15 @@ mod tests {
         for bad in ["", "sqlite://", "http://x", "/tmp/q.db"] {
             assert!(bad.parse::<Broker>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(masked("redis://:s3cret@h:6379/0"), "redis://:***@h:6379/0");
+        assert_eq!(masked("redis://u:s3cret@h:6379"), "redis://u:***@h:6379");
+        assert_eq!(masked("redis://s3cret@h:6379"), "redis://***@h:6379");
+        assert_eq!(masked("redis://h:6379"), "redis://h:6379");
+        assert_eq!(masked("sqlite:///tmp/q.db"), "sqlite:///tmp/q.db");
     }
 
     #[tokio::test]

@@ -137,6 +137,15 @@ impl Outage {
     }
 }
 
+/// An outage reporter shared by a worker and its supervisor, locked. A poisoned lock means a
+/// thread panicked while printing a line; the reporter's state (when the outage began) is
+/// still sound, so it is used as it is.
+pub fn locked(outage: &std::sync::Mutex<Outage>) -> std::sync::MutexGuard<'_, Outage> {
+    outage
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs `op` until it succeeds or fails with an error that is not transient, waiting with
 /// [`Backoff`] between tries; gives up when `stop` is set (Ctrl-C in the demo).
 pub async fn patiently<T>(

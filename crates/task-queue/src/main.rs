@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use task_queue::fault::patiently;
-use task_queue::{Broker, BrokerError, DemoOptions, LESSON, demo, job, verdict, worker};
+use task_queue::steps::s1_job as job;
+use task_queue::steps::s3_worker::WorkerOptions;
+use task_queue::steps::s4_supervise::{self, WorkerEnded};
+use task_queue::{Broker, BrokerError, DemoOptions, LESSON, measure, verdict};
 use timing::{Report, usage_error};
 
 use crate::cli::{
@@ -94,7 +97,7 @@ fn demo_on(
     broker: Option<Broker>,
     options: &DemoOptions,
     stop: &Arc<AtomicBool>,
-) -> anyhow::Result<demo::DemoOutcome> {
+) -> anyhow::Result<measure::DemoOutcome> {
     let (broker, _tempdir) = match broker {
         Some(broker) => (broker, None),
         None => {
@@ -103,21 +106,23 @@ fn demo_on(
             (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
         }
     };
-    demo::run(&broker, options, stop).map_err(broker_usage)
+    measure::run(&broker, options, stop).map_err(broker_usage)
 }
 
 fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.target.broker)?;
-    let options = worker::WorkerOptions {
+    let options = WorkerOptions {
         queue: args.target.queue.queue,
         concurrency: usize::from(args.worker.concurrency),
         retries: usize::from(args.worker.retries),
         die_on_job: args.die_on_job,
         parent_pid: args.parent_pid,
     };
-    runtime()?
-        .block_on(worker::run(&broker, options))
-        .map_err(broker_usage)?;
+    match runtime()?.block_on(s4_supervise::run(&broker, options)) {
+        Ok(()) => {}
+        Err(WorkerEnded::Broker(e)) => return Err(usage_error(e.to_string())),
+        Err(other) => return Err(other.into()),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -137,10 +142,14 @@ fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
         })
         .map_err(broker_usage)?;
     if json || args.json {
-        let line = serde_json::json!({"submitted": sent, "queue": queue_name, "broker": broker.to_string()});
+        let line =
+            serde_json::json!({"submitted": sent, "queue": queue_name, "broker": broker.masked()});
         println!("{line}");
     } else {
-        println!("submitted {sent} jobs to queue {queue_name} on {broker}");
+        println!(
+            "submitted {sent} jobs to queue {queue_name} on {}",
+            broker.masked()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -159,8 +168,12 @@ fn run_status(json: bool, args: StatusArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&status)?);
     } else {
         println!(
-            "queue {queue_name} on {broker}: pending {}, running {}, done {}, failed {}",
-            status.pending, status.running, status.done, status.failed
+            "queue {queue_name} on {}: pending {}, running {}, done {}, failed {}",
+            broker.masked(),
+            status.pending,
+            status.running,
+            status.done,
+            status.failed
         );
         for (id, error) in &status.failures {
             println!("failed {id}: {error}");

@@ -1,12 +1,12 @@
-//! An open queue: submitting jobs and reading their final records, on either backend.
+//! An open queue on either backend: probing it and reading its jobs' final records. (Submitting
+//! is the producer's step, `steps::s2_producer`.)
 
-use apalis::prelude::{Status, TaskBuilder, TaskId, TaskResult, TaskSink, WaitForCompletion};
+use apalis::prelude::{Status, TaskId, TaskResult, WaitForCompletion};
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
-use futures::stream;
-use ulid::Ulid;
 
-use crate::job::{Job, Output};
+use crate::deliveries::{self, Deliveries};
+use crate::steps::s1_job::{Job, Output};
 
 /// How long a worker's question to a Redis server may take before it counts as unanswered.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -26,46 +26,15 @@ pub enum Queue {
 /// One job's final record in the broker.
 #[derive(Debug, Clone)]
 pub struct Finished {
-    /// How many times it was started (more than 1: retried or redelivered).
+    /// apalis' count of starts (more than 1: retried; redelivered too on SQLite).
     pub attempts: usize,
+    /// The handler's own count of deliveries (`deliveries`): retries and redeliveries.
+    pub deliveries: u64,
     /// Its output, or the error it failed with for good.
     pub result: Result<Output, String>,
 }
 
-/// Task ids for `count` new jobs (ULIDs, as both backends use). They are made by the producer,
-/// not the broker, so that it knows where to look for results, and so that a submission
-/// retried after a broker fault sends the same jobs again, not new ones.
-pub fn new_ids(count: usize) -> Vec<TaskId> {
-    (0..count)
-        .map(|_| TaskId::from_ulid(Ulid::generate()))
-        .collect()
-}
-
 impl Queue {
-    /// Enqueues `jobs` under `ids` (one each, in order; see [`new_ids`]), all or none.
-    pub async fn submit(
-        &mut self,
-        jobs: &[Job],
-        ids: &[TaskId],
-        max_attempts: usize,
-    ) -> anyhow::Result<()> {
-        let tasks = jobs.iter().zip(ids).map(|(job, id)| {
-            TaskBuilder::new(*job)
-                .task_id(id.clone())
-                .max_attempts(max_attempts)
-                .build()
-        });
-        // One batch: apalis buffers what it is sent and writes it in one transaction (SQLite)
-        // or one script call (Redis), instead of a round trip per job. All or none, so a
-        // batch that failed can be sent again whole.
-        let mut tasks = stream::iter(tasks);
-        match self {
-            Self::Sqlite(s) => s.push_all(&mut tasks).await?,
-            Self::Redis(s) => s.push_all(&mut tasks).await?,
-        }
-        Ok(())
-    }
-
     /// Asks the broker one cheap question that only a working queue answers: is the jobs
     /// table there (SQLite), does the server answer (Redis). A worker asks it after apalis
     /// gave up on an error, to tell a fault that passes (the answer is "busy", or yes) from
@@ -96,36 +65,55 @@ impl Queue {
         Ok(())
     }
 
-    /// The final records of those of `ids` that have finished (done, or failed for good).
+    /// The final records of those of `ids` that have finished (done, or failed for good),
+    /// with their delivery counts.
     pub async fn finished(&mut self, ids: &[TaskId]) -> anyhow::Result<Vec<(TaskId, Finished)>> {
-        let results: Vec<TaskResult<Output>> = match self {
-            // apalis' own query: one SELECT for the whole slice.
-            Self::Sqlite(s) => s.check_status(ids.iter().cloned()).await?,
+        match self {
+            Self::Sqlite(s) => {
+                // apalis' own query: one SELECT for the whole slice; the counts in another.
+                let results: Vec<TaskResult<Output>> = s.check_status(ids.iter().cloned()).await?;
+                let done: Vec<TaskId> = results.iter().map(|r| r.task_id.clone()).collect();
+                let counts = deliveries::sqlite_counts(s.pool(), &done).await?;
+                Ok(results
+                    .into_iter()
+                    .zip(counts)
+                    .map(|(r, deliveries)| {
+                        let finished = Finished {
+                            attempts: r.attempt,
+                            deliveries,
+                            result: r.result,
+                        };
+                        (r.task_id, finished)
+                    })
+                    .collect())
+            }
             // apalis-redis' `check_status` asks three questions per job, one round trip each;
             // waiting for 1000 jobs that is 3000 round trips per look. One pipeline asks the
             // same of the same keys in one round trip.
-            Self::Redis(s) => redis_finished(s, ids).await?,
-        };
-        Ok(results
-            .into_iter()
-            .map(|r| {
-                let finished = Finished {
-                    attempts: r.attempt,
-                    result: r.result,
-                };
-                (r.task_id, finished)
-            })
-            .collect())
+            Self::Redis(s) => redis_finished(s, ids).await,
+        }
+    }
+
+    /// Where the handler counts this queue's deliveries (queue `name`).
+    pub fn deliveries(&mut self, name: &str) -> Deliveries {
+        match self {
+            Self::Sqlite(s) => Deliveries::Sqlite(s.pool().clone()),
+            Self::Redis(s) => Deliveries::Redis {
+                conn: s.get_connection().clone(),
+                key: deliveries::redis_key(name),
+            },
+        }
     }
 }
 
 /// The Redis half of [`Queue::finished`]: the status, result and attempts apalis keeps for
-/// each job in the hash `<queue>:meta:<task id>`.
+/// each job in the hash `<queue>:meta:<task id>`, and the count in `<queue>:deliveries`.
 async fn redis_finished(
     storage: &mut RedisStorage<Job>,
     ids: &[TaskId],
-) -> anyhow::Result<Vec<TaskResult<Output>>> {
+) -> anyhow::Result<Vec<(TaskId, Finished)>> {
     let meta = storage.get_config().job_meta_hash();
+    let counts = deliveries::redis_key(storage.get_config().queue.as_ref());
     let mut pipe = redis::pipe();
     for id in ids {
         pipe.cmd("HMGET")
@@ -133,11 +121,12 @@ async fn redis_finished(
             .arg("status")
             .arg("result")
             .arg("attempts");
+        pipe.cmd("HGET").arg(&counts).arg(id.to_string());
     }
-    type Fields = (Option<String>, Option<String>, Option<usize>);
+    type Fields = ((Option<String>, Option<String>, Option<usize>), Option<u64>);
     let rows: Vec<Fields> = pipe.query_async(storage.get_connection()).await?;
     let mut results = Vec::new();
-    for (id, (status, result, attempts)) in ids.iter().zip(rows) {
+    for (id, ((status, result, attempts), deliveries)) in ids.iter().zip(rows) {
         // Only `Done` and `Killed` (our handler's final give-up) are final on Redis: a plain
         // `Failed` is re-scheduled by apalis-redis for another attempt.
         let (Some(status), Some(result)) = (status, result) else {
@@ -145,12 +134,12 @@ async fn redis_finished(
         };
         let status: Status = status.parse()?;
         if status == Status::Done || status == Status::Killed {
-            results.push(TaskResult {
-                task_id: id.clone(),
-                attempt: attempts.unwrap_or(1),
-                status,
+            let finished = Finished {
+                attempts: attempts.unwrap_or(1),
+                deliveries: deliveries.unwrap_or(0),
                 result: serde_json::from_str(&result)?,
-            });
+            };
+            results.push((id.clone(), finished));
         }
     }
     Ok(results)

@@ -5,7 +5,7 @@ use apalis_redis::RedisStorage;
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
 use crate::broker::{
-    BATCH, BrokerError, CONNECT_TIMEOUT, HEARTBEAT, MISSED_HEARTBEATS, first_line,
+    BATCH, BrokerError, CONNECT_TIMEOUT, HEARTBEAT, MISSED_HEARTBEATS, first_line, masked,
 };
 use crate::fault;
 use crate::queue::Queue;
@@ -13,7 +13,7 @@ use crate::queue::Queue;
 /// Connects to the Redis server at `url`.
 pub(crate) async fn connect(url: &str, queue: &str) -> Result<Queue, BrokerError> {
     let silent = || BrokerError::Redis {
-        url: url.to_string(),
+        url: masked(url),
         reason: format!("no answer within {CONNECT_TIMEOUT:?}"),
         transient: true,
     };
@@ -54,12 +54,12 @@ fn redis_error(url: &str, error: &RedisError) -> BrokerError {
     let reason = first_line(error);
     if error.kind() == ErrorKind::Server(ServerErrorKind::BusyLoading) {
         BrokerError::Busy {
-            broker: url.to_string(),
+            broker: masked(url),
             reason,
         }
     } else {
         BrokerError::Redis {
-            url: url.to_string(),
+            url: masked(url),
             reason,
             transient: fault::transient_cause(error),
         }

@@ -15,8 +15,9 @@ use sqlx::Row as _;
 
 use crate::broker::{BACKLOG, CHUNK};
 use crate::fault::patiently;
-use crate::job::{self, Job};
-use crate::queue::{self, Queue};
+use crate::queue::Queue;
+use crate::steps::s1_job::{self as job, Job};
+use crate::steps::s2_producer::new_ids;
 
 /// How `task-queue submit` names itself when it waits for a busy broker.
 const SUBMIT: &str = "task-queue submit";
@@ -86,9 +87,9 @@ impl Queue {
             }
             let now = job::now_us();
             chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-            let ids = queue::new_ids(chunk.len());
+            let ids = new_ids(chunk.len());
             let chunk = &*chunk;
-            let send = async || self.submit(chunk, &ids, max_attempts).await;
+            let send = async || Ok(self.submit(chunk, &ids, max_attempts).await?);
             patiently(SUBMIT, None, send).await?;
             sent += ids.len();
         }

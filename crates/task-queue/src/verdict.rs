@@ -2,12 +2,10 @@
 //! latency, what the dead workers cost, the jobs that failed for good, and the two backends
 //! side by side.
 
-use std::time::Duration;
-
 use timing::{Row, fmt_count, fmt_ns, fmt_rate};
 
 use crate::broker;
-use crate::demo::DemoOutcome;
+use crate::measure::DemoOutcome;
 
 /// The verdict lines for one backend's outcome, computed from its row: throughput and latency,
 /// the workers that died and what that cost, the jobs that failed for good.
@@ -24,6 +22,12 @@ pub fn lines(outcome: &DemoOutcome, retries: usize) -> Vec<String> {
     )];
     if outcome.restarts > 0 {
         lines.push(restart_verdict(outcome));
+    } else if outcome.redeliveries > 0 {
+        lines.push(format!(
+            "{} job delivery(ies) were lost with a worker the broker failed under and ran again; \
+             every result still checked",
+            outcome.redeliveries
+        ));
     }
     if let Some((n, error)) = outcome.failures.first() {
         lines.push(format!(
@@ -34,23 +38,24 @@ pub fn lines(outcome: &DemoOutcome, retries: usize) -> Vec<String> {
     lines
 }
 
-/// What the dead workers cost. A job a dead worker held comes back only once its heartbeat has
-/// been missed long enough, so the slowest job's time says whether it held any: a slowest job
-/// under that timeout means the worker died between jobs.
+/// What the dead workers cost, from the deliveries the handler counted in the broker: a job
+/// delivered more often than its retries explain was held by a worker that died, and ran again
+/// once that worker's heartbeat had been silent long enough.
 fn restart_verdict(outcome: &DemoOutcome) -> String {
     let row = &outcome.row;
     let timeout = broker::HEARTBEAT * broker::MISSED_HEARTBEATS as u32;
-    let slowest = Duration::from_nanos(row.max_ns.unwrap_or(0));
-    let held = if slowest >= timeout {
-        format!("the jobs they held ran again once their heartbeat had been silent for {timeout:?}")
+    let held = if outcome.redeliveries > 0 {
+        format!(
+            "{} job delivery(ies) they held were lost with them and ran again once their \
+             heartbeat had been silent for {timeout:?}",
+            outcome.redeliveries
+        )
     } else {
-        format!("no job waited for the {timeout:?} heartbeat timeout, so they held none unfinished")
+        "no job was delivered twice, so they held none unfinished".to_string()
     };
     format!(
-        "{} worker process(es) died mid-run and were replaced; {held} (slowest job {} from \
-         enqueue to done): {} of {} results correct",
+        "{} worker process(es) died mid-run and were replaced; {held}: {} of {} results correct",
         outcome.restarts,
-        fmt_ns(slowest.as_nanos() as f64),
         fmt_count(row.result),
         fmt_count(row.expected)
     )
@@ -66,31 +71,27 @@ pub fn compare(sqlite: &Row, redis: &Row) -> String {
 
 #[cfg(test)]
 mod tests {
-    use timing::Latencies;
-
     use super::*;
 
-    fn outcome(slowest: Duration) -> DemoOutcome {
-        let mut latencies = Latencies::new();
-        latencies.record(slowest);
-        let row = Row::new(crate::LESSON, "sqlite")
-            .items(10)
-            .check(10, 10)
-            .latencies(&latencies);
+    fn outcome(redeliveries: u64) -> DemoOutcome {
+        let row = Row::new(crate::LESSON, "sqlite").items(10).check(10, 10);
         DemoOutcome {
             row,
             failures: Vec::new(),
             rerun: 0,
+            redeliveries,
             restarts: 1,
         }
     }
 
     #[test]
-    fn the_slowest_job_says_whether_a_dead_worker_held_jobs() {
-        let timeout = broker::HEARTBEAT * broker::MISSED_HEARTBEATS as u32;
-        let late = restart_verdict(&outcome(timeout + Duration::from_millis(500)));
-        assert!(late.contains("ran again"), "{late}");
-        let early = restart_verdict(&outcome(timeout / 2));
-        assert!(early.contains("held none"), "{early}");
+    fn the_delivery_counts_say_whether_a_dead_worker_held_jobs() {
+        let held = restart_verdict(&outcome(2));
+        assert!(
+            held.contains("2 job delivery(ies)") && held.contains("ran again"),
+            "{held}"
+        );
+        let none = restart_verdict(&outcome(0));
+        assert!(none.contains("held none"), "{none}");
     }
 }

@@ -1,5 +1,10 @@
-//! The demo's worker processes: this binary re-executed as `task-queue worker`, watched, replaced
-//! when one dies, and always stopped and reaped, also on an error or Ctrl-C.
+//! Step 5: several worker processes, as `celery worker --concurrency N` forks them: this binary
+//! re-executed as `task-queue worker` (steps 3 and 4), watched, a killed one replaced, and all
+//! of them stopped and reaped at the end, also on an error or Ctrl-C.
+//!
+//! Since step 4: one process becomes many. A worker killed with `kill -9` takes the jobs it
+//! held with it until its heartbeat has been silent long enough; then the broker gives them to
+//! another worker, and this step starts a replacement so that the number of workers holds.
 //!
 //! Re-executing the binary, not forking: after `fork` a child of a multithreaded process (the
 //! demo runs a tokio runtime) may only call async-signal-safe functions until it execs, and a
@@ -9,13 +14,32 @@
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 /// How many unexpected worker exits the demo replaces before it gives up (a worker that
 /// cannot reach the broker would otherwise be restarted forever).
 const MAX_RESTARTS: usize = 8;
+
+/// Why the worker processes could not be kept running.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkersFailed {
+    /// This program could not be found or started again.
+    #[error("{what}: {source}")]
+    Start {
+        /// What was being done.
+        what: &'static str,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A worker exited on its own with status 2 (the broker is not there), or too many did.
+    #[error("a worker exited ({0}); see its error above")]
+    KeptDying(ExitStatus),
+}
+
+fn start_error(what: &'static str) -> impl FnOnce(std::io::Error) -> WorkersFailed {
+    move |source| WorkersFailed::Start { what, source }
+}
 
 /// The demo's worker processes.
 #[derive(Debug)]
@@ -30,7 +54,11 @@ pub struct Workers {
 
 impl Workers {
     /// Starts `count` workers; the first also gets `first_extra` (fault injection).
-    pub fn start(count: usize, args: Vec<String>, first_extra: &[String]) -> anyhow::Result<Self> {
+    pub fn start(
+        count: usize,
+        args: Vec<String>,
+        first_extra: &[String],
+    ) -> Result<Self, WorkersFailed> {
         let mut workers = Self {
             children: Vec::with_capacity(count),
             args,
@@ -43,15 +71,15 @@ impl Workers {
         Ok(workers)
     }
 
-    fn spawn(&mut self, extra: &[String]) -> anyhow::Result<()> {
-        let exe = std::env::current_exe().context("finding this program to start workers")?;
+    fn spawn(&mut self, extra: &[String]) -> Result<(), WorkersFailed> {
+        let exe = std::env::current_exe().map_err(start_error("finding this program"))?;
         let child = Command::new(exe)
             .args(&self.args)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
-            .context("starting a worker process")?;
+            .map_err(start_error("starting a worker process"))?;
         self.children.push(child);
         Ok(())
     }
@@ -60,7 +88,7 @@ impl Workers {
     /// its jobs back, reaps it and starts a replacement. Reaping it here, rather than leaving
     /// its exit to [`Workers::check`], makes the restart certain to be counted even when the
     /// last jobs finish right after the kill.
-    pub fn kill_first(&mut self) -> anyhow::Result<()> {
+    pub fn kill_first(&mut self) -> Result<(), WorkersFailed> {
         if self.children.is_empty() {
             return Ok(());
         }
@@ -68,13 +96,15 @@ impl Workers {
         // `kill` fails only when the child was already reaped, which only `check` does, and
         // it then left the list; `wait` reaps it either way.
         let _ = child.kill();
-        child.wait().context("reaping the killed worker")?;
+        child
+            .wait()
+            .map_err(start_error("reaping the killed worker"))?;
         self.restarts += 1;
         self.spawn(&[])
     }
 
     /// Reaps workers that exited and starts replacements; fails when they keep dying.
-    pub fn check(&mut self) -> anyhow::Result<()> {
+    pub fn check(&mut self) -> Result<(), WorkersFailed> {
         // `try_wait` reaps a child that exited (no zombie); it stays in the list otherwise.
         let mut exited: Vec<ExitStatus> = Vec::new();
         self.children.retain_mut(|child| match child.try_wait() {
@@ -87,7 +117,7 @@ impl Workers {
         for status in exited {
             // Exit status 2 is the worker saying the broker is not there: no point restarting.
             if status.code() == Some(2) || self.restarts >= MAX_RESTARTS {
-                bail!("a worker exited ({status}); see its error above");
+                return Err(WorkersFailed::KeptDying(status));
             }
             self.restarts += 1;
             self.spawn(&[])?;

@@ -11,11 +11,12 @@ use std::sync::atomic::AtomicBool;
 use apalis::prelude::TaskId;
 use tokio::runtime::Runtime;
 
+use super::DemoOptions;
 use crate::broker::{BACKLOG, CHUNK};
-use crate::demo::DemoOptions;
 use crate::fault::patiently;
-use crate::job::{self, Job};
-use crate::queue::{self, Finished, Queue};
+use crate::queue::{Finished, Queue};
+use crate::steps::s1_job::{self as job, Job};
+use crate::steps::s2_producer::new_ids;
 
 /// How the producer names itself when it waits for a busy broker.
 pub const PRODUCER: &str = "task-queue demo (producer)";
@@ -70,9 +71,9 @@ impl Batch {
         let chunk = &mut self.jobs[self.submitted..end];
         let now = job::now_us();
         chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-        let ids = queue::new_ids(chunk.len());
+        let ids = new_ids(chunk.len());
         let chunk = &*chunk;
-        let send = async || queue.submit(chunk, &ids, options.retries + 1).await;
+        let send = async || Ok(queue.submit(chunk, &ids, options.retries + 1).await?);
         runtime.block_on(patiently(PRODUCER, Some(stop), send))?;
         for (id, job) in ids.iter().zip(chunk.iter()) {
             self.waiting.insert(id.to_string(), (id.clone(), job.n));

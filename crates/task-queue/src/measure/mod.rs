@@ -1,4 +1,12 @@
-//! `task-queue demo`: a broker, several worker processes, a batch of jobs, every result checked.
+//! `task-queue demo`: a broker, several worker processes (step 5), a batch of jobs sent by the
+//! producer (step 2), every result checked and timed.
+//!
+//! The producer loop is here rather than in a step because it is mostly measuring: it stamps
+//! each chunk with its send time, follows every job by id to its final record, and kills a
+//! worker on request (fault injection) while it waits.
+
+mod batch;
+mod tally;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -6,12 +14,11 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use timing::{Latencies, Row, Stopwatch};
+use timing::{Row, Stopwatch};
 
-use crate::batch::{Batch, PRODUCER};
 use crate::broker::Broker;
-use crate::job;
-use crate::supervise::Workers;
+use crate::steps::s5_processes::Workers;
+use batch::{Batch, PRODUCER};
 
 /// The demo's sizes and switches.
 #[derive(Debug, Clone)]
@@ -47,14 +54,17 @@ pub struct DemoOutcome {
     pub row: Row,
     /// Jobs that failed for good: job number and error.
     pub failures: Vec<(u64, String)>,
-    /// Jobs that were started more than once (retried, or redelivered after a worker died).
+    /// Jobs that apalis started more than once (retried; on SQLite, redelivered too).
     pub rerun: u64,
+    /// Deliveries beyond one per job that no retry explains: jobs a dead worker held, run
+    /// again. Counted by the handler in the broker (see `deliveries`).
+    pub redeliveries: u64,
     /// Worker processes that died and were replaced.
     pub restarts: usize,
 }
 
 /// Runs the whole demo on `broker`: starts the workers, submits, waits for every job, checks
-/// every result against [`job::expected`], stops the workers.
+/// every result against the closed form, stops the workers.
 pub fn run(
     broker: &Broker,
     options: &DemoOptions,
@@ -74,6 +84,8 @@ pub fn run(
     let mut batch = Batch::new(options);
     let bar = progress_bar(options);
     let mut kill_after = options.kill_after;
+    // The producer side of step 2, instrumented: send while the backlog allows, look for
+    // finished jobs by id.
     while !batch.all_finished() {
         batch.submit_more(&runtime, &mut queue, options, stop)?;
         keep_going(stop, &mut workers, &batch, &watch, options)?;
@@ -90,7 +102,13 @@ pub fn run(
     let wall = watch.elapsed();
     bar.finish_and_clear();
     workers.stop(Duration::from_secs(5));
-    Ok(check(broker, options, &batch, wall, workers.restarts))
+    Ok(tally::check(
+        broker,
+        options,
+        &batch,
+        wall,
+        workers.restarts,
+    ))
 }
 
 /// Starts `options.workers` worker processes on `broker`; the first gets the fault injection.
@@ -112,7 +130,7 @@ fn start_workers(broker: &Broker, options: &DemoOptions) -> anyhow::Result<Worke
         .die_on_job
         .map(|n| vec!["--die-on-job".to_string(), n.to_string()])
         .unwrap_or_default();
-    Workers::start(options.workers, args, &first_extra)
+    Ok(Workers::start(options.workers, args, &first_extra)?)
 }
 
 /// Fails when the user pressed Ctrl-C (after stopping the workers, which hand their unstarted
@@ -158,83 +176,4 @@ fn progress_bar(options: &DemoOptions) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
-}
-
-/// What the finished jobs add up to.
-struct Tally {
-    /// Enqueue-to-done time of every job that succeeded.
-    latencies: Latencies,
-    /// Jobs whose result equals the closed form.
-    correct: u64,
-    /// Jobs that failed for good, by number, with their errors.
-    failures: Vec<(u64, String)>,
-    /// Jobs started more than once.
-    rerun: u64,
-}
-
-impl Tally {
-    /// Checks every finished job's result against [`job::expected`].
-    fn of(batch: &Batch, work: u64) -> Self {
-        let mut tally = Self {
-            latencies: Latencies::new(),
-            correct: 0,
-            failures: Vec::new(),
-            rerun: 0,
-        };
-        for (n, record) in &batch.finished {
-            if record.attempts > 1 {
-                tally.rerun += 1;
-            }
-            match &record.result {
-                Ok(output) => {
-                    if output.value == job::expected(*n, work) {
-                        tally.correct += 1;
-                    }
-                    // Job `n` is `jobs[n]`: numbered from 0 in submission order.
-                    let enqueued = batch.jobs[*n as usize].enqueued_us;
-                    let waited_us = output.done_us.saturating_sub(enqueued);
-                    tally.latencies.record_ns(waited_us * 1000);
-                }
-                Err(e) => tally.failures.push((*n, e.clone())),
-            }
-        }
-        tally.failures.sort();
-        tally
-    }
-}
-
-/// Checks every job's result against the closed form and builds the row.
-fn check(
-    broker: &Broker,
-    options: &DemoOptions,
-    batch: &Batch,
-    wall: Duration,
-    restarts: usize,
-) -> DemoOutcome {
-    let Tally {
-        latencies,
-        correct,
-        failures,
-        rerun,
-    } = Tally::of(batch, options.work);
-    let row = Row::new(crate::LESSON, broker.kind())
-        .workers(options.workers)
-        .items(options.jobs)
-        .check(options.jobs, correct)
-        .wall(wall)
-        .latencies(&latencies)
-        .extra("failed", failures.len())
-        .extra("rerun", rerun)
-        .extra("worker_restarts", restarts)
-        .extra("concurrency", options.concurrency)
-        .note(format!(
-            "{} worker processes x {} jobs each at once",
-            options.workers, options.concurrency
-        ));
-    DemoOutcome {
-        row,
-        failures,
-        rerun,
-        restarts,
-    }
 }

@@ -1,16 +1,22 @@
-//! The job itself: what a producer puts on the queue, what a worker computes, and the handler
-//! apalis calls for every delivery.
+//! Step 1: the job, Celery's `@app.task def square(x)`: a plain struct that travels as JSON,
+//! and the async function apalis calls for every delivery of it.
 //!
 //! The job is the tutorial's `square` (or, with `--work`, a sum sized to keep a core busy), so
-//! that every result can be checked against a number the demo computes on its own.
+//! that every result can be checked against a number the demo computes on its own. It is
+//! idempotent, keyed by its task id: apalis stores the result under that id, so a job that
+//! runs twice (delivery is at least once) overwrites its own result instead of adding one.
+//! Each delivery is counted under the same id before the work starts ([`Deliveries`]), so
+//! that a redelivery shows as a count, not a guess.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use apalis::prelude::{AbortError, Attempt, BoxDynError, Data};
+use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
 use serde::{Deserialize, Serialize};
+
+use crate::deliveries::Deliveries;
 
 /// One unit of work, as it travels through the broker (JSON, via apalis' codec).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +99,8 @@ pub struct WorkerState {
     pub die_on_job: Option<u64>,
     /// Jobs started on this worker, to find the one to die on.
     pub started: Arc<AtomicU64>,
+    /// Where each delivery is counted, by task id, in the broker.
+    pub deliveries: Deliveries,
 }
 
 /// The handler apalis calls for every delivery of a job.
@@ -102,11 +110,16 @@ pub struct WorkerState {
 /// hand its jobs to someone else. A failure is a plain error while retries remain (apalis'
 /// `RetryPolicy` runs the job again in this worker), and an `AbortError` on the last attempt,
 /// which both backends record as final (`Killed` in apalis' words) instead of re-queueing it.
+///
+/// The delivery is counted first, in the broker, under the job's task id: a worker killed
+/// mid-job has then already counted it, and the rerun counts a second.
 pub async fn handle(
     job: Job,
+    id: TaskId,
     attempt: Attempt,
     state: Data<WorkerState>,
 ) -> Result<Output, BoxDynError> {
+    state.deliveries.record(&id).await;
     // Relaxed: a plain counter; nothing else is published through it.
     let started = state.started.fetch_add(1, Ordering::Relaxed) + 1;
     if state.die_on_job == Some(started) {

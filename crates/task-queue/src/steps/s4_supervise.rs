@@ -1,0 +1,138 @@
+//! Step 4: surviving broker faults: a supervising loop that restarts the step 3 worker, with
+//! backoff, whenever the broker fails under it.
+//!
+//! Since step 3: apalis 1.0 ends a worker on the first error from its broker ("database is
+//! locked", a dropped Redis connection), where Celery's workers reconnect on their own. So the
+//! process runs the worker in a loop: when it ends on an error, the loop connects again,
+//! asks the broker whether the fault is one that passes ([`Queue::probe`]), waits with
+//! [`Backoff`] while it does, and starts a new apalis worker. Only a fault that does not pass
+//! (the file is no queue, the password is refused) ends the process.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::broker::{Broker, BrokerError};
+use crate::fault::{self, Backoff, Outage, locked};
+use crate::queue::Queue;
+use crate::steps::s1_job::WorkerState;
+use crate::steps::s3_worker::{WorkerOptions, run_once, worker_name};
+use crate::stop::Stop;
+
+/// Why a worker process stopped other than on a stop signal.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerEnded {
+    /// The broker was not there, or not usable, at start: the user's to fix.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+    /// The signal handlers could not be installed.
+    #[error("cannot watch for signals: {0}")]
+    Signals(#[from] std::io::Error),
+    /// The broker worked, then failed in a way that waiting does not cure.
+    #[error("the broker failed for good: {0}")]
+    ForGood(String),
+}
+
+/// Runs one worker until SIGINT or SIGTERM (or the parent's death); jobs in hand are finished
+/// and jobs fetched but not started are handed back to the broker before it returns.
+pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEnded> {
+    let stop = Stop::on_signals(options.parent_pid)?;
+    let name = worker_name();
+    let connect = broker.connect_patiently(&options.queue, &name);
+    let mut queue = tokio::select! {
+        queue = connect => queue?,
+        () = stop.wait() => return Ok(()),
+    };
+    if options.parent_pid.is_none() {
+        // Started by hand (not by `demo`, whose output this would clutter): say who we are,
+        // and where, without the broker's password.
+        eprintln!(
+            "{name}: pulling jobs from queue {} on {}, {} at a time; Ctrl-C to stop",
+            options.queue,
+            broker.masked(),
+            options.concurrency
+        );
+    }
+    let mut state = WorkerState {
+        retries: options.retries,
+        die_on_job: options.die_on_job,
+        started: Arc::new(AtomicU64::new(0)),
+        deliveries: queue.deliveries(&options.queue),
+    };
+    let outage = Arc::new(Mutex::new(Outage::new(name.clone())));
+    let mut backoff = Backoff::default();
+    for generation in 0u64.. {
+        // Each restart is a new worker to the broker, under a new name: the jobs the failed
+        // one held go back on the queue once its heartbeat has been silent long enough, as a
+        // killed worker's do (reusing the name would be refused until then).
+        let incarnation = if generation == 0 {
+            name.clone()
+        } else {
+            format!("{name}-r{generation}")
+        };
+        let healthy = Arc::new(AtomicBool::new(false));
+        let ended = run_once(
+            &queue,
+            incarnation,
+            &options,
+            &state,
+            &stop,
+            &healthy,
+            &outage,
+        );
+        let Err(error) = ended.await else {
+            return Ok(());
+        };
+        if stop.is_set() {
+            return Ok(());
+        }
+        // Relaxed: a flag read after the worker that set it has ended.
+        if healthy.load(Ordering::Relaxed) {
+            backoff = Backoff::default();
+        }
+        locked(&outage).begin(&error);
+        match recover(broker, &options.queue, &mut backoff, &stop).await? {
+            Some(fresh) => queue = fresh,
+            None => return Ok(()),
+        }
+        state.deliveries = queue.deliveries(&options.queue);
+    }
+    Ok(())
+}
+
+/// Connects to the broker again, with backoff, until it answers ([`Queue::probe`]) or `stop`
+/// is set (`None`); fails on an error that waiting does not cure.
+///
+/// A new connection, not the failed worker's: apalis' futures were dropped mid-flight, and a
+/// SQLite connection dropped inside a transaction they began must not go back to work (it
+/// would hold the write lock that every other process waits for). Once connected, a Redis
+/// server that is not there is one restarting, so it is waited for like a busy one.
+async fn recover(
+    broker: &Broker,
+    queue: &str,
+    backoff: &mut Backoff,
+    stop: &Stop,
+) -> Result<Option<Queue>, WorkerEnded> {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(backoff.next_wait()) => {}
+            () = stop.wait() => return Ok(None),
+        }
+        let mut fresh = match broker.connect(queue).await {
+            Ok(fresh) => fresh,
+            Err(
+                BrokerError::Busy { .. }
+                | BrokerError::Redis {
+                    transient: true, ..
+                },
+            ) => continue,
+            // An error of its own, not `WorkerEnded::Broker`: that one means bad input
+            // (exit 2), and this broker was good input until now.
+            Err(e) => return Err(WorkerEnded::ForGood(e.to_string())),
+        };
+        match fresh.probe().await {
+            Ok(()) => return Ok(Some(fresh)),
+            Err(e) if fault::is_transient(&e) => {}
+            Err(e) => return Err(WorkerEnded::ForGood(format!("{e:#}"))),
+        }
+    }
+}
