@@ -104,14 +104,22 @@ fn gil(pairs: &[Pair]) -> Option<String> {
             ));
         }
     }
-    (!parts.is_empty()).then(|| {
-        format!(
-            "`cpu-processes`, each side's rate over its own sequential run, Python against Rust: \
-             {}. Python's threads share one interpreter lock, so only its processes compute in \
-             parallel; Rust's threads do.",
-            parts.join(", ")
-        )
-    })
+    let (py_threads, rs_threads) = (
+        rate(true, "threads")? / py_seq,
+        rate(false, "threads")? / rs_seq,
+    );
+    let why = if py_threads < 1.2 && rs_threads > 1.4 {
+        "Python's threads share one interpreter lock and gained nothing; Rust's ran in parallel."
+    } else {
+        "This run shows no clear parallel gain from Rust's threads over its sequential run (a \
+         busy machine, or two vCPUs sharing a core, takes it away): run it again before \
+         reading anything into it."
+    };
+    Some(format!(
+        "`cpu-processes`, each side's rate over its own sequential run, Python against Rust: {}. \
+         {why}",
+        parts.join(", ")
+    ))
 }
 
 /// Updates lost by the racy variants on both sides.
@@ -146,14 +154,19 @@ fn heartbeat(pairs: &[Pair]) -> Option<String> {
         .collect();
     let inline = rows.iter().find(|p| p.rust_variant() == "cpu-inline")?;
     let below = |row: &serde_json::Value, inline: &serde_json::Value| {
-        ratio(number(inline, "p99_ns") / number(row, "p99_ns").max(1.0))
+        let r = number(inline, "p99_ns") / number(row, "p99_ns").max(1.0);
+        if r >= 1.0 {
+            format!("{} lower than inline", ratio(r))
+        } else {
+            format!("{} higher than inline", ratio(1.0 / r))
+        }
     };
     let each: Vec<String> = rows
         .iter()
         .filter(|p| p.rust_variant() != "cpu-inline")
         .map(|p| {
             format!(
-                "`{}` {} ({} below inline) against `{}` {} ({} below inline)",
+                "`{}` {} ({}) against `{}` {} ({})",
                 p.python_variant(),
                 fmt_ns(number(&p.python, "p99_ns")),
                 below(&p.python, &inline.python),
