@@ -1,11 +1,13 @@
 //! How many times each job was handed to a worker, counted by the handler itself, in the broker,
 //! under the job's task id.
 //!
-//! apalis' own `attempts` counts retries of a failing job, but not a redelivery after a worker
-//! died on one of the two backends (apalis-redis re-queues a dead worker's jobs as they were).
-//! So the handler counts every delivery before it starts the work: a table `TaskQueueDeliveries` in the SQLite file,
-//! a hash `<queue>:deliveries` on Redis. A count above one that no retry explains is a job that
-//! was lost with its worker and run again.
+//! apalis-sqlite counts them itself: its `attempts` column goes up on every retry and every
+//! time a dead worker's jobs (fetched or running) go back on the queue, so there the count is
+//! apalis' own and costs nothing more (a write per job on the one SQLite file would slow
+//! every worker). apalis-redis re-queues a dead worker's jobs as they were, without counting,
+//! so there the handler counts every delivery before it starts the work, in a hash
+//! `<queue>:deliveries`. A count above one that no retry explains is a job that was lost with
+//! its worker and run again.
 
 use apalis::prelude::TaskId;
 use redis::aio::ConnectionManager;
@@ -15,8 +17,8 @@ use crate::fault::{Backoff, transient_cause};
 /// Where one worker counts its deliveries.
 #[derive(Debug, Clone)]
 pub enum Deliveries {
-    /// The queue's SQLite file.
-    Sqlite(sqlx::SqlitePool),
+    /// The broker counts them itself (apalis-sqlite's `attempts`): nothing to do.
+    Broker,
     /// The Redis hash `key` (task id -> count).
     Redis {
         /// The worker's connection (it reconnects by itself).
@@ -39,15 +41,7 @@ impl Deliveries {
         let mut backoff = Backoff::default();
         loop {
             let result = match self {
-                Self::Sqlite(pool) => sqlx::query(
-                    "INSERT INTO TaskQueueDeliveries (id, n) VALUES (?1, 1) \
-                     ON CONFLICT(id) DO UPDATE SET n = n + 1",
-                )
-                .bind(id.to_string())
-                .execute(pool)
-                .await
-                .map(drop)
-                .map_err(|e| (transient_cause(&e), e.to_string())),
+                Self::Broker => Ok(()),
                 Self::Redis { conn, key } => redis::cmd("HINCRBY")
                     .arg(key)
                     .arg(id.to_string())
@@ -67,39 +61,4 @@ impl Deliveries {
             }
         }
     }
-}
-
-/// Creates the SQLite table of counts if it is not there.
-pub async fn create_table(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
-    let sql = "CREATE TABLE IF NOT EXISTS TaskQueueDeliveries \
-               (id TEXT PRIMARY KEY, n INTEGER NOT NULL)";
-    sqlx::query(sql).execute(pool).await.map(drop)
-}
-
-/// The counts of `ids` in the SQLite file, in their order (0 where none was counted).
-pub async fn sqlite_counts(
-    pool: &sqlx::SqlitePool,
-    ids: &[TaskId],
-) -> Result<Vec<u64>, sqlx::Error> {
-    use sqlx::Row as _;
-    let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let json = serde_json::to_string(&list).unwrap_or_default();
-    let rows = sqlx::query(
-        "SELECT id, n FROM TaskQueueDeliveries WHERE id IN (SELECT value FROM json_each(?1))",
-    )
-    .bind(json)
-    .fetch_all(pool)
-    .await?;
-    let mut counts = std::collections::HashMap::new();
-    for row in rows {
-        let n: i64 = row.try_get("n")?;
-        counts.insert(
-            row.try_get::<String, _>("id")?,
-            u64::try_from(n).unwrap_or(0),
-        );
-    }
-    Ok(list
-        .iter()
-        .map(|id| counts.get(id).copied().unwrap_or(0))
-        .collect())
 }

@@ -28,7 +28,7 @@ pub enum Queue {
 pub struct Finished {
     /// apalis' count of starts (more than 1: retried; redelivered too on SQLite).
     pub attempts: usize,
-    /// The handler's own count of deliveries (`deliveries`): retries and redeliveries.
+    /// Deliveries of the job, retries and redeliveries included (see `deliveries`).
     pub deliveries: u64,
     /// Its output, or the error it failed with for good.
     pub result: Result<Output, String>,
@@ -70,17 +70,15 @@ impl Queue {
     pub async fn finished(&mut self, ids: &[TaskId]) -> anyhow::Result<Vec<(TaskId, Finished)>> {
         match self {
             Self::Sqlite(s) => {
-                // apalis' own query: one SELECT for the whole slice; the counts in another.
+                // apalis' own query: one SELECT for the whole slice. Its attempts count every
+                // delivery on SQLite (see `deliveries`).
                 let results: Vec<TaskResult<Output>> = s.check_status(ids.iter().cloned()).await?;
-                let done: Vec<TaskId> = results.iter().map(|r| r.task_id.clone()).collect();
-                let counts = deliveries::sqlite_counts(s.pool(), &done).await?;
                 Ok(results
                     .into_iter()
-                    .zip(counts)
-                    .map(|(r, deliveries)| {
+                    .map(|r| {
                         let finished = Finished {
                             attempts: r.attempt,
-                            deliveries,
+                            deliveries: r.attempt as u64,
                             result: r.result,
                         };
                         (r.task_id, finished)
@@ -97,7 +95,7 @@ impl Queue {
     /// Where the handler counts this queue's deliveries (queue `name`).
     pub fn deliveries(&mut self, name: &str) -> Deliveries {
         match self {
-            Self::Sqlite(s) => Deliveries::Sqlite(s.pool().clone()),
+            Self::Sqlite(_) => Deliveries::Broker,
             Self::Redis(s) => Deliveries::Redis {
                 conn: s.get_connection().clone(),
                 key: deliveries::redis_key(name),

@@ -1,6 +1,5 @@
 //! Opening a SQLite broker: one file several processes share, set up so that none of them
-//! fails at once on another's lock, with apalis' tables and the delivery counts created on
-//! first use.
+//! fails at once on another's lock, with apalis' tables created on first use.
 
 use std::time::Duration;
 
@@ -8,8 +7,8 @@ use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 use crate::broker::{BATCH, BUSY_TIMEOUT, CONNECT_TIMEOUT, HEARTBEAT, MISSED_HEARTBEATS};
+use crate::fault;
 use crate::queue::Queue;
-use crate::{deliveries, fault};
 
 /// Opens (creating if need be) the SQLite queue at `path`.
 pub(crate) async fn connect(
@@ -34,7 +33,6 @@ pub(crate) async fn connect(
         .connect_with(options)
         .await?;
     setup_sqlite(&pool).await?;
-    deliveries::create_table(&pool).await?;
     let config = apalis_sqlite::Config::default()
         .queue(queue)
         .heartbeat_interval(HEARTBEAT)

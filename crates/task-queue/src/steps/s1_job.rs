@@ -111,8 +111,9 @@ pub struct WorkerState {
 /// `RetryPolicy` runs the job again in this worker), and an `AbortError` on the last attempt,
 /// which both backends record as final (`Killed` in apalis' words) instead of re-queueing it.
 ///
-/// The delivery is counted first, in the broker, under the job's task id: a worker killed
-/// mid-job has then already counted it, and the rerun counts a second.
+/// The delivery is counted first, in the broker, under the job's task id (where the broker
+/// does not count it itself): a worker killed mid-job has then already counted it, and the
+/// rerun counts a second.
 pub async fn handle(
     job: Job,
     id: TaskId,
