@@ -50,6 +50,8 @@ async def main(port, host, target_port, delay):
         await asyncio.gather(pipe(reader, up_w, delay), pipe(up_r, writer, delay))
 
     server = await asyncio.start_server(serve, "127.0.0.1", port)
+    # The harness starts the worker only once it reads this line.
+    print(f"listening on 127.0.0.1:{port}", flush=True)
     async with server:
         await server.serve_forever()
 

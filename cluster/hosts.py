@@ -90,9 +90,18 @@ class Cluster:
             self.slowed[host] = None
             return "netem"
         relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), "delay_relay.py")
+        log = f"relay-{host}.log"
+        path = os.path.join(self.logs, log)
+        seen = os.path.getsize(path) if os.path.exists(path) else 0  # the log of an earlier relay
         self.slowed[host] = self.run_on(host, [sys.executable, relay, str(RELAY_PORT), self.broker_ip, "6379",
-                                               str(delay_ms // 2)], f"relay-{host}.log")
-        time.sleep(0.5)  # listening by then; a worker that came too early retries anyway
+                                               str(delay_ms // 2)], log)
+        # A worker refuses to start when its broker is not there, so wait until the relay says
+        # it listens (a busy machine can take seconds to start Python).
+        deadline = time.monotonic() + 30
+        while "listening" not in open(path).read()[seen:]:
+            if self.slowed[host].poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"error: the delay relay on {host} did not start: see target/cluster/logs/{log}")
+            time.sleep(0.05)
         return "relay"
 
     def unslow(self, host):
