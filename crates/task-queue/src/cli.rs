@@ -1,8 +1,5 @@
-//! The `task-queue` binary's flags: `demo` (the default), `worker`, `submit` and `status`, and
-//! how the demo's flags become the library's [`DemoOptions`] and the brokers to run on.
-//!
-//! Kept beside `main.rs` rather than in the library: flags are the binary's business, and the
-//! library's functions take plain values a test or another program can pass.
+//! The `task-queue` binary's flags (`demo`, the default, `worker`, `submit`, `status`) and how
+//! they become the library's [`DemoOptions`] and brokers; the library takes plain values.
 
 use std::time::Duration;
 
