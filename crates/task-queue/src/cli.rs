@@ -39,7 +39,7 @@ pub(crate) enum Command {
     Status(StatusArgs),
 }
 
-/// `demo` as a subcommand takes the common flags too: `task-queue demo --json --workers 2`.
+/// `demo` as a subcommand, with the common flags too: `task-queue demo --json --workers 2`.
 #[derive(Debug, Args)]
 pub(crate) struct DemoCommand {
     #[command(flatten)]
@@ -223,16 +223,14 @@ fn default_broker(variant: Variant) -> anyhow::Result<Option<Broker>> {
     }
 }
 
-/// Roughly how many jobs a second the SQLite backend moves with both cores busy
-/// (docs/results.md has the measured figure): one file and one writer at a time, so it does not
-/// grow with workers. Redis has no such bound here.
+/// A round rate for SQLite's jobs a second (one file, one writer at a time: it does not grow
+/// with workers; docs/results.md has the measured figure). Redis has no such bound here.
 const SQLITE_JOBS_PER_S: u64 = 1000;
 
 /// The longest run the binary agrees to start, in seconds.
 const LONGEST_RUN_S: u64 = 600;
 
-/// Refuses `jobs` on a broker of `kind` when the run would take more than about ten minutes,
-/// saying how long it would take.
+/// Refuses `jobs` on a broker of `kind` that would run past ten minutes, saying how long.
 pub(crate) fn check_size(jobs: u64, kind: &str) -> anyhow::Result<()> {
     let most = SQLITE_JOBS_PER_S * LONGEST_RUN_S;
     if kind == "sqlite" && jobs > most {
