@@ -8,6 +8,13 @@
 //! so there the handler counts every delivery before it starts the work, in a hash
 //! `<queue>:deliveries`. A count above one that no retry explains is a job that was lost with
 //! its worker and run again.
+//!
+//! Fault injection sits here too, out of the handler: `task-queue worker --die-on-job N`
+//! arms [`die_on_delivery`], and the Nth delivery this process counts kills it mid-job.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use apalis::prelude::TaskId;
 use redis::aio::ConnectionManager;
@@ -37,7 +44,13 @@ impl Deliveries {
     /// Counts one delivery of `id`. A broker fault is waited out with backoff (the apalis
     /// worker around this handler meets the same fault and is restarted, dropping this wait);
     /// any other error is said once on stderr and the count is skipped.
+    /// When armed by [`die_on_delivery`], the process then dies on its Nth delivery.
     pub async fn record(&self, id: &TaskId) {
+        self.count(id).await;
+        die_if_due().await;
+    }
+
+    async fn count(&self, id: &TaskId) {
         let mut backoff = Backoff::default();
         loop {
             let result = match self {
@@ -60,5 +73,27 @@ impl Deliveries {
                 }
             }
         }
+    }
+}
+
+/// The delivery (1-based, counted in this process) on which the process kills itself.
+static DIE_ON: OnceLock<u64> = OnceLock::new();
+
+/// Deliveries recorded in this process, to find the one to die on.
+static RECORDED: AtomicU64 = AtomicU64::new(0);
+
+/// Fault injection, armed once by the worker's entry point: the process kills itself with
+/// SIGKILL in the middle of its `n`th delivery (its job is then locked to this worker).
+pub fn die_on_delivery(n: u64) {
+    let _ = DIE_ON.set(n);
+}
+
+async fn die_if_due() {
+    let Some(&n) = DIE_ON.get() else { return };
+    // Relaxed: a plain counter; nothing else is published through it.
+    if RECORDED.fetch_add(1, Ordering::Relaxed) + 1 == n {
+        // Be mid-job for a moment (the job is locked to this worker), then die like `kill -9`.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
     }
 }

@@ -115,9 +115,11 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         queue: args.target.queue.queue,
         concurrency: usize::from(args.worker.concurrency),
         retries: usize::from(args.worker.retries),
-        die_on_job: args.die_on_job,
         parent_pid: args.parent_pid,
     };
+    if let Some(n) = args.die_on_job {
+        task_queue::deliveries::die_on_delivery(n);
+    }
     match runtime()?.block_on(s4_supervise::run(&broker, options)) {
         Ok(()) => {}
         Err(WorkerEnded::Broker(e)) => return Err(usage_error(e.to_string())),

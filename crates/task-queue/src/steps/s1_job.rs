@@ -9,9 +9,7 @@
 //! that a redelivery shows as a count, not a guess.
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
 use serde::{Deserialize, Serialize};
@@ -94,11 +92,6 @@ pub fn now_us() -> u64 {
 pub struct WorkerState {
     /// Retries after the first attempt; the attempt after the last retry gives up for good.
     pub retries: usize,
-    /// Fault injection for tests and the demo: on this job (1-based, counted on this worker),
-    /// the worker kills itself with SIGKILL in the middle of the job.
-    pub die_on_job: Option<u64>,
-    /// Jobs started on this worker, to find the one to die on.
-    pub started: Arc<AtomicU64>,
     /// Where each delivery is counted, by task id, in the broker.
     pub deliveries: Deliveries,
 }
@@ -121,13 +114,6 @@ pub async fn handle(
     state: Data<WorkerState>,
 ) -> Result<Output, BoxDynError> {
     state.deliveries.record(&id).await;
-    // Relaxed: a plain counter; nothing else is published through it.
-    let started = state.started.fetch_add(1, Ordering::Relaxed) + 1;
-    if state.die_on_job == Some(started) {
-        // Be mid-job for a moment (the job is locked to this worker), then die like `kill -9`.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
-    }
     if job.fail {
         let message = format!(
             "job {} failed on purpose (attempt {})",

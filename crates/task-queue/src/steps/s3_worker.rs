@@ -37,8 +37,6 @@ pub struct WorkerOptions {
     pub concurrency: usize,
     /// Retries of a failing job, in this worker, before it is recorded as failed.
     pub retries: usize,
-    /// Fault injection: kill this process with SIGKILL in the middle of its Nth job.
-    pub die_on_job: Option<u64>,
     /// Stop when this process is no longer the parent (the demo that started us died).
     pub parent_pid: Option<u32>,
 }

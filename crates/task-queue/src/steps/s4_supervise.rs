@@ -8,7 +8,7 @@
 //! [`Backoff`] while it does, and starts a new apalis worker. Only a fault that does not pass
 //! (the file is no queue, the password is refused) ends the process.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::broker::{Broker, BrokerError};
@@ -54,8 +54,6 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEn
     }
     let mut state = WorkerState {
         retries: options.retries,
-        die_on_job: options.die_on_job,
-        started: Arc::new(AtomicU64::new(0)),
         deliveries: queue.deliveries(&options.queue),
     };
     let outage = Arc::new(Mutex::new(Outage::new(name.clone())));
