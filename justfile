@@ -4,20 +4,22 @@
 default:
     @just --list
 
-# `cargo run -p <lesson>` resolves the dependencies' features for that lesson alone, and compiles
-# again every dependency whose features differ from the workspace's; running the binary of one
-# workspace build lets every lesson and `just compare` share that build.
+# `cargo run -p <lesson>` resolves the dependencies' features for that lesson alone, so after a
+# workspace build it compiles again every dependency whose features differ. `--workspace --bin`
+# resolves them for the whole workspace and builds only that lesson, so every lesson reuses what
+# `cargo build --release --workspace` (`just compare`, `just test-release`) compiled.
 # Run one lesson with its arguments: `just run race-lock --json`.
 run lesson *args:
-    cargo build --release --workspace
-    @test -x target/release/{{lesson}} || { echo "no lesson named '{{lesson}}': the lessons are the directories in crates/" >&2; exit 2; }
+    cargo build --release --workspace --bin {{lesson}}
     target/release/{{lesson}} {{args}}
 
-# The two examples that need tokio or apalis get the feature that brings it (their
-# `required-features` in Cargo.toml); the others build with std and crossbeam-channel only.
+# Resolved for the whole workspace too, as `cargo test --workspace --release` resolves them. The
+# two examples that need tokio or apalis get the feature that brings it (`required-features` in
+# Cargo.toml); the others compile only the root package's dev-dependencies beside themselves.
 # Run a copyable example: `just example race_lock`.
 example name *args:
-    cargo run --release --example {{name}} {{ if name == "task_queue" { "--features apalis " } else if name == "async_mixed" { "--features tokio " } else { "" } }}-- {{args}}
+    cargo build --release --workspace --example {{name}} {{ if name == "task_queue" { "--features apalis" } else if name == "async_mixed" { "--features tokio" } else { "" } }}
+    target/release/examples/{{name}} {{args}}
 
 # `--all-features` builds the examples that need tokio or apalis too.
 # Build every binary, then run every test (unit, doc and end-to-end).
