@@ -12,7 +12,8 @@
 //! of `spawn_blocking` into the task itself to see the heartbeat stall. The `async-mixed`
 //! lesson's steps 2 and 3 are this program with a real HTTP request as the I/O step.
 //!
-//! Run it: `cargo run --release --example async_mixed`
+//! Run it: `cargo run --release --features tokio --example async_mixed` (the feature brings in
+//! tokio, which only this example and `task_queue` need; `just example async_mixed` adds it)
 //!
 //! To copy it into your own project, its `[dependencies]`:
 //! ```toml
