@@ -278,6 +278,16 @@ fn bad_input_and_a_missing_broker_are_usage_errors() {
     assert!(err.contains("cannot reach Redis"), "{err}");
     let err = assert_usage_error(LESSON, &["--broker", unwritable]);
     assert!(err.contains("cannot open SQLite"), "{err}");
+    // A negative size reaches the range check (not clap's "unexpected argument"), in the
+    // subcommands too.
+    for args in [
+        &["--jobs", "-3"][..],
+        &["submit", "--broker", unwritable, "--jobs", "-3"],
+        &["worker", "--broker", unwritable, "--concurrency", "-3"],
+    ] {
+        let err = assert_usage_error(LESSON, args);
+        assert!(err.contains("must be a whole number from 1 to"), "{err}");
+    }
 }
 
 /// A server that accepts the connection (the kernel does, from the listen backlog) and never

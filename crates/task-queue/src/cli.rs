@@ -15,14 +15,12 @@ use timing::usage_error;
 /// the backends: `sqlite` (a temporary file, or --broker sqlite://PATH) and `redis`
 /// (--broker redis://HOST:PORT, or REDIS_URL with --variant redis).
 #[derive(Debug, Parser)]
-#[command(name = "task-queue")]
+#[command(name = "task-queue", allow_negative_numbers = true)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) common: timing::CommonArgs,
-
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
-
     #[command(flatten)]
     pub(crate) demo: DemoArgs,
 }
@@ -30,10 +28,13 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Start workers, submit jobs, wait, check every result (the default).
+    #[command(allow_negative_numbers = true)]
     Demo(DemoCommand),
     /// Run one worker until Ctrl-C or SIGTERM.
+    #[command(allow_negative_numbers = true)]
     Worker(WorkerArgs),
     /// Put jobs on the queue and return.
+    #[command(allow_negative_numbers = true)]
     Submit(SubmitArgs),
     /// Count the queue's jobs: pending, running, done, failed (with their errors).
     Status(StatusArgs),
@@ -70,10 +71,10 @@ pub(crate) struct Target {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct JobArgs {
     /// Jobs to submit.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 1000, value_parser = timing::between(1, 1_000_000))]
     pub(crate) jobs: u64,
     /// CPU work per job, in loop steps (0: the tutorial's `square`).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[arg(long, default_value_t = 0, value_parser = timing::between(0, 1_000_000))]
     pub(crate) work: u64,
     /// Fault injection: the first N jobs always fail.
     #[arg(long, default_value_t = 0, hide = true)]
@@ -84,11 +85,11 @@ pub(crate) struct JobArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct WorkerFlags {
     /// Jobs each worker process runs at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) concurrency: u16,
+    #[arg(long, default_value_t = 4, value_parser = timing::between(1, 256))]
+    pub(crate) concurrency: u64,
     /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=20))]
-    pub(crate) retries: u16,
+    #[arg(long, default_value_t = 2, value_parser = timing::between(0, 20))]
+    pub(crate) retries: u64,
 }
 
 /// The backends, as `--variant` names them and as the rows' `variant` spells them.
@@ -118,10 +119,10 @@ pub(crate) struct DemoArgs {
     #[command(flatten)]
     pub(crate) worker: WorkerFlags,
     /// Give up when the jobs are not all done within this many seconds.
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, default_value_t = 120, value_parser = timing::between(1, 86_400))]
     pub(crate) timeout_s: u64,
     /// Fault injection: the first worker kills itself (SIGKILL) in the middle of its Nth job.
-    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, hide = true, value_parser = timing::between(1, u64::MAX))]
     pub(crate) die_on_job: Option<u64>,
     /// Fault injection: send SIGKILL to the first worker after N results.
     #[arg(long, hide = true)]
@@ -136,7 +137,7 @@ pub(crate) struct WorkerArgs {
     #[command(flatten)]
     pub(crate) worker: WorkerFlags,
     /// Fault injection: kill this process (SIGKILL) in the middle of its Nth job.
-    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, hide = true, value_parser = timing::between(1, u64::MAX))]
     pub(crate) die_on_job: Option<u64>,
     /// Stop when this process is no longer our parent (set by `demo`).
     #[arg(long, hide = true)]
@@ -170,10 +171,10 @@ impl DemoArgs {
     pub(crate) fn options(&self, common: &timing::CommonArgs, progress: bool) -> DemoOptions {
         DemoOptions {
             workers: common.workers(),
-            concurrency: usize::from(self.worker.concurrency),
+            concurrency: usize::try_from(self.worker.concurrency).unwrap_or(usize::MAX),
             jobs: self.jobs.jobs,
             work: self.jobs.work,
-            retries: usize::from(self.worker.retries),
+            retries: usize::try_from(self.worker.retries).unwrap_or(usize::MAX),
             queue: self.queue.queue.clone(),
             fail_jobs: self.jobs.fail_jobs,
             die_on_job: self.die_on_job,
@@ -183,9 +184,8 @@ impl DemoArgs {
         }
     }
 
-    /// The brokers to run the demo on, in order; `None` is a SQLite file in a temporary
-    /// directory. `--broker` names one; `--variant redis` without it takes Redis from
-    /// `REDIS_URL`.
+    /// The brokers to run the demo on, in order (`None`: a SQLite file in a temporary
+    /// directory). `--broker` names one; `--variant redis` without it takes `REDIS_URL`.
     pub(crate) fn brokers(&self) -> anyhow::Result<Vec<Option<Broker>>> {
         if let Some(url) = &self.broker {
             let broker = parse_broker(url)?;
@@ -226,7 +226,6 @@ fn default_broker(variant: Variant) -> anyhow::Result<Option<Broker>> {
 /// A round rate for SQLite's jobs a second (one file, one writer at a time: it does not grow
 /// with workers; docs/results.md has the measured figure). Redis has no such bound here.
 const SQLITE_JOBS_PER_S: u64 = 1000;
-
 /// The longest run the binary agrees to start, in seconds.
 const LONGEST_RUN_S: u64 = 600;
 

@@ -113,8 +113,8 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.target.broker)?;
     let options = WorkerOptions {
         queue: args.target.queue.queue,
-        concurrency: usize::from(args.worker.concurrency),
-        retries: usize::from(args.worker.retries),
+        concurrency: usize::try_from(args.worker.concurrency).unwrap_or(usize::MAX),
+        retries: usize::try_from(args.worker.retries).unwrap_or(usize::MAX),
         parent_pid: args.parent_pid,
     };
     if let Some(n) = args.die_on_job {
