@@ -72,6 +72,11 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     ctrlc::set_handler(move || flag.store(true, Ordering::Release))?;
     let options = args.options(common, std::io::stdout().is_terminal() && !common.json);
     let mut report = Report::new(LESSON);
+    report.legend(
+        "p50/p99/max: job latency, from the producer enqueueing a job to a worker finishing it \
+         (wall clocks; failed jobs not included)",
+    );
+    report.legend("check: jobs whose result equals the closed form, of all jobs submitted");
     let brokers = args.brokers()?;
     for broker in &brokers {
         check_size(options.jobs, broker.as_ref().map_or("sqlite", Broker::kind))?;
