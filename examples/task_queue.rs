@@ -70,12 +70,13 @@ async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
         producer.push(n).await?;
     }
 
-    // Worker: polls every 50 ms when idle (without a poll strategy it would look again only
-    // on its heartbeat), runs up to 4 jobs at once, retries a failing job twice.
+    // Worker: polls every 100 ms when idle (without a poll strategy it would look again only
+    // on its heartbeat; much more often and, on SQLite, each look's write transaction keeps
+    // the file's lock from a producer), runs up to 4 jobs at once, retries a failing job twice.
     let results = Results::default();
     let backend = SqliteStorage::<u64>::new(&pool)
         .with_config(config)
-        .poll_with_interval(Duration::from_millis(50));
+        .poll_with_interval(Duration::from_millis(100));
     let worker = WorkerBuilder::new(format!("example-{}", std::process::id()))
         .backend(backend)
         .data(Arc::clone(&results))
