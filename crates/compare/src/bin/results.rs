@@ -60,7 +60,11 @@ fn divan_tables(output: &str) -> String {
                 || l.starts_with("Finished")
                 || l.starts_with("Blocking")
                 || l.starts_with("warning")
-                || l.starts_with("Running"))
+                || l.starts_with("Running")
+                || l.starts_with("running ")
+                || l.starts_with("test ")
+                || l.starts_with("exit ")
+                || l.is_empty())
                 || l.starts_with("Running benches")
         })
         .map(|line| format!("{line}\n"))
@@ -73,10 +77,14 @@ mod tests {
 
     #[test]
     fn cargo_s_own_lines_are_left_out() {
-        let output = "   Compiling x v0.1.0\n    Finished `bench` profile\n     Running benches/a.rs (target/release/deps/a-1)\nTimer precision: 20 ns\na      fastest │ slowest\n";
+        let output = "   Compiling x v0.1.0\n    Finished `bench` profile\n     Running unittests src/lib.rs\n\nrunning 2 tests\ntest a ... ignored\ntest result: ok. 0 passed\n     Running benches/a.rs (target/release/deps/a-1)\nTimer precision: 20 ns\na      fastest │ slowest\n";
         let tables = divan_tables(output);
         assert!(tables.contains("Running benches/a.rs"));
         assert!(tables.contains("fastest"));
         assert!(!tables.contains("Compiling") && !tables.contains("Finished"));
+        assert!(
+            !tables.contains("unittests") && !tables.contains("test "),
+            "{tables}"
+        );
     }
 }
