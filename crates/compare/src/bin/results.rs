@@ -83,7 +83,7 @@ mod tests {
         assert!(tables.contains("fastest"));
         assert!(!tables.contains("Compiling") && !tables.contains("Finished"));
         assert!(
-            !tables.contains("unittests") && !tables.contains("test "),
+            !tables.contains("unittests") && !tables.contains("test result"),
             "{tables}"
         );
     }
