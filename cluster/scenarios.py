@@ -147,8 +147,11 @@ def broker_restart(cluster, system, jobs, down_s=2.0):
     is restarted. recovery_s is from the broker serving again to the first job finished."""
     run = Run(cluster, system, "broker-restart", jobs)
     try:
-        # As soon as jobs flow: a small batch of trivial jobs is done before a poll sees 30%.
-        run.wait_for(1)
+        # As soon as jobs flow, looked for every few milliseconds: trivial jobs drain a small
+        # batch in a fraction of a second, and a restart after the last one would test nothing.
+        deadline = time.monotonic() + run.timeout
+        while not run.done() and time.monotonic() < deadline:
+            time.sleep(0.003)
         producing = run.submitter.poll() is None
         t_down = time.time()
         cluster.stop_redis()
