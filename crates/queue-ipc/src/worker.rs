@@ -3,10 +3,11 @@
 //! fault a test can inject through [`DIES_AFTER`]. The parent's side is in [`crate::process`].
 
 use anyhow::{Context as _, bail};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::unistd::{getpid, getppid};
 
+use crate::measure::Variant;
 use crate::steps::s2_pipe::Flush;
 use crate::steps::{
     s1_channel, s2_pipe, s4_tuned_pipe, s5_locked_counter, s6_atomic_counter, s7_shared_array,
@@ -38,17 +39,9 @@ struct WorkerCli {
     parent: u32,
 }
 
-/// The child of each step, as the steps' commands name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Role {
-    IpcChannel,
-    Pipe,
-    PipePerMessage,
-    PipeTuned,
-    ShmCounterLocked,
-    ShmCounter,
-    ShmArray,
-}
+/// The child of each step: one per variant, spelled as `--variant` spells it, which is how the
+/// steps' commands name it.
+type Role = Variant;
 
 /// Runs this process as the worker its command line names.
 pub fn main() -> anyhow::Result<()> {
