@@ -16,7 +16,9 @@
 //! killed mid-job loses it; apalis gives a dead worker's jobs to another once its heartbeat
 //! stops ([`broker::HEARTBEAT`] x [`broker::MISSED_HEARTBEATS`], shortened from apalis'
 //! default of a minute or more). Producers keep at most [`broker::BACKLOG`] jobs waiting,
-//! since apalis 1.0.0 copes badly with a long backlog on both backends.
+//! since apalis 1.0.0 copes badly with a long backlog on both backends; and a SQLite queue is
+//! opened with one planner statistic pinned, without which apalis-sqlite's acknowledgement
+//! slows with every job a worker has done.
 //!
 //! # What to watch for
 //!

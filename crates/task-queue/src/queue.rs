@@ -1,9 +1,10 @@
 //! An open queue on either backend: probing it and reading its jobs' final records. (Submitting
 //! is the producer's step, `steps::s2_producer`.)
 
-use apalis::prelude::{Status, TaskId, TaskResult, WaitForCompletion};
+use apalis::prelude::{Status, TaskId};
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
+use sqlx::Row as _;
 
 use crate::deliveries::{self, Deliveries};
 use crate::steps::s1_job::{Job, Output};
@@ -69,22 +70,7 @@ impl Queue {
     /// with their delivery counts.
     pub async fn finished(&mut self, ids: &[TaskId]) -> anyhow::Result<Vec<(TaskId, Finished)>> {
         match self {
-            Self::Sqlite(s) => {
-                // apalis' own query: one SELECT for the whole slice. Its attempts count every
-                // delivery on SQLite (see `deliveries`).
-                let results: Vec<TaskResult<Output>> = s.check_status(ids.iter().cloned()).await?;
-                Ok(results
-                    .into_iter()
-                    .map(|r| {
-                        let finished = Finished {
-                            attempts: r.attempt,
-                            deliveries: r.attempt as u64,
-                            result: r.result,
-                        };
-                        (r.task_id, finished)
-                    })
-                    .collect())
-            }
+            Self::Sqlite(s) => sqlite_finished(s.pool(), ids).await,
             // apalis-redis' `check_status` asks three questions per job, one round trip each;
             // waiting for 1000 jobs that is 3000 round trips per look. One pipeline asks the
             // same of the same keys in one round trip.
@@ -102,6 +88,43 @@ impl Queue {
             },
         }
     }
+}
+
+/// The SQLite half of [`Queue::finished`]. apalis' `check_status` asks the same question as
+/// `WHERE id IN (ids) AND (status = 'Done' OR ...)`, which SQLite may answer by walking every
+/// finished job in the queue and keeping those in the list: a look at 500 ids took 0.2 s with
+/// 135 000 jobs done, and grows with the queue. `CROSS JOIN` fixes SQLite's join order
+/// (sqlite.org/optoverview.html, "Manual Control Of Join Order Using CROSS JOIN"): the ids
+/// first, each looked up by the unique index on `id`, whatever the queue holds.
+async fn sqlite_finished(
+    pool: &sqlx::SqlitePool,
+    ids: &[TaskId],
+) -> anyhow::Result<Vec<(TaskId, Finished)>> {
+    let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    // Final: done, failed with no attempt left, or killed (our handler's final give-up).
+    let rows = sqlx::query(
+        "SELECT Jobs.id AS id, Jobs.last_result AS result, Jobs.attempts AS attempts
+         FROM json_each(?1) AS wanted CROSS JOIN Jobs ON Jobs.id = wanted.value
+         WHERE Jobs.status IN ('Done', 'Killed')
+            OR (Jobs.status = 'Failed' AND Jobs.attempts >= Jobs.max_attempts)",
+    )
+    .bind(serde_json::to_string(&wanted)?)
+    .fetch_all(pool)
+    .await?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let result: String = row.try_get("result")?;
+        // Every start counts as an attempt on SQLite, redeliveries too (see `deliveries`).
+        let attempts = usize::try_from(row.try_get::<i64, _>("attempts")?)?;
+        let finished = Finished {
+            attempts,
+            deliveries: attempts as u64,
+            result: serde_json::from_str(&result)?,
+        };
+        results.push((id.parse()?, finished));
+    }
+    Ok(results)
 }
 
 /// The Redis half of [`Queue::finished`]: the status, result and attempts apalis keeps for

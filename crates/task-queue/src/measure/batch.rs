@@ -5,7 +5,7 @@
 //! that runs twice (at-least-once delivery) still has one record under its id, so a count of
 //! finished ids can neither miss a job nor count one twice.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 
 use apalis::prelude::TaskId;
@@ -21,7 +21,9 @@ use crate::steps::s2_producer::new_ids;
 /// How the producer names itself when it waits for a busy broker.
 pub const PRODUCER: &str = "task-queue demo (producer)";
 
-/// How many waiting jobs one look at the broker asks about: one query, bounded in size.
+/// How many waiting jobs one look at the broker asks about, oldest first: one query, bounded
+/// in size. Jobs finish roughly in the order they were sent, so the oldest are the likeliest
+/// to be done.
 const LOOK: usize = 500;
 
 /// The demo's jobs and where each one is: not yet sent, waiting (sent, no final record yet),
@@ -32,8 +34,10 @@ pub struct Batch {
     pub jobs: Vec<Job>,
     /// How many of `jobs` were sent.
     pub submitted: usize,
-    /// Sent jobs without a final record, by task id (as text: the map's key must be `Hash`).
-    waiting: HashMap<String, (TaskId, u64)>,
+    /// Sent jobs without a final record, by job number: the oldest first.
+    waiting: BTreeMap<u64, TaskId>,
+    /// The job number of each waiting task id (as text: the map's key must be `Hash`).
+    numbers: HashMap<String, u64>,
     /// Job number and final record of every finished job.
     pub finished: Vec<(u64, Finished)>,
 }
@@ -44,7 +48,8 @@ impl Batch {
         let jobs = job::numbered(options.jobs, options.work, options.fail_jobs);
         Self {
             submitted: 0,
-            waiting: HashMap::with_capacity(jobs.len()),
+            waiting: BTreeMap::new(),
+            numbers: HashMap::with_capacity(BACKLOG + CHUNK),
             finished: Vec::with_capacity(jobs.len()),
             jobs,
         }
@@ -76,34 +81,30 @@ impl Batch {
         let send = async || Ok(queue.submit(chunk, &ids, options.retries + 1).await?);
         runtime.block_on(patiently(PRODUCER, Some(stop), send))?;
         for (id, job) in ids.iter().zip(chunk.iter()) {
-            self.waiting.insert(id.to_string(), (id.clone(), job.n));
+            self.waiting.insert(job.n, id.clone());
+            self.numbers.insert(id.to_string(), job.n);
         }
         self.submitted = end;
         Ok(())
     }
 
-    /// Moves the waiting jobs that finished to `finished`; says whether there were any. Waits
-    /// out a busy broker unless `stop` is set.
+    /// Moves the waiting jobs that finished to `finished`. Waits out a busy broker unless
+    /// `stop` is set.
     pub fn collect(
         &mut self,
         runtime: &Runtime,
         queue: &mut Queue,
         stop: &AtomicBool,
-    ) -> anyhow::Result<bool> {
-        let slice: Vec<TaskId> = self
-            .waiting
-            .values()
-            .take(LOOK)
-            .map(|(id, _)| id.clone())
-            .collect();
+    ) -> anyhow::Result<()> {
+        let slice: Vec<TaskId> = self.waiting.values().take(LOOK).cloned().collect();
         let look = async || queue.finished(&slice).await;
         let results = runtime.block_on(patiently(PRODUCER, Some(stop), look))?;
-        let progressed = !results.is_empty();
         for (id, record) in results {
-            if let Some((_, n)) = self.waiting.remove(&id.to_string()) {
+            if let Some(n) = self.numbers.remove(&id.to_string()) {
+                self.waiting.remove(&n);
                 self.finished.push((n, record));
             }
         }
-        Ok(progressed)
+        Ok(())
     }
 }
