@@ -62,6 +62,17 @@ bench:
     cat target/bench.txt
     target/release/results target/bench.txt --into docs/results.md
 
+# `yes` keeps the other core busy; the row is JSON, and docs/results.md has a run.
+# task-queue's SQLite backend under load: 1 000 000 jobs, or `just bench-queue 200000`.
+bench-queue jobs="1000000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --workspace --bin task-queue
+    yes > /dev/null &
+    busy=$!
+    trap 'kill $busy' EXIT
+    target/release/task-queue --json --jobs {{jobs}} --timeout-s 3000
+
 # task-queue across hosts made of network namespaces (as root), with a host cut off, killed, the
 # broker restarted and a slow link, beside Celery: `just cluster --quick`. Writes target/cluster/.
 cluster *args:
