@@ -267,7 +267,7 @@ fn bad_input_and_a_missing_broker_are_usage_errors() {
             &["--broker", "http://127.0.0.1"],
             &["--jobs", "0"],
             &["--jobs", "abc"],
-            &["--jobs", "1000000"],
+            &["--jobs", "1000001"],
             &["--workers", "0"],
             &["--concurrency", "0"],
             &["--retries", "21"],

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum as _};
+use task_queue::steps::s1_job as job;
 use task_queue::{Broker, BrokerError, DemoOptions, broker};
 use timing::usage_error;
 
@@ -226,21 +227,36 @@ fn default_broker(variant: Variant) -> anyhow::Result<Option<Broker>> {
 /// A round rate for SQLite's jobs a second, a little under what two workers did with the other
 /// core busy (one file, one writer at a time: it does not grow with workers; docs/results.md
 /// has the measured figure). Redis has no such bound here.
-const SQLITE_JOBS_PER_S: u64 = 2000;
-/// The longest run the binary agrees to start, in seconds.
-const LONGEST_RUN_S: u64 = 600;
+const SQLITE_JOBS_PER_S: f64 = 2000.0;
 
-/// Refuses `jobs` on a broker of `kind` that would run past ten minutes, saying how long.
-pub(crate) fn check_size(jobs: u64, kind: &str) -> anyhow::Result<()> {
-    let most = SQLITE_JOBS_PER_S * LONGEST_RUN_S;
-    if kind == "sqlite" && jobs > most {
-        return Err(usage_error(format!(
-            "--jobs {jobs} on SQLite would take about {} minutes (about {SQLITE_JOBS_PER_S} \
-             jobs/s): use at most {most} jobs, or Redis (--broker redis://HOST:PORT)",
-            jobs / SQLITE_JOBS_PER_S / 60
-        )));
+/// Jobs timed to estimate how long the jobs' own work takes.
+const PILOT_JOBS: u64 = 16;
+
+/// Refuses (exit 2) a run of `jobs` jobs of `work` steps each on a broker of `kind`, run by
+/// `workers` processes, that would take past ten minutes; announces one past a few seconds
+/// ([`timing::check_duration`]). Two bounds, and the slower sets the pace: SQLite's one writer
+/// (about [`SQLITE_JOBS_PER_S`] whatever the workers), and the jobs' own work, timed here on a
+/// few jobs and shared by the workers, at most one a core.
+pub(crate) fn check_size(jobs: u64, work: u64, kind: &str, workers: usize) -> anyhow::Result<()> {
+    let broker = if kind == "sqlite" {
+        Duration::from_secs_f64(jobs as f64 / SQLITE_JOBS_PER_S)
+    } else {
+        Duration::ZERO
+    };
+    let watch = timing::Stopwatch::start();
+    for n in 0..PILOT_JOBS {
+        std::hint::black_box(job::compute(n, work));
     }
-    Ok(())
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let work_time = timing::extrapolate(PILOT_JOBS, watch.elapsed(), jobs)
+        .div_f64(workers.clamp(1, cores) as f64);
+    let instead = if kind == "sqlite" {
+        "pass fewer --jobs or less --work, or use Redis (--broker redis://HOST:PORT)"
+    } else {
+        "pass fewer --jobs or less --work"
+    };
+    let what = format!("{} jobs on {kind}", timing::fmt_count(jobs));
+    timing::check_duration(&what, broker.max(work_time), instead)
 }
 
 /// A `--broker` URL, or a usage error (exit 2) naming it.

@@ -79,7 +79,8 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     report.legend("check: jobs whose result equals the closed form, of all jobs submitted");
     let brokers = args.brokers()?;
     for broker in &brokers {
-        check_size(options.jobs, broker.as_ref().map_or("sqlite", Broker::kind))?;
+        let kind = broker.as_ref().map_or("sqlite", Broker::kind);
+        check_size(options.jobs, options.work, kind, options.workers)?;
     }
     for broker in brokers {
         let outcome = demo_on(broker, &options, &stop)?;
@@ -135,7 +136,9 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
 fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.target.broker)?;
-    check_size(args.jobs.jobs, broker.kind())?;
+    // The workers run elsewhere, or later: as many as the cores here, for the estimate.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    check_size(args.jobs.jobs, args.jobs.work, broker.kind(), cores)?;
     let queue_name = &args.target.queue.queue;
     let mut jobs = job::numbered(args.jobs.jobs, args.jobs.work, args.jobs.fail_jobs);
     let sent = runtime()?
