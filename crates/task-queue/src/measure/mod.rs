@@ -20,8 +20,12 @@ use crate::broker::Broker;
 use crate::steps::s5_processes::Workers;
 use batch::{Batch, PRODUCER};
 
-/// How often the demo looks for finished jobs.
-const LOOK_EVERY: Duration = Duration::from_millis(100);
+/// The shortest pause between two looks for finished jobs.
+const LOOK_PAUSE: Duration = Duration::from_millis(10);
+
+/// The pause after a look, as a multiple of what the look took: the demo spends at most a
+/// fifth of its time looking, however slow the broker's answer.
+const LOOK_PAUSE_PER_LOOK: u32 = 4;
 
 /// The demo's sizes and switches.
 #[derive(Debug, Clone)]
@@ -92,15 +96,19 @@ pub fn run(
     while !batch.all_finished() {
         batch.submit_more(&runtime, &mut queue, options, stop)?;
         keep_going(stop, &mut workers, &batch, &watch, options)?;
+        let look = Stopwatch::start();
         batch.collect(&runtime, &mut queue, stop)?;
+        let looked = look.elapsed();
         bar.set_position(batch.finished.len() as u64);
         if kill_after.is_some_and(|after| batch.finished.len() as u64 >= after) {
             workers.kill_first()?;
             kill_after = None;
         }
         // Look again soon, not at once: each look is a query the broker answers on the same
-        // two cores as the workers. Latencies are stamped by the workers, not by this look.
-        std::thread::sleep(LOOK_EVERY);
+        // cores as the workers. A short pause keeps the end of a short run in sight (the wall
+        // time ends when the demo sees the last job finished); latencies are stamped by the
+        // workers, not by this look.
+        std::thread::sleep((looked * LOOK_PAUSE_PER_LOOK).max(LOOK_PAUSE));
     }
     let wall = watch.elapsed();
     bar.finish_and_clear();
