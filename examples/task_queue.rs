@@ -57,7 +57,7 @@ async fn main() -> Result<(), BoxDynError> {
 async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
     let pool = SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
     // Creates apalis' tables (once). A queue meant to run hundreds of thousands of jobs also
-    // needs one planner statistic pinned: crates/task-queue/src/sqlite_broker.rs says why.
+    // needs SQLite's planner statistics pinned: crates/task-queue/src/sqlite_broker.rs says why.
     SqliteStorage::setup(&pool).await?;
 
     // Name the queue: the default is the job's Rust type path, which producer and worker

@@ -16,9 +16,9 @@
 //! killed mid-job loses it; apalis gives a dead worker's jobs to another once its heartbeat
 //! stops ([`broker::HEARTBEAT`] x [`broker::MISSED_HEARTBEATS`], shortened from apalis'
 //! default of a minute or more). Producers keep at most [`broker::BACKLOG`] jobs waiting,
-//! since apalis 1.0.0 copes badly with a long backlog on both backends; and a SQLite queue is
-//! opened with one planner statistic pinned, without which apalis-sqlite's acknowledgement
-//! slows with every job a worker has done.
+//! since apalis-redis 1.0.0 fails on a long backlog; and a SQLite queue is opened with fixed
+//! planner statistics, without which some of apalis-sqlite's queries slow down as the queue
+//! grows.
 //!
 //! # What to watch for
 //!
