@@ -46,13 +46,13 @@ doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # Every Python twin beside its Rust lesson, one table: `just compare --quick`. A full run also
-# writes the table and its sentences into README.md and docs/results.md.
+# writes the table and its sentences into README.md and docs/results.md, the chart into docs/.
 # The Celery twin gets its own virtual environment; Redis is REDIS_URL or a private redis-server.
 compare *args:
     cargo build --release --workspace
     test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
     target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
-    target/release/compare --write-into README.md --write-into docs/results.md {{args}}
+    target/release/compare --write-into README.md --write-into docs/results.md --chart-into docs/compare.svg {{args}}
 
 # The benchmarks of the hot paths of every lesson (divan), written into docs/results.md.
 bench:

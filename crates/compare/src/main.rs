@@ -53,6 +53,11 @@ struct Cli {
     /// `<!-- compare:end -->` in these Markdown files, on a full run only.
     #[arg(long = "write-into")]
     write_into: Vec<PathBuf>,
+
+    /// Also write the chart to this file, on a full run only (the one the `--write-into` files
+    /// show beside their table).
+    #[arg(long = "chart-into")]
+    chart_into: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -235,6 +240,13 @@ fn report(
     }
     for path in cli.write_into.iter().filter(|_| !cli.quick) {
         record::write_section(path, "compare", &markdown)?;
+    }
+    if let Some(chart) = cli
+        .chart_into
+        .as_ref()
+        .filter(|_| !cli.quick && !pairs.is_empty())
+    {
+        std::fs::copy(&svg_path, chart).with_context(|| format!("writing {}", chart.display()))?;
     }
     println!(
         "wrote {}, {} and {}",
