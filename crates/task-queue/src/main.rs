@@ -136,9 +136,8 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
 fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let broker = parse_broker(&args.target.broker)?;
-    // The workers run elsewhere, or later: as many as the cores here, for the estimate.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    check_size(args.jobs.jobs, args.jobs.work, broker.kind(), cores)?;
+    // The workers run elsewhere, or later: the estimate counts on every core here.
+    check_size(args.jobs.jobs, args.jobs.work, broker.kind(), usize::MAX)?;
     let queue_name = &args.target.queue.queue;
     let mut jobs = job::numbered(args.jobs.jobs, args.jobs.work, args.jobs.fail_jobs);
     let sent = runtime()?
