@@ -45,6 +45,19 @@ lint:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
+# mdBook renders a missing include as nothing, so `cargo test` checks every include (tests/book.rs).
+# Render the book into target/book (installs the pinned mdBook when it is missing).
+book:
+    command -v mdbook >/dev/null && mdbook --version | grep -q 'v0.5.4' || cargo install mdbook --version 0.5.4 --locked --no-default-features --features search
+    mdbook build book
+
+# Needs Debian's chromium and chromium-driver (`.ci/run` installs them); selenium goes in a venv.
+# Open every page of the book in headless Chromium: includes, images, links, each chapter's code.
+book-check: book
+    test -x target/book-venv/bin/python || python3 -m venv target/book-venv
+    target/book-venv/bin/pip install --quiet --disable-pip-version-check -r book/requirements.txt
+    target/book-venv/bin/python book/check.py target/book
+
 # Every Python twin beside its Rust lesson, one table: `just compare --quick`. A full run also
 # writes the table and its sentences into README.md and docs/results.md, the chart into docs/.
 # The Celery twin gets its own virtual environment; Redis is REDIS_URL or a private redis-server.
@@ -52,7 +65,7 @@ compare *args:
     cargo build --release --workspace
     test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
     target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
-    target/release/compare --write-into README.md --write-into docs/results.md --chart-into docs/compare.svg {{args}}
+    target/release/compare --write-into README.md --write-into docs/results.md --chart-into docs/compare.svg --book-into book/src/generated {{args}}
 
 # The benchmarks of the hot paths of every lesson (divan), written into docs/results.md.
 bench:
@@ -80,3 +93,5 @@ cluster *args:
     test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
     target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
     cluster/cluster.sh {{args}}
+    # A full run's table is the book's: the page that shows it gives its own heading.
+    case " {{args}} " in *" --quick "*) ;; *) sed 1,2d target/cluster/cluster.md > book/src/generated/cluster.md ;; esac

@@ -5,6 +5,7 @@
 //! make cargo build another package's binaries. `just test` does both.
 
 mod async_mixed;
+mod book;
 mod cpu_processes;
 mod executor_completed;
 mod pool_batch;

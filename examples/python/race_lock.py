@@ -35,6 +35,7 @@ VARIANTS = {
     "lock": ("mutex", False),
 }
 
+# ANCHOR: tutorial
 counter = 0
 lock = threading.Lock()
 
@@ -71,6 +72,7 @@ def locked(n, waits):
             with lock:
                 counter += 1
 
+# ANCHOR_END: tutorial
 
 WORKERS = {"plus-equals": plus_equals, "add-one-call": add_one_call, "lock": locked}
 
@@ -93,12 +95,14 @@ def run(variant, workers, increments):
     counter = 0
     waits = [[] for _ in range(workers)]
     target = WORKERS[variant]
+    # ANCHOR: threads
     threads = [threading.Thread(target=target, args=(increments, waits[i])) for i in range(workers)]
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    # ANCHOR_END: threads
     wall = time.perf_counter() - start
     expected = workers * increments
     pairs_with, unsynchronised = VARIANTS[variant]

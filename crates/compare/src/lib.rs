@@ -11,6 +11,7 @@
 //! Run it with `just compare` (or `cargo build --release --workspace && cargo run --release -p
 //! compare`); `--quick` runs small sizes.
 
+pub mod book;
 pub mod broker;
 pub mod chart;
 pub mod machine;

@@ -58,6 +58,12 @@ struct Cli {
     /// show beside their table).
     #[arg(long = "chart-into")]
     chart_into: Option<PathBuf>,
+
+    /// Also write each lesson's rows and chart, and the whole table and chart, as files the book
+    /// includes (`<lesson>.md`, `<lesson>.svg`, `side-by-side.md`), into this directory, on a
+    /// full run only.
+    #[arg(long = "book-into")]
+    book_into: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -247,6 +253,13 @@ fn report(
         .filter(|_| !cli.quick && !pairs.is_empty())
     {
         std::fs::copy(&svg_path, chart).with_context(|| format!("writing {}", chart.display()))?;
+    }
+    if let Some(dir) = cli
+        .book_into
+        .as_ref()
+        .filter(|_| !cli.quick && !pairs.is_empty())
+    {
+        compare::book::write(dir, command, machine, plans, pairs)?;
     }
     println!(
         "wrote {}, {} and {}",

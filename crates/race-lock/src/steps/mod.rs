@@ -22,6 +22,7 @@ pub mod s5_semaphore;
 pub mod s6_bounded_buffer;
 pub mod s7_producers_consumers;
 
+// ANCHOR: join_all
 /// A worker thread panicked; the step's result is not to be trusted.
 #[derive(Debug, thiserror::Error)]
 #[error("worker thread {index} of {step} panicked: {message}")]
@@ -58,6 +59,7 @@ pub fn join_all<T>(
     }
     first_panic.map_or(Ok(values), Err)
 }
+// ANCHOR_END: join_all
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -3,6 +3,7 @@
 //! Since step 0: the counter is an atomic, so ten threads may share it and the program
 //! compiles; but the increment still reads, then writes, and so loses updates.
 
+// ANCHOR: pattern
 use std::sync::Barrier;
 use std::thread;
 
@@ -83,6 +84,7 @@ pub fn run(workers: usize, increments: u64) -> Result<u64, WorkerPanicked> {
     })?;
     Ok(counter.get())
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -3,6 +3,7 @@
 //! Since step 1: the read and the write happen while holding a lock, so no other thread can
 //! come between them, and the value lives *inside* the lock.
 
+// ANCHOR: pattern
 use std::sync::Barrier;
 use std::thread;
 
@@ -79,6 +80,7 @@ pub fn run(workers: usize, increments: u64) -> Result<u64, WorkerPanicked> {
     })?;
     Ok(counter.get())
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {

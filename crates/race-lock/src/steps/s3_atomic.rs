@@ -3,6 +3,7 @@
 //! Since step 1: one call, `fetch_add`, instead of `load` then `store`. Since step 2: no thread
 //! ever waits for another to release anything.
 
+// ANCHOR: pattern
 use std::sync::Barrier;
 use std::thread;
 
@@ -71,6 +72,7 @@ pub fn run(workers: usize, increments: u64) -> Result<u64, WorkerPanicked> {
     })?;
     Ok(counter.get())
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -3,6 +3,7 @@
 //! Since step 2: readers share the lock, so they wait only for a writer, never for each other;
 //! and the state is two numbers, which no single atomic can guard.
 
+// ANCHOR: pattern
 use std::sync::Barrier;
 use std::thread;
 
@@ -100,6 +101,7 @@ pub fn run(workers: usize, operations: u64) -> Result<ReadMostly, WorkerPanicked
         torn_reads: torn.iter().sum(),
     })
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {

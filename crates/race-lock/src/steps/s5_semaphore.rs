@@ -3,6 +3,7 @@
 //! Since step 2: a thread that finds the lock's condition unmet (no permit free) does not spin
 //! or retry; it sleeps on a `Condvar` until a holder returns a permit and wakes it.
 
+// ANCHOR: pattern
 use std::sync::Barrier;
 use std::thread;
 use std::time::Duration;
@@ -127,6 +128,7 @@ pub fn run(workers: usize, tasks: u64, permits: usize) -> Result<Admitted, Worke
         most_at_once: most.load(Ordering::Relaxed),
     })
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {

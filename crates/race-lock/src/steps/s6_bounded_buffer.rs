@@ -2,6 +2,7 @@
 //!
 //! Since step 5: the same lock-and-wait pattern, with two conditions instead of one.
 
+// ANCHOR: pattern
 use std::collections::VecDeque;
 use std::thread;
 
@@ -116,6 +117,7 @@ impl<T> Drop for CloseOnPanic<'_, T> {
         }
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {

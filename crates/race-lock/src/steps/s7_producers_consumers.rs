@@ -3,6 +3,7 @@
 //! Since step 6: threads on both sides of the buffer, and a way to tell that every item arrived
 //! exactly once without keeping a list of them.
 
+// ANCHOR: pattern
 use std::thread;
 
 use super::s6_bounded_buffer::{BoundedBuffer, CloseOnPanic};
@@ -96,6 +97,7 @@ pub fn run(workers: usize, items: u64, capacity: usize) -> Result<Received, Work
     consumed?.into_iter().for_each(|part| received.merge(part));
     Ok(received)
 }
+// ANCHOR_END: pattern
 
 #[cfg(all(test, not(loom)))]
 mod tests {
