@@ -29,10 +29,24 @@ pub fn write(
             continue;
         }
         let sentences = prose::sentences(std::slice::from_ref(plan), &mine);
-        write_one(dir, plan.lesson, command, machine, &mine, &sentences)?;
+        write_one(
+            dir,
+            plan.lesson,
+            command,
+            (machine, plans),
+            &mine,
+            &sentences,
+        )?;
     }
     let sentences = prose::sentences(plans, pairs);
-    write_one(dir, "side-by-side", command, machine, pairs, &sentences)
+    write_one(
+        dir,
+        "side-by-side",
+        command,
+        (machine, plans),
+        pairs,
+        &sentences,
+    )
 }
 
 /// One Markdown file (the dated table, its sentences, then the chart) and its SVG.
@@ -40,12 +54,12 @@ fn write_one(
     dir: &Path,
     name: &str,
     command: &str,
-    machine: &str,
+    (machine, plans): (&str, &[Plan]),
     pairs: &[Pair],
     sentences: &[String],
 ) -> Result<()> {
     let svg = dir.join(format!("{name}.svg"));
-    chart::write_svg(pairs, machine, &svg)?;
+    chart::write_svg(plans, pairs, machine, &svg)?;
     // The chapter that includes this file sits one level up, beside `generated/`.
     let body = format!(
         "{}\n![Python and Rust rates, {name}](generated/{name}.svg)\n",

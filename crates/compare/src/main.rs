@@ -242,7 +242,7 @@ fn report(
         .with_context(|| format!("writing {}", jsonl_path.display()))?;
     let svg_path = cli.out.join("compare.svg");
     if !pairs.is_empty() {
-        chart::write_svg(pairs, machine, &svg_path)?;
+        chart::write_svg(plans, pairs, machine, &svg_path)?;
     }
     for path in cli.write_into.iter().filter(|_| !cli.quick) {
         record::write_section(path, "compare", &markdown)?;
