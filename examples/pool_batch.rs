@@ -26,10 +26,11 @@ struct Pool {
 }
 
 impl Pool {
+    /// `n` workers, at least one: with none, no job would ever run.
     fn new(n: usize) -> Pool {
         let (jobs, queue) = unbounded::<Job>();
         let mut workers = Vec::new();
-        for _ in 0..n {
+        for _ in 0..n.max(1) {
             // crossbeam's receiver can be cloned: every worker waits on the same queue.
             let queue = queue.clone();
             workers.push(thread::spawn(move || queue.iter().for_each(|job| job())));
@@ -38,12 +39,12 @@ impl Pool {
         Pool { jobs, workers }
     }
 
-    /// `f` over `items`, `chunk` items a job, results in input order.
+    /// `f` over `items`, `chunk` items a job (0 counts as 1), one result per item in order.
     fn map<F>(&self, f: F, items: &[u64], chunk: usize) -> Answers
     where
         F: Fn(u64) -> u64 + Send + Sync + 'static,
     {
-        let (f, (answers, answered)) = (Arc::new(f), unbounded());
+        let (f, (answers, answered), chunk) = (Arc::new(f), unbounded(), chunk.max(1));
         let jobs = self.jobs.as_ref().expect("open until dropped");
         for (k, part) in items.chunks(chunk).enumerate() {
             let (f, answers, part) = (Arc::clone(&f), answers.clone(), part.to_vec());
@@ -78,9 +79,10 @@ impl Drop for Pool {
 fn run_caught(f: &impl Fn(u64) -> u64, x: u64) -> Result<u64, String> {
     let caught = panic::catch_unwind(AssertUnwindSafe(|| f(x)));
     caught.map_err(|p| {
-        p.downcast_ref::<&str>()
-            .map_or("a panic", |s| s)
-            .to_string()
+        // `panic!("text")` carries a `&str`; `panic!("{x}")`, with arguments, a `String`.
+        let text = p.downcast_ref::<&str>().copied();
+        let text = text.or_else(|| p.downcast_ref::<String>().map(String::as_str));
+        text.unwrap_or("a panic").to_string()
     })
 }
 
@@ -90,11 +92,12 @@ fn report(what: String, right: bool) -> bool {
     right
 }
 
-/// Times `work` and checks that every result is the square of its item, `1..` in order.
-fn squares(what: &str, work: impl FnOnce() -> Answers) -> bool {
+/// Times `work` and checks its results: `n` of them, each the square of its item `1..=n`.
+fn squares(what: &str, n: usize, work: impl FnOnce() -> Answers) -> bool {
     let started = Instant::now();
     let results = work();
-    let right = results.iter().zip(1..).all(|(r, x)| *r == Ok(x * x));
+    // The count first: `zip` stops at the shorter side, so a short result would pass unseen.
+    let right = results.len() == n && results.iter().zip(1..).all(|(r, x)| *r == Ok(x * x));
     report(format!("{what}, {:.2?}", started.elapsed()), right)
 }
 
@@ -102,8 +105,9 @@ fn main() -> ExitCode {
     let workers = thread::available_parallelism().map_or(2, |n| n.get());
     let pool = Pool::new(workers);
     let (numbers, square): (Vec<u64>, _) = ((1..=200_000).collect(), |x: u64| x * x);
-    let mut right = squares("one item a job", || pool.map(square, &numbers, 1));
-    right &= squares("1000 items a job", || pool.map(square, &numbers, 1000));
+    let n = numbers.len();
+    let mut right = squares("one item a job", n, || pool.map(square, &numbers, 1));
+    right &= squares("1000 items a job", n, || pool.map(square, &numbers, 1000));
 
     // A panic on purpose. The default panic hook would print a message and a backtrace note
     // for it, as for any bug; this one prints one line, since this panic is expected.
@@ -120,12 +124,12 @@ fn main() -> ExitCode {
 
     let (size, batches) = (2 * workers, 200);
     let numbers: Vec<u64> = (1..=(size * batches) as u64).collect();
-    right &= squares("200 batches, a new pool each", || {
+    right &= squares("200 batches, a new pool each", numbers.len(), || {
         // The tutorial: a new pool for every batch, started and joined (on drop) each time.
         let batch = |b: &[u64]| Pool::new(workers).map(square, b, 1);
         numbers.chunks(size).flat_map(batch).collect()
     });
-    right &= squares("200 batches, one pool", || {
+    right &= squares("200 batches, one pool", numbers.len(), || {
         let batch = |b: &[u64]| pool.map(square, b, 1);
         numbers.chunks(size).flat_map(batch).collect()
     });
@@ -133,5 +137,25 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_or_misplaced_result_is_wrong() {
+        assert!(squares("whole", 3, || vec![Ok(1), Ok(4), Ok(9)]));
+        assert!(!squares("short", 3, || vec![Ok(1), Ok(4)]));
+        assert!(!squares("misplaced", 2, || vec![Ok(4), Ok(1)]));
+    }
+
+    #[test]
+    fn map_takes_any_chunk_and_keeps_a_formatted_panic_message() {
+        let pool = Pool::new(2);
+        let f = |x: u64| if x == 2 { panic!("item {x}") } else { x };
+        let want = [Ok(1), Err("item 2".to_string()), Ok(3)];
+        assert_eq!(pool.map(f, &[1, 2, 3], 0), want);
     }
 }

@@ -265,6 +265,18 @@ fn bad_input_exits_2_with_one_line() {
 }
 
 #[test]
+fn a_negative_size_is_refused_with_its_range() {
+    for flag in ["--items", "--chunk", "--batches", "--work", "--workers"] {
+        let stderr = assert_usage_error(LESSON, &[flag, "-3"]);
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("must be a whole number from"),
+            "{flag}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_run_too_long_is_refused_with_its_length() {
     let args = [
         "--variant",

@@ -20,7 +20,9 @@ use timing::{Report, between};
 /// rayon's par_iter as the yardstick (rayon). It reports tasks/s and the per-task overhead over
 /// the sequential cost, and the verdict compares batching, chunking and tuning with rayon.
 #[derive(Debug, Parser)]
-#[command(name = "pool-batch", version)]
+// `allow_negative_numbers`: `--items -3` reaches the sizes' parser, whose error gives the range;
+// without it clap reads `-3` as an unknown flag and says only "unexpected argument".
+#[command(name = "pool-batch", version, allow_negative_numbers = true)]
 struct Cli {
     #[command(flatten)]
     common: timing::CommonArgs,

@@ -45,9 +45,13 @@ pub enum PoolError {
     /// The OS refused to start a worker thread or process.
     #[error("could not start a worker: {0}")]
     Spawn(#[from] std::io::Error),
-    /// A worker thread panicked outside any task (a bug in the pool itself).
+    /// A worker thread panicked outside any job (a bug in the pool itself).
     #[error("worker thread {0} panicked")]
     WorkerPanicked(usize),
+    /// Jobs given to `ThreadPool::execute` panicked; their workers caught it and went on. A
+    /// map never ends in this: its tasks' panics are its items' errors.
+    #[error("jobs given to execute that panicked: {0} (their workers caught it and went on)")]
+    JobsPanicked(usize),
 }
 
 /// One result per item, in input order.

@@ -4,7 +4,9 @@
 //! threads that live until the pool is dropped, each pulling jobs from one shared queue and
 //! running them. `map` sends every item as its own job and puts the answers back in order.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Sender, unbounded};
@@ -22,6 +24,22 @@ pub struct ThreadPool {
     pub(crate) jobs: Option<Sender<Job>>,
     /// The worker threads, joined on shutdown.
     pub(crate) workers: Vec<JoinHandle<()>>,
+    /// Jobs given to [`ThreadPool::execute`] that panicked, counted by the workers that caught
+    /// them; reported by [`ThreadPool::shutdown`].
+    pub(crate) panicked: Arc<AtomicUsize>,
+}
+
+/// Runs one job of the queue on a worker. A job that panics is caught and counted, and the
+/// worker goes on to the next one. Rejected: letting the panic end the thread, which shrinks
+/// the pool by one worker per panic, silently, until no worker is left to run anything.
+pub(crate) fn run_job(job: Job, panicked: &AtomicUsize) {
+    // `AssertUnwindSafe`: the job is consumed by the call, so nothing it left half-done is
+    // looked at again here (state it shares behind a `Mutex` is poisoned, as after any panic).
+    if catch_unwind(AssertUnwindSafe(job)).is_err() {
+        // Relaxed: the count is read only after every worker is joined, and the join orders
+        // this add before that read.
+        panicked.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl ThreadPool {
@@ -35,16 +53,17 @@ impl ThreadPool {
         let mut pool = Self {
             jobs: Some(jobs),
             workers: Vec::new(),
+            panicked: Arc::default(),
         };
         for id in 0..workers.max(1) {
             // Several workers wait on one receiver: crossbeam's channels are multi-consumer,
             // where std's `mpsc` needs a `Mutex<Receiver>` around it.
-            let queue = queue.clone();
+            let (queue, panicked) = (queue.clone(), Arc::clone(&pool.panicked));
             let worker = thread::Builder::new()
                 .name(format!("pool-worker-{id}"))
                 .spawn(move || {
                     for job in queue {
-                        job();
+                        run_job(job, &panicked);
                     }
                 })?;
             pool.workers.push(worker);
@@ -58,7 +77,9 @@ impl ThreadPool {
     }
 
     /// Queues `job` for the next free worker. Returns `false` if no worker is left to run it:
-    /// the job is then dropped unrun, and with it any sender it holds.
+    /// the job is then dropped unrun, and with it any sender it holds. A job that panics does
+    /// not end its worker: the panic hook prints it as for any panic, and
+    /// [`shutdown`](ThreadPool::shutdown) reports how many did ([`PoolError::JobsPanicked`]).
     pub fn execute(&self, job: impl FnOnce() + Send + 'static) -> bool {
         let Some(jobs) = &self.jobs else {
             return false;
@@ -95,7 +116,8 @@ impl ThreadPool {
     }
 
     /// Stops the pool: closes the queue, lets the workers finish what is queued, joins them,
-    /// and reports a worker that panicked instead of losing it.
+    /// and reports a worker, or else jobs given to `execute`, that panicked instead of losing
+    /// them.
     pub fn shutdown(mut self) -> Result<(), PoolError> {
         self.join_all()
     }
@@ -108,7 +130,12 @@ impl ThreadPool {
                 outcome = Err(PoolError::WorkerPanicked(id));
             }
         }
-        outcome
+        // Every worker is joined: no job is left to count (see `run_job`), and a second call
+        // (`Drop` after `shutdown`) finds zero.
+        match self.panicked.swap(0, Ordering::Relaxed) {
+            0 => outcome,
+            jobs => outcome.and(Err(PoolError::JobsPanicked(jobs))),
+        }
     }
 }
 
@@ -122,9 +149,32 @@ impl Drop for ThreadPool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::sync::{Condvar, Mutex};
+    use std::time::Duration;
+
     use super::*;
     use crate::steps::TaskError;
+
+    /// Whether every worker the pool started is alive: one job per worker, each waiting until
+    /// all have started, all end `true` only if that many workers took them at once. The wait
+    /// is bounded so that a pool short of a worker fails a test instead of hanging it.
+    pub(crate) fn every_worker_is_alive(pool: &ThreadPool) -> bool {
+        let n = pool.workers();
+        let started = Arc::new((Mutex::new(0), Condvar::new()));
+        let met = move |_: usize| {
+            let (count, changed) = &*started;
+            let mut count = count.lock().unwrap();
+            *count += 1;
+            changed.notify_all();
+            let bound = Duration::from_secs(30);
+            let (count, _) = changed
+                .wait_timeout_while(count, bound, |c| *c < n)
+                .unwrap();
+            *count >= n
+        };
+        pool.map(met, vec![0; n]).iter().all(|r| r == &Ok(true))
+    }
 
     #[test]
     fn map_keeps_input_order() {
@@ -141,10 +191,17 @@ mod tests {
         let f = |x: u32| if x == 3 { panic!("three") } else { x };
         let out = pool.map(f, vec![3, 4]);
         assert_eq!(out, vec![Err(TaskError::Panicked("three".into())), Ok(4)]);
-        // Both workers are still there after the panic.
         assert_eq!(pool.map(|x: u32| x + 1, vec![1, 2]), vec![Ok(2), Ok(3)]);
-        assert_eq!(pool.workers(), 2);
+        assert!(every_worker_is_alive(&pool));
         pool.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_job_given_to_execute_that_panics_leaves_every_worker_alive() {
+        let pool = ThreadPool::new(2).unwrap();
+        assert!(pool.execute(|| panic!("a job")));
+        assert!(every_worker_is_alive(&pool));
+        assert!(matches!(pool.shutdown(), Err(PoolError::JobsPanicked(1))));
     }
 
     #[test]

@@ -9,13 +9,14 @@
 //! of an idle core's time after each burst of work, and `yield_now` hands even that to any
 //! other thread that wants the core.
 
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError, unbounded};
 
 use super::PoolError;
-use super::s1_channel_pool::{Job, ThreadPool};
+use super::s1_channel_pool::{Job, ThreadPool, run_job};
 
 /// How long an idle worker keeps looking for the next job before it sleeps.
 pub const IDLE_SPIN: Duration = Duration::from_micros(100);
@@ -42,14 +43,15 @@ impl ThreadPool {
         let mut pool = Self {
             jobs: Some(jobs),
             workers: Vec::new(),
+            panicked: Arc::default(),
         };
         for id in 0..workers.max(1) {
-            let queue = queue.clone();
+            let (queue, panicked) = (queue.clone(), Arc::clone(&pool.panicked));
             let worker = thread::Builder::new()
                 .name(format!("pool-worker-{id}"))
                 .spawn(move || {
                     while let Some(job) = next_job(&queue) {
-                        job();
+                        run_job(job, &panicked);
                     }
                 })?;
             pool.workers.push(worker);
@@ -61,6 +63,7 @@ impl ThreadPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::steps::s1_channel_pool::tests::every_worker_is_alive;
 
     #[test]
     fn a_spinning_pool_maps_and_shuts_down_like_any_other() {
@@ -72,6 +75,14 @@ mod tests {
             thread::sleep(IDLE_SPIN * 3);
         }
         pool.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_job_that_panics_leaves_every_spinning_worker_alive() {
+        let pool = ThreadPool::with_idle_spin(2).unwrap();
+        assert!(pool.execute(|| panic!("a job")));
+        assert!(every_worker_is_alive(&pool));
+        assert!(matches!(pool.shutdown(), Err(PoolError::JobsPanicked(1))));
     }
 
     #[test]

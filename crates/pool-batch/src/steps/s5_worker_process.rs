@@ -80,11 +80,9 @@ fn invalid(message: String) -> io::Error {
 pub struct Worker {
     /// The process, kept to kill and reap it.
     child: Child,
-    /// Where requests go; `None` once the worker is reaped (closing it is how a healthy worker
-    /// is told to exit).
-    stdin: Option<BufWriter<ChildStdin>>,
-    /// Where answers come from, one line each.
-    stdout: BufReader<ChildStdout>,
+    /// Its stdin, where requests go, and its stdout, where answers come from one line each;
+    /// `None` once the worker is reaped.
+    pipes: Option<(BufWriter<ChildStdin>, BufReader<ChildStdout>)>,
     /// The last answer line, reused rather than allocated per answer.
     line: String,
 }
@@ -101,29 +99,24 @@ impl Worker {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             unreachable!("both were set to Stdio::piped()");
         };
-        let (stdin, stdout) = (Some(BufWriter::new(stdin)), BufReader::new(stdout));
+        let pipes = Some((BufWriter::new(stdin), BufReader::new(stdout)));
         let line = String::new();
-        Ok(Self {
-            child,
-            stdin,
-            stdout,
-            line,
-        })
+        Ok(Self { child, pipes, line })
     }
 
     /// Sends `items` as one line and reads one answer line per item. `Err` means the worker
     /// is dead or speaking nonsense: either way it must be replaced.
     pub fn call(&mut self, items: &[u64]) -> io::Result<Vec<Result<u64, String>>> {
-        let stdin = self.stdin.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
+        let (requests, answers) = self.pipes.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
         for x in items {
-            write!(stdin, "{x} ")?;
+            write!(requests, "{x} ")?;
         }
-        stdin.write_all(b"\n")?;
-        stdin.flush()?;
+        requests.write_all(b"\n")?;
+        requests.flush()?;
         let mut results = Vec::with_capacity(items.len());
         for _ in items {
             self.line.clear();
-            if self.stdout.read_line(&mut self.line)? == 0 {
+            if answers.read_line(&mut self.line)? == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
             results.push(parse_answer(&self.line)?);
@@ -133,7 +126,11 @@ impl Worker {
 
     /// Ends (killing it if `force`) and reaps this worker; says how it ended.
     pub fn reap(&mut self, force: bool) -> String {
-        drop(self.stdin.take()); // end of input: a healthy worker exits by itself
+        // Both pipes close before the wait: end of input tells a healthy worker to exit, and a
+        // worker blocked writing answers nobody read into a full pipe (64 KiB) gets EPIPE
+        // instead of waiting, and us with it, forever. Rejected: draining its stdout first,
+        // which waits on a worker that may never stop writing.
+        drop(self.pipes.take());
         if force {
             // Through the reaper, not `Child::kill`: it signals only a child not yet reaped.
             reaper::kill(reaper::pid_of(&self.child));
@@ -147,7 +144,7 @@ impl Worker {
     /// Reaps this dead worker and starts a fresh one in its place; says how the old one ended.
     pub fn replace(&mut self, command: &WorkerCommand) -> io::Result<String> {
         let ended = self.reap(true);
-        // The old worker is reaped (its stdin is gone), so dropping it here does nothing more.
+        // The old worker is reaped (its pipes are gone), so dropping it here does nothing more.
         *self = Worker::spawn(command)?;
         Ok(ended)
     }
@@ -155,8 +152,8 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // `stdin` is taken exactly when the worker is reaped, so it marks one not yet reaped.
-        if self.stdin.is_some() {
+        // `pipes` are taken exactly when the worker is reaped, so they mark one not yet reaped.
+        if self.pipes.is_some() {
             self.reap(false);
         }
     }
@@ -183,6 +180,26 @@ mod tests {
         assert_eq!(answers[1].as_ref().unwrap(), &Ok(4));
         let panicked = Err("three lines".to_string());
         assert_eq!(answers[2].as_ref().unwrap(), &panicked);
+    }
+
+    #[test]
+    fn a_worker_dropped_with_answers_unread_is_reaped() {
+        // Answers past what a pipe holds (64 KiB on Linux), then it waits for the end of its
+        // input as a worker does: dropped unread, it blocks writing until its stdout closes.
+        let script = "yes '= 1' | head -n 100000; exec cat >/dev/null";
+        let command = WorkerCommand {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+        };
+        let worker = Worker::spawn(&command).unwrap();
+        let (done, dropped) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(worker);
+            let _ = done.send(());
+        });
+        // A bound only so that a hang fails this test instead of stalling the suite.
+        let waited = dropped.recv_timeout(std::time::Duration::from_secs(60));
+        assert!(waited.is_ok(), "dropping the worker hangs in its wait");
     }
 
     #[test]
