@@ -20,6 +20,9 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Instant;
 
+/// Any error, boxed: all a program that reports it and exits needs.
+type Fallible<T> = Result<T, Box<dyn Error>>;
+
 /// The sum of `0..n`, one addition at a time. `black_box` keeps LLVM from replacing the loop by
 /// `n (n - 1) / 2`, which would leave nothing to measure. `inline(never)`: every variant runs
 /// this one copy; inlined copies can run at different speeds, blamed on threads or processes.
@@ -34,7 +37,7 @@ fn sequential(n: u64, workers: u64) -> u64 {
 }
 
 /// One thread per task; a panicked thread becomes an error instead of a lost result.
-fn threads(n: u64, workers: u64) -> Result<u64, Box<dyn Error>> {
+fn threads(n: u64, workers: u64) -> Fallible<u64> {
     let handles: Vec<_> = (0..workers)
         .map(|_| thread::spawn(move || cpu_intensive_task(n)))
         .collect();
@@ -47,7 +50,7 @@ fn threads(n: u64, workers: u64) -> Result<u64, Box<dyn Error>> {
 
 /// One re-executed copy of this program per task; every child is waited for, and one that
 /// fails is reported by pid and exit status.
-fn spawn(n: u64, workers: u64) -> Result<u64, Box<dyn Error>> {
+fn spawn(n: u64, workers: u64) -> Fallible<u64> {
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.args(["--worker", &n.to_string()])
         .stdout(Stdio::piped());
@@ -85,14 +88,14 @@ fn spawn(n: u64, workers: u64) -> Result<u64, Box<dyn Error>> {
 }
 
 /// The value after `flag` on the command line, or `default`.
-fn flag(args: &[String], flag: &str, default: u64) -> Result<u64, Box<dyn Error>> {
+fn flag(args: &[String], flag: &str, default: u64) -> Fallible<u64> {
     match args.iter().position(|a| a == flag) {
         Some(i) => Ok(args.get(i + 1).ok_or("a value after the flag")?.parse()?),
         None => Ok(default),
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> Fallible<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--worker") {
         let n: u64 = args.get(2).ok_or("worker needs n")?.parse()?;
@@ -106,7 +109,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let expected = u64::try_from(u128::from(workers) * u128::from(n) * u128::from(n - 1) / 2)
         .map_err(|_| "--n is too large: the total overflows 64 bits")?;
     println!("{workers} workers, each summing 0..{n}");
-    let variants: [(&str, &dyn Fn() -> Result<u64, Box<dyn Error>>); 3] = [
+    let variants: [(&str, &dyn Fn() -> Fallible<u64>); 3] = [
         ("sequential", &|| Ok(sequential(n, workers))),
         ("threads", &|| threads(n, workers)),
         ("spawn", &|| spawn(n, workers)),
