@@ -46,9 +46,9 @@ pub fn run(n: u64, workers: usize) -> Result<Children, Error> {
         // in between cannot miss this child. The child gets a copy of the locked registry and
         // never touches it (see `child`).
         let mut starting = reaper::starting().map_err(Error::from_reaper)?;
-        // SAFETY: the child runs only `child`, which makes async-signal-safe calls only and
-        // leaves with `_exit` on every path, a panic included (its `ExitOnUnwind` guard), so
-        // neither the other threads' locks it copied nor these frames are ever used in it.
+        // SAFETY: the child runs only `child`: async-signal-safe calls, then `_exit`, never
+        // returning here. It panics only when a test asks (`fault`); its `ExitOnUnwind` guard
+        // then `_exit`s before unwinding reaches these frames (the panic hook may still block).
         let forked_now = unsafe { nix::unistd::fork() }.map_err(|errno| Error::Sys {
             call: "fork",
             errno,
