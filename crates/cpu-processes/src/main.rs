@@ -25,7 +25,9 @@ const DEFAULT_N: u64 = 150_000_000;
 /// figure is the median of --rounds interleaved runs, and a run that falls short is explained
 /// by the CPUs it had.
 #[derive(Debug, Parser)]
-#[command(name = "cpu-processes", version)]
+// `allow_negative_numbers`: without it clap reads `--n -1` as a flag named `-1` and says
+// "unexpected argument"; with it "-1" reaches `between`, whose error names the range.
+#[command(name = "cpu-processes", version, allow_negative_numbers = true)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -146,7 +148,15 @@ mod tests {
 
     #[test]
     fn sizes_are_refused_in_words() {
-        for args in [["--n", "0"], ["--rounds", "101"], ["--n", "6074001001"]] {
+        let cases = [
+            ["--n", "0"],
+            ["--rounds", "101"],
+            ["--n", "6074001001"],
+            ["--n", "-1"],
+            ["--rounds", "-1"],
+            ["--workers", "-2"],
+        ];
+        for args in cases {
             let err = Cli::try_parse_from(["cpu-processes", args[0], args[1]]).unwrap_err();
             assert!(
                 err.to_string().contains("must be a whole number from 1 to"),

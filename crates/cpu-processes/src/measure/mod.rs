@@ -15,6 +15,7 @@ use crate::steps::{Children, Error, peak_rss_kib, s1_sequential, s2_threads, s3_
 mod check;
 pub mod estimate;
 pub mod memory;
+mod row;
 mod summary;
 
 pub use check::{N_MAX, expected_total, max_n, series_sum};

@@ -1,13 +1,9 @@
-//! From runs to rows: each variant's median run, its speedup over `sequential`, its parallel
-//! efficiency, and the note that sums them up with the memory figures.
+//! From runs to a summary: each variant's median run, its range, the rounds that went wrong,
+//! its speedup over `sequential` and its parallel efficiency. Its row and note: `row.rs`.
 
 use std::time::Duration;
 
-use timing::Row;
-
-use super::memory::fmt_kib;
 use super::{Run, Sizes, Variant, expected_total};
-use crate::LESSON;
 
 /// What the runs of one variant came to, typed, for the row and the verdicts.
 #[derive(Debug, Clone)]
@@ -26,6 +22,8 @@ pub struct Summary {
     pub range: (Duration, Duration),
     /// Whether every run summed right and every child came back.
     pub correct: bool,
+    /// Each run that did not, as (round, counting from 1, in the order they ran; its total).
+    pub wrong_rounds: Vec<(usize, u64)>,
     /// This process's peak memory during the first run.
     pub parent_peak_kib: Option<u64>,
     /// The largest child's own peak memory in the first run, for the process variants.
@@ -52,13 +50,25 @@ impl Summary {
                     .as_ref()
                     .is_none_or(|c| c.failures.is_empty() && c.results == sizes.workers)
         };
-        let correct = runs.iter().all(ok);
+        // Numbered before sorting by time below: a round is named as it ran.
+        let numbered = runs.iter().zip(1_usize..);
+        let wrong_rounds: Vec<(usize, u64)> = numbered
+            .clone()
+            .filter(|(run, _)| !ok(run))
+            .map(|(run, round)| (round, run.total))
+            .collect();
         let first = runs.first()?;
         let (parent_peak_kib, children) = (first.parent_peak_kib, first.children.as_ref());
         let child_peak_kib = children.map(|c| c.peaks_kib.iter().copied().max().unwrap_or(0));
         let failures = children.map(|_| {
-            let every = runs.iter().filter_map(|r| r.children.as_ref());
-            every.flat_map(|c| c.failures.iter().cloned()).collect()
+            let every = numbered.filter_map(|(run, round)| Some((run.children.as_ref()?, round)));
+            every
+                .flat_map(|(c, round)| {
+                    c.failures
+                        .iter()
+                        .map(move |f| format!("round {round}: {f}"))
+                })
+                .collect()
         });
         runs.sort_by_key(|run| run.wall);
         let range = (runs.first()?.wall, runs.last()?.wall);
@@ -76,7 +86,8 @@ impl Summary {
             median,
             rounds,
             range,
-            correct,
+            correct: wrong_rounds.is_empty(),
+            wrong_rounds,
             parent_peak_kib,
             child_peak_kib,
             failures,
@@ -88,69 +99,14 @@ impl Summary {
     pub fn efficiency(&self) -> Option<f64> {
         Some(self.speedup? / self.workers as f64)
     }
-
-    /// The row for the table and the JSON line.
-    pub fn row(&self) -> Row {
-        let Sizes { n, workers, .. } = self.sizes;
-        let expected = expected_total(n, workers).unwrap_or(0);
-        let mut row = Row::new(LESSON, self.variant.name())
-            .mechanism(self.variant.mechanism())
-            .workers(self.workers)
-            .items(n.saturating_mul(workers as u64))
-            .check(expected, self.median.total)
-            .require(self.correct)
-            .wall(self.median.wall)
-            .extra("peak_rss_kib", self.parent_peak_kib.unwrap_or(0));
-        if let Some(kib) = self.child_peak_kib {
-            row = row.extra("child_peak_rss_kib", kib);
-        }
-        if let Some(failures) = &self.failures {
-            row = row.extra("failed_children", failures.clone());
-        }
-        row = row
-            .extra("cpus", self.median.cpus)
-            .extra("rounds", self.rounds)
-            .extra("wall_min_s", self.range.0.as_secs_f64())
-            .extra("wall_max_s", self.range.1.as_secs_f64());
-        if let (Some(speedup), Some(efficiency)) = (self.speedup, self.efficiency()) {
-            row = row
-                .extra("speedup", speedup)
-                .extra("efficiency", efficiency);
-        }
-        row.note(self.note())
-    }
-
-    /// "1.94x, 97% eff.; 3 runs 12 ms-14 ms; parent 2.9 MiB; + 2 x child <= 772 KiB".
-    fn note(&self) -> String {
-        let mut note = Vec::new();
-        if let (Some(speedup), Some(efficiency)) = (self.speedup, self.efficiency()) {
-            note.push(format!("{speedup:.2}x, {:.0}% eff.", efficiency * 100.0));
-        }
-        if self.rounds > 1 {
-            let [min, max] =
-                [self.range.0, self.range.1].map(|d| timing::fmt_ns(d.as_nanos() as f64));
-            note.push(format!("{} runs {min}-{max}", self.rounds));
-        }
-        if let Some(kib) = self.parent_peak_kib {
-            note.push(format!("parent {}", fmt_kib(kib)));
-        }
-        if let Some(kib) = self.child_peak_kib {
-            note.push(format!("+ {} x child <= {}", self.workers, fmt_kib(kib)));
-        }
-        if let Some(failures) = self.failures.as_ref().filter(|f| !f.is_empty()) {
-            note.push(format!("FAILED: {}", failures.join("; ")));
-        }
-        note.join("; ")
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::measure::measured;
     use crate::steps::Children;
 
-    const SIZES: Sizes = Sizes {
+    pub(in crate::measure) const SIZES: Sizes = Sizes {
         n: 4,
         workers: 2,
         rounds: 3,
@@ -158,7 +114,7 @@ mod tests {
 
     /// A run of `ms` milliseconds in which `failed` children failed (fork), summing right
     /// otherwise.
-    fn run(ms: u64, failed: &[&str]) -> Run {
+    pub(in crate::measure) fn run(ms: u64, failed: &[&str]) -> Run {
         let children = Children {
             total: 12 - 6 * failed.len() as u64,
             results: 2 - failed.len(),
@@ -180,7 +136,10 @@ mod tests {
         let summary = Summary::of(Variant::Fork, SIZES, runs).expect("three runs");
         assert_eq!(summary.median.wall, Duration::from_millis(20));
         assert!(!summary.correct, "one run failed, so the variant fails");
-        assert_eq!(summary.failures, Some(vec!["child 7 killed".to_string()]));
+        assert_eq!(
+            summary.failures,
+            Some(vec!["round 2: child 7 killed".to_string()])
+        );
         assert_eq!(summary.rounds, 3);
         assert_eq!(
             summary.range,
@@ -196,32 +155,8 @@ mod tests {
         assert!(!row.correct);
         assert_eq!(
             row.extra["failed_children"],
-            serde_json::json!(["child 7 killed"])
+            serde_json::json!(["round 2: child 7 killed"])
         );
         assert!(Summary::of(Variant::Fork, SIZES, Vec::new()).is_none());
-    }
-
-    #[test]
-    fn speedup_and_efficiency_come_from_the_medians() {
-        let sequential = Run {
-            children: None,
-            wall: Duration::from_millis(40),
-            ..run(40, &[])
-        };
-        let summaries = vec![
-            Summary::of(Variant::Sequential, SIZES, vec![sequential]).expect("a run"),
-            Summary::of(Variant::Fork, SIZES, vec![run(20, &[])]).expect("a run"),
-        ];
-        let measured = measured(summaries);
-        let fork = &measured[1];
-        assert_eq!(fork.summary.speedup, Some(2.0));
-        assert_eq!(fork.row.extra["efficiency"], 1.0);
-        assert!(fork.row.correct, "{:?}", fork.row);
-        assert!(
-            fork.row.note.starts_with("2.00x, 100% eff."),
-            "{}",
-            fork.row.note
-        );
-        assert_eq!(measured[0].row.workers, 1);
     }
 }

@@ -8,11 +8,10 @@
 //! (4096) bytes to a pipe is atomic, so records from different children never interleave.
 //!
 //! The child of `fork` in a process that has other threads (the Ctrl-C handler's, at least) is
-//! a copy of only the forking thread; a lock another thread held at that moment stays locked
-//! forever in the child. So from `fork` to `_exit` the child calls only async-signal-safe
-//! functions: no allocation, no `println!`, no locks. It leaves with `libc::_exit`, not
-//! `std::process::exit`: `exit` runs the parent's copied atexit handlers and flushes its copied
-//! stdout buffer, which would print the parent's pending output twice.
+//! a copy of only the forking thread; a lock another thread held then stays locked forever in
+//! it. So the child calls only async-signal-safe functions (no allocation, no `println!`, no
+//! locks) and leaves by `libc::_exit` on every path, a panic included: `std::process::exit`
+//! would run the parent's copied atexit handlers and flush its copied stdout buffer twice.
 
 // `fork` is unsafe (the rules above are for the caller to keep), and this step is about it.
 #![allow(unsafe_code)]
@@ -47,19 +46,18 @@ pub fn run(n: u64, workers: usize) -> Result<Children, Error> {
         // in between cannot miss this child. The child gets a copy of the locked registry and
         // never touches it (see `child`).
         let mut starting = reaper::starting().map_err(Error::from_reaper)?;
-        // SAFETY: the child runs only `child`, which makes async-signal-safe calls only and
-        // leaves with `_exit`, so the other threads' locks and state it copied are never used.
-        match unsafe { nix::unistd::fork() } {
-            Ok(ForkResult::Child) => child(index, n, &results_write, parent),
-            Ok(ForkResult::Parent { child }) => {
+        // SAFETY: the child runs only `child`: async-signal-safe calls, then `_exit`, never
+        // returning here. It panics only when a test asks (`fault`); its `ExitOnUnwind` guard
+        // then `_exit`s before unwinding reaches these frames (the panic hook may still block).
+        let forked_now = unsafe { nix::unistd::fork() }.map_err(|errno| Error::Sys {
+            call: "fork",
+            errno,
+        })?;
+        match forked_now {
+            ForkResult::Child => child(index, n, &results_write, parent),
+            ForkResult::Parent { child } => {
                 starting.track(child);
                 forked.0.push(child);
-            }
-            Err(errno) => {
-                return Err(Error::Sys {
-                    call: "fork",
-                    errno,
-                });
             }
         }
     }
@@ -85,10 +83,12 @@ pub fn run(n: u64, workers: usize) -> Result<Children, Error> {
     Ok(children)
 }
 
-/// The forked child: computes, writes its record, leaves. Never returns.
+/// The forked child: computes, writes its record, leaves. Never returns, not even by a panic.
 fn child(index: usize, n: u64, results: &OwnedFd, parent: Pid) -> ! {
-    // Die with the parent even if it is SIGKILLed and cannot end us itself. If the parent died
-    // before this line, we were already re-parented: checking `getppid` closes that gap.
+    let _unwinding_ends_here = ExitOnUnwind;
+    // Die with the parent even if it is SIGKILLed; one gone before this line has left us
+    // re-parented, which `getppid` shows. It fires when the *thread* that forked us ends, not
+    // the process: `run` forks from its caller's, the main thread, which lasts as long.
     if set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
         exit_now(1);
     }
@@ -97,8 +97,7 @@ fn child(index: usize, n: u64, results: &OwnedFd, parent: Pid) -> ! {
         // but its thread was not, so a terminal's Ctrl-C would be swallowed: restore the default.
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
-    // A test may ask child 0 to fail here (async-signal-safe too: an atomic load, then
-    // `_exit` or `raise`).
+    // A test may make this child fail here (see `fault`: async-signal-safe, but for `panic`).
     crate::fault::strike(index);
     let sum = cpu_intensive_task(n);
     let mut record = [0_u8; RECORD];
@@ -109,6 +108,18 @@ fn child(index: usize, n: u64, results: &OwnedFd, parent: Pid) -> ! {
     // At most PIPE_BUF bytes: written whole or not at all, so a short count is an error too.
     let written = write(results, &record);
     exit_now(if written == Ok(RECORD) { 0 } else { 1 })
+}
+
+/// Dropped only by a panic (all else leaves `child` by `_exit`): ends the child with status
+/// 101, like a panicking `main`, rather than unwind into the parent's copied frames, where
+/// `Forked`'s `Drop` would SIGKILL the siblings this copy lists (`catch_unwind` would need the
+/// body in a closure). The panic hook still runs and allocates: the child must still not panic.
+struct ExitOnUnwind;
+
+impl Drop for ExitOnUnwind {
+    fn drop(&mut self) {
+        exit_now(101);
+    }
 }
 
 fn exit_now(code: i32) -> ! {

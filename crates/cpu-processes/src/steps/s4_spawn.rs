@@ -75,12 +75,20 @@ struct Spawned(Vec<Child>);
 
 impl Spawned {
     /// Reaps every child and adds up what each printed (`outputs[i]` is child `i`'s line).
+    ///
+    /// Each child leaves the list in the step that reaps it, so whatever path leaves [`run`]
+    /// afterwards (this returning early on an error, or the normal end), `Drop` kills and waits
+    /// only for children nobody has waited for: each child is reaped exactly once. Waiting for
+    /// a reaped pid again would be a wait on a number the kernel may already have handed on.
     fn reap_all(&mut self, outputs: &[String]) -> Result<Children, Error> {
         let mut children = Children::default();
-        for (child, output) in self.0.iter_mut().zip(outputs) {
+        // Last to first, as `Vec::pop` gives them; the failures are put back in order below.
+        while let Some(child) = self.0.last_mut() {
             // Untracked and reaped in one locked step (see `reaper`).
             let status = reaper::wait_child(child).map_err(Error::from_reaper)?;
             let pid = child.id();
+            self.0.pop();
+            let output = outputs.get(self.0.len()).map_or("", String::as_str);
             let mut numbers = output.split_whitespace().map(str::parse::<u64>);
             match (status.success(), numbers.next(), numbers.next()) {
                 (true, Some(Ok(sum)), Some(Ok(peak))) => {
@@ -94,6 +102,7 @@ impl Spawned {
                 (false, ..) => children.failures.push(reaper::describe_exit(pid, status)),
             }
         }
+        children.failures.reverse();
         Ok(children)
     }
 }
@@ -115,7 +124,10 @@ impl Drop for Spawned {
 /// the process that started it.
 pub fn worker(n: u64, parent: Option<u32>) -> ExitCode {
     // Die with the parent even if it is SIGKILLed and cannot end us itself; if it died before
-    // this line, we were already re-parented, which `getppid` shows.
+    // this line, we were already re-parented, which `getppid` shows. The signal comes when the
+    // *thread* that started us ends, not the parent process: a worker started from a
+    // short-lived thread would be killed mid-task when that thread returned. `run` starts every
+    // worker from its caller's thread, the main thread here, which lasts as long as the process.
     let orphaned = parent.is_some_and(|p| i64::from(getppid().as_raw()) != i64::from(p));
     if set_pdeathsig(Signal::SIGKILL).is_err() || orphaned {
         eprintln!("error: worker: the parent process is gone");
@@ -124,4 +136,30 @@ pub fn worker(n: u64, parent: Option<u32>) -> ExitCode {
     let sum = cpu_intensive_task(n);
     println!("{sum} {}", peak_rss_kib().unwrap_or(0));
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_child_is_reaped_once_and_leaves_nothing_for_drop() {
+        // `sh` children, not this test binary re-executed: only `reap_all` is under test.
+        let spawn = |script: &str| reaper::spawn(Command::new("sh").args(["-c", script]));
+        let mut spawned = Spawned(vec![
+            spawn("exit 0").expect("sh starts"),
+            spawn("exit 4").expect("sh starts"),
+        ]);
+        let children = spawned
+            .reap_all(&["5 7".to_string(), String::new()])
+            .expect("both are reaped");
+        assert_eq!((children.total, children.results), (5, 1));
+        assert_eq!(children.failures.len(), 1, "{:?}", children.failures);
+        assert!(children.failures[0].contains("status 4"), "{children:?}");
+        assert!(
+            spawned.0.is_empty(),
+            "{} reaped child(ren) left for Drop to wait for again",
+            spawned.0.len()
+        );
+    }
 }
