@@ -192,6 +192,9 @@ fn side(
     lesson: &str,
     who: &str,
 ) -> Result<Vec<serde_json::Value>> {
+    // The CPUs this side can get right now, read just before it runs (the machine's mood
+    // changes from minute to minute; a speedup means little without it).
+    let parallelism = machine::parallelism();
     let output = cmd
         .arg("--json")
         .args(args)
@@ -206,7 +209,12 @@ fn side(
             stderr.trim()
         );
     }
-    parse_rows(&stdout).with_context(|| format!("{lesson}: reading the {who} side's rows"))
+    let mut rows =
+        parse_rows(&stdout).with_context(|| format!("{lesson}: reading the {who} side's rows"))?;
+    for row in &mut rows {
+        row["parallelism"] = serde_json::json!(parallelism);
+    }
+    Ok(rows)
 }
 
 /// Prints the table, its sentences and the problems; writes the Markdown, `compare.jsonl`, the

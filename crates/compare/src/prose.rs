@@ -12,6 +12,7 @@ pub fn sentences(plans: &[Plan], pairs: &[Pair]) -> Vec<String> {
         like_for_like(pairs),
         waiting(plans, pairs),
         gil(pairs),
+        crate::machine::parallelism_sentence(pairs),
         lost_updates(pairs),
         heartbeat(pairs),
         broker(pairs),

@@ -25,6 +25,8 @@ pub fn pair_json(pair: &Pair) -> Value {
         "rust_wall_s": number(&pair.rust, "wall_s"),
         "python_p99_ns": pair.python["p99_ns"],
         "rust_p99_ns": pair.rust["p99_ns"],
+        "python_parallelism": pair.python["parallelism"],
+        "rust_parallelism": pair.rust["parallelism"],
         "python_correct": pair.python["correct"],
         "rust_correct": pair.rust["correct"],
         "speedup": pair.speedup(),
