@@ -7,7 +7,7 @@
 
 use std::thread;
 
-use super::{Error, join_scoped};
+use super::{Error, join_all_scoped};
 
 /// Sums `numbers` on `workers` threads spawned in a scope: each borrows a slice of `numbers` and
 /// writes its partial sum into its own borrowed slot of a local array, returned afterwards.
@@ -21,9 +21,12 @@ pub fn partial_sums(numbers: &[u64], workers: usize) -> Result<Vec<u64>, Error> 
             // function's locals: no `Arc`, no copy, no lock.
             handles.push(s.spawn(move || *slot = chunk.iter().sum()));
         }
-        // Joining here, instead of letting the scope join, turns a panic into an error; a
-        // thread the scope joins itself re-raises its panic when the scope ends.
-        handles.into_iter().try_for_each(join_scoped)
+        // Joined here, every one of them, instead of letting the scope join them: a thread the
+        // scope joins itself re-raises its panic when the scope ends, and so would any thread
+        // left unjoined after a first panic. `join_all_scoped` joins them all, then returns the
+        // first panic as an error.
+        join_all_scoped(handles)?;
+        Ok(())
     })?;
     Ok(partials)
 }
@@ -44,5 +47,17 @@ mod tests {
             assert_eq!(run(n, workers).unwrap(), n * (n + 1) / 2);
         }
         assert_eq!(partial_sums(&[1, 2, 3], 2).unwrap(), [3, 3]);
+    }
+
+    // A sum past `u64::MAX` panics only where overflow checks are on, as in debug and test
+    // builds; in release it wraps and no thread panics.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn two_threads_panicking_come_back_as_one_error() {
+        let numbers = [u64::MAX, 1, 2, u64::MAX, 1, 2];
+        match partial_sums(&numbers, 2) {
+            Err(Error::Panicked { message, .. }) => assert!(message.contains("overflow")),
+            other => panic!("want Panicked, got {other:?}"),
+        }
     }
 }
