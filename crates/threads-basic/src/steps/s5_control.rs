@@ -15,7 +15,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread;
+use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use super::{Error, join};
@@ -41,7 +41,8 @@ pub struct Shared {
     pub allowed: AtomicU64,
     /// Set by the main thread to ask the worker to return.
     pub stop: AtomicBool,
-    /// Set by the worker while it waits, parked: proof that a pause took effect.
+    /// Set by the worker while it waits, parked: proof that a pause took effect. Cleared by
+    /// [`resume`] before it wakes the worker, and by the worker once it runs again.
     pub parked: AtomicBool,
     /// Units of work done so far, published by the worker after each unit.
     pub done: AtomicU64,
@@ -71,6 +72,20 @@ pub fn worker(shared: &Shared) -> u64 {
         shared.done.store(units, Ordering::Release);
     }
     units
+}
+
+/// Resumes a paused worker until it has done `to` units in all: clears `parked`, raises the
+/// allowance, and wakes the thread.
+///
+/// `parked` is cleared here, before the worker is woken, and not only by the worker once it
+/// runs again: until the woken thread is scheduled, the flag would still say "parked" from the
+/// pause just ended, and a pause asked for right after this resume would read as taken at once.
+/// Call it only once the pause it ends was seen (`parked` true), so that no late `true` from
+/// that pause can land after this clear.
+pub fn resume(shared: &Shared, worker: &Thread, to: u64) {
+    shared.parked.store(false, Ordering::Release);
+    shared.allowed.store(to, Ordering::Release);
+    worker.unpark(); // a parked worker sees nothing until it is woken
 }
 
 /// A unit of work: arithmetic the optimiser cannot skip (`black_box` at the call). The Python
@@ -127,8 +142,7 @@ pub fn run() -> Result<Controlled, Error> {
     thread::sleep(PAUSE);
     let while_paused = done() - paused_at;
 
-    shared.allowed.store(UNITS, Ordering::Release); // resume, to the end of the job
-    handle.thread().unpark(); // a parked worker sees nothing until it is woken
+    resume(&shared, handle.thread(), UNITS); // to the end of the job
     let finished = wait_for(|| done() >= UNITS);
 
     let asked = Instant::now();
@@ -204,6 +218,25 @@ mod tests {
         shared.stop.store(true, Ordering::Release);
         handle.thread().unpark();
         assert_eq!(join(handle).unwrap(), paused_at);
+    }
+
+    #[test]
+    fn each_pause_after_a_resume_is_seen_only_once_the_worker_reaches_it() {
+        const STRIDE: u64 = 3;
+        const PAUSES: u64 = 100;
+        let shared = Arc::new(Shared::default());
+        shared.allowed.store(STRIDE, Ordering::Relaxed);
+        let theirs = Arc::clone(&shared);
+        let handle = thread::spawn(move || worker(&theirs));
+        for pause in 1..=PAUSES {
+            assert!(wait_for(|| shared.parked.load(Ordering::Acquire)));
+            assert_eq!(shared.done.load(Ordering::Acquire), pause * STRIDE);
+            resume(&shared, handle.thread(), (pause + 1) * STRIDE);
+        }
+        assert!(wait_for(|| shared.parked.load(Ordering::Acquire)));
+        shared.stop.store(true, Ordering::Release);
+        handle.thread().unpark();
+        assert_eq!(join(handle).unwrap(), (PAUSES + 1) * STRIDE);
     }
 
     #[test]
