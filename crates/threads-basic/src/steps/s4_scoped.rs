@@ -11,7 +11,10 @@ use super::{Error, join_all_scoped};
 
 /// Sums `numbers` on `workers` threads spawned in a scope: each borrows a slice of `numbers` and
 /// writes its partial sum into its own borrowed slot of a local array, returned afterwards.
+/// `workers = 0` counts as one, as [`split`](super::split) counts it: no thread at all would
+/// leave every number unsummed.
 pub fn partial_sums(numbers: &[u64], workers: usize) -> Result<Vec<u64>, Error> {
+    let workers = workers.max(1); // also keeps `div_ceil` below from dividing by zero
     let mut partials = vec![0_u64; workers];
     let chunk_len = numbers.len().div_ceil(workers).max(1);
     thread::scope(|s| -> Result<(), Error> {
@@ -47,6 +50,12 @@ mod tests {
             assert_eq!(run(n, workers).unwrap(), n * (n + 1) / 2);
         }
         assert_eq!(partial_sums(&[1, 2, 3], 2).unwrap(), [3, 3]);
+    }
+
+    #[test]
+    fn zero_workers_count_as_one() {
+        assert_eq!(partial_sums(&[1, 2, 3], 0).unwrap(), [6]);
+        assert_eq!(run(10, 0).unwrap(), 55);
     }
 
     // A sum past `u64::MAX` panics only where overflow checks are on, as in debug and test

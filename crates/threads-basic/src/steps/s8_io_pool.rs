@@ -11,7 +11,7 @@ use std::thread;
 use super::{Error, join_all_scoped};
 
 /// Runs `get(page)` for pages `0..requests` on at most `workers` threads named `pool-<i>`, and
-/// returns every result, each thread's in the order it took them.
+/// returns every result, each thread's in the order it took them. `workers = 0` counts as one.
 ///
 /// The work list is just a shared counter: `fetch_add` hands each page number to exactly one
 /// thread. `Relaxed` is enough because the counter publishes no other data (each result comes
@@ -21,7 +21,9 @@ pub fn fetch_all<T: Send>(
     workers: usize,
     get: impl Fn(u64) -> T + Sync,
 ) -> Result<Vec<T>, Error> {
-    let workers = workers.min(requests as usize);
+    // At least one thread (none would fetch nothing and return an empty list as if done), and
+    // no more than there are pages.
+    let workers = workers.max(1).min(requests as usize);
     let next = AtomicU64::new(0);
     thread::scope(|s| {
         let (next, get) = (&next, &get);
@@ -74,6 +76,11 @@ mod tests {
         assert_eq!(got, (0..7).collect::<Vec<_>>());
         assert!(most.load(Ordering::SeqCst) <= 3);
         assert_eq!(fetch_all(2, 8, |page| page).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn zero_workers_count_as_one() {
+        assert_eq!(fetch_all(3, 0, |page| page).unwrap(), [0, 1, 2]);
     }
 
     #[test]
