@@ -79,7 +79,7 @@ pub fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Result<Vec<T>, Error> {
 
 /// [`join_all`] for threads spawned inside [`std::thread::scope`]. Here stopping at the first
 /// panic is worse than a lost panic: the scope joins the handles left itself when it ends, and
-/// re-raises a second panic among them, which ends the whole program.
+/// panics in the caller if any of them panicked, so a second panic would still end the program.
 pub fn join_all_scoped<T>(handles: Vec<ScopedJoinHandle<'_, T>>) -> Result<Vec<T>, Error> {
     first_error(handles.into_iter().map(join_scoped))
 }
