@@ -1,24 +1,20 @@
 //! Threads in one file: spawn and join, a named thread returning its result, a panic joined as
-//! an error, scoped threads borrowing local data, and a worker paused, resumed and asked to stop.
+//! an error, scoped threads borrowing local data, and a worker paused twice, resumed and stopped.
 //!
 //! The Python original is the `threading` tutorial: `Thread(target=f).start()` and `join()`,
-//! results appended to a shared list, and flags to pause and stop a thread since none can be
-//! killed.
-//! In Rust a thread hands its result back through `join`, a panic in it comes back as an
-//! `Err` instead of a traceback printed and forgotten, and `thread::scope` lets threads borrow
-//! local data without `Arc`.
+//! results appended to a shared list, flags to pause and stop a thread since none can be killed.
+//! In Rust `join` hands the result back, a panic comes back as an `Err` instead of a traceback
+//! printed and forgotten, and `thread::scope` lets threads borrow local data without `Arc`.
+//! The panic's message on stderr (the default hook prints it) is expected.
 //!
-//! Watch for: the panic message on stderr (the default hook prints it) followed by the line
-//! saying it was joined as an error; the two scoped halves adding up to 1 + 2 + ... + 10 000;
-//! the worker doing nothing while paused and ending by itself after the stop flag, having done
-//! its whole job.
-//!
-//! Run it: `cargo run --example threads_basic`. The standard library only, so there are no
-//! `[dependencies]` lines to paste: copy the file into `src/main.rs` of any project.
+//! Run it: `cargo run --example threads_basic`. The standard library only; nothing to add:
+//! ```toml
+//! [dependencies]
+//! ```
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn main() -> Result<(), String> {
     // 1. Python's `Thread(target=f).start()` and `join()`: `spawn` starts it, `join` waits.
@@ -40,13 +36,11 @@ fn main() -> Result<(), String> {
     // 3. A panic in a thread is not lost: `join` returns it as an `Err`, and the caller decides.
     //    (The default panic hook still prints the panic on stderr; that line is expected.)
     let doomed = thread::spawn(|| -> u64 { panic!("deliberately") });
-    match doomed.join() {
-        Ok(_) => return Err("a panicking thread returned a value".into()),
-        Err(payload) => {
-            let msg = payload.downcast_ref::<&str>().copied().unwrap_or("?");
-            println!("joined a panic as an error: {msg}");
-        }
-    }
+    let Err(payload) = doomed.join() else {
+        return Err("a panicking thread returned a value".into());
+    };
+    let msg = payload.downcast_ref::<&str>().copied().unwrap_or("?");
+    println!("joined a panic as an error: {msg}");
 
     // 4. Scoped threads borrow local data: the scope joins them all before it returns, so `&`
     //    and `&mut` borrows are fine and no `Arc` or `Mutex` is needed.
@@ -61,26 +55,24 @@ fn main() -> Result<(), String> {
     assert_eq!(halves[0] + halves[1], 10_000 * 10_001 / 2);
     println!("scoped halves: {halves:?}");
 
-    // 5. Pausing, resuming and stopping a worker: Rust cannot kill a thread (a killed thread
-    //    could leave a lock held), so the worker is asked. Between units of work it reads its
-    //    allowance (units it may have done before it waits: 0 pauses it at once; here it starts
-    //    with half its job) and a stop flag, and while it has no allowance it says so (`parked`)
-    //    and sleeps in `park` until `unpark`. Acquire loads pair with the Release stores on the
-    //    other side. Scoped, as in 4, so the worker borrows the atomics instead of `Arc`s.
+    // 5. Rust cannot kill a thread (it could leave a lock held), so the worker is asked: it
+    //    reads its allowance (units it may do before it waits) and a stop flag between units;
+    //    out of allowance, it sets `parked` and sleeps in `park` until `unpark`. Acquire loads
+    //    pair with the Release stores on the other side. Scoped, as in 4: no `Arc`s.
     const UNITS: u64 = 1_000;
-    let allowed = AtomicU64::new(UNITS / 2);
-    let (stop, parked, done) = (
-        AtomicBool::new(false),
-        AtomicBool::new(false),
-        AtomicU64::new(0),
-    );
-    let (paused_at, units) = thread::scope(|s| {
+    let (allowed, done) = (AtomicU64::new(UNITS / 4), AtomicU64::new(0));
+    let (stop, parked) = (AtomicBool::new(false), AtomicBool::new(false));
+    let out_of_allowance = |units| units >= allowed.load(Ordering::Acquire);
+    let pauses = thread::scope(|s| {
         let worker = s.spawn(|| {
             let mut units = 0;
             while !stop.load(Ordering::Acquire) {
-                if units >= allowed.load(Ordering::Acquire) {
+                if out_of_allowance(units) {
                     parked.store(true, Ordering::Release);
-                    thread::park(); // may return early: the loop checks again
+                    while out_of_allowance(units) && !stop.load(Ordering::Acquire) {
+                        thread::park(); // may return early: the loop checks again
+                    }
+                    parked.store(false, Ordering::Release);
                     continue;
                 }
                 std::hint::black_box((0..200_u64).fold(units, |x, i| x.rotate_left(7) ^ i));
@@ -89,28 +81,43 @@ fn main() -> Result<(), String> {
             }
             units
         });
-        let wait_until = |condition: &dyn Fn() -> bool| {
-            while !condition() {
+        // Bounded: a worker that never gets there is an error to report, not a wait forever.
+        let wait_until = |what: &str, condition: &dyn Fn() -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !condition() && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(1));
             }
+            condition()
+                .then_some(())
+                .ok_or(format!("the worker has not {what} in 5 s"))
         };
-        wait_until(&|| parked.load(Ordering::Acquire));
-        let paused_at = done.load(Ordering::Acquire);
-        thread::sleep(Duration::from_millis(20));
-        let while_paused = done.load(Ordering::Acquire) - paused_at;
-        allowed.store(UNITS, Ordering::Release); // resume, to the end of its job
-        worker.thread().unpark();
-        wait_until(&|| done.load(Ordering::Acquire) >= UNITS);
-        stop.store(true, Ordering::Release); // stop: the flag, and a wake-up so it sees it
+        let steer = || -> Result<Vec<(u64, u64)>, String> {
+            let mut pauses = Vec::new(); // (units done when it parked, units done while parked)
+            for resume_to in [UNITS / 2, UNITS] {
+                wait_until("parked", &|| parked.load(Ordering::Acquire))?;
+                let paused_at = done.load(Ordering::Acquire);
+                thread::sleep(Duration::from_millis(10));
+                pauses.push((paused_at, done.load(Ordering::Acquire) - paused_at));
+                // Cleared here too, not only by the worker once it runs again: until the woken
+                // thread is scheduled, the next wait would read this pause as the next one.
+                parked.store(false, Ordering::Release);
+                allowed.store(resume_to, Ordering::Release);
+                worker.thread().unpark();
+            }
+            wait_until("done its job", &|| done.load(Ordering::Acquire) >= UNITS)?;
+            Ok(pauses)
+        };
+        let steered = steer();
+        // Stopped on every path, an error's too: the scope waits for the worker before it ends.
+        stop.store(true, Ordering::Release);
         worker.thread().unpark();
         let units = worker.join().map_err(|_| "the worker panicked")?;
-        if paused_at != UNITS / 2 || while_paused != 0 || units != UNITS {
-            return Err(format!(
-                "{while_paused} units while paused, {units} of {UNITS} in all"
-            ));
+        let pauses = steered?;
+        if pauses != [(UNITS / 4, 0), (UNITS / 2, 0)] || units != UNITS {
+            return Err(format!("pauses {pauses:?}, {units} of {UNITS} units"));
         }
-        Ok((paused_at, units))
+        Ok(pauses)
     })?;
-    println!("worker paused at unit {paused_at}, resumed, stopped by itself after {units} units");
+    println!("worker paused at units {pauses:?} (at, during), stopped by itself after {UNITS}");
     Ok(())
 }

@@ -1,10 +1,16 @@
-//! `threads-basic` end to end: every variant through the binary, the verdict, bad input, and the
-//! Python twin.
+//! `threads-basic` end to end: every variant through the binary, the verdict, bad input, Ctrl-C,
+//! the copyable example, and the Python twin.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::{
-    assert_usage_error, assert_usage_errors, bin, row, run_json, run_python_twin, u64_of,
+    assert_usage_error, assert_usage_errors, bin, bin_path, row, run_json, run_python_twin, u64_of,
     variant_names,
 };
 
@@ -157,6 +163,94 @@ fn bad_input_is_one_line_and_exit_2() {
             &["--delay-ms", "86400000"],
             &["--variant", "kill"],
         ],
+    );
+}
+
+#[test]
+fn every_size_flag_refuses_a_negative_number_with_its_range() {
+    for flag in ["--numbers", "--requests", "--delay-ms", "--workers"] {
+        let stderr = assert_usage_error(LESSON, &[flag, "-3"]);
+        assert!(
+            stderr.contains("must be a whole number from"),
+            "{flag} -3: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_exits_130() {
+    // A hundred pages at a second each: the run lasts far longer than the test waits, and less
+    // than the ten minutes past which it would be refused.
+    let mut child = Command::new(bin_path(LESSON))
+        .args(["--variant", "io-sequential", "--requests", "100"])
+        .args(["--delay-ms", "1000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // The announcement of the long run comes after the handler is installed: SIGINT sent once
+    // it is read cannot arrive too early.
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(sent.expect("kill runs").success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no exit within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let first = first.expect("the run announced itself on stderr");
+    assert!(first.starts_with("fetching 100 pages"), "{first}");
+    assert_eq!(status.code(), Some(130), "{status}");
+    let last = rx.recv_timeout(Duration::from_secs(5));
+    assert!(last.is_ok_and(|line| line.starts_with("interrupted")));
+}
+
+/// The copyable example, as `cargo test --workspace` builds it beside the test binaries (built
+/// here when it is not, as with `cargo test --test tests`).
+fn example_path(name: &str) -> PathBuf {
+    let dir = bin_path(LESSON)
+        .parent()
+        .expect("target/<profile>")
+        .to_path_buf();
+    let path = dir.join("examples").join(name);
+    if !path.exists() {
+        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        build.args(["build", "--quiet", "--example", name]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        assert!(build.status().expect("cargo runs").success(), "{name}");
+    }
+    path
+}
+
+#[test]
+fn the_example_pauses_its_worker_twice_and_checks_itself() {
+    let output = assert_cmd::Command::new(example_path("threads_basic"))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("the example runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("worker paused at units [(250, 0), (500, 0)]"),
+        "{stdout}"
     );
 }
 

@@ -31,6 +31,11 @@ use crate::steps::{Error, join};
 /// wrong request shows up in the byte count.
 pub const PAGE_BYTES: u64 = 4096;
 
+/// The last page served; past it the answer is 404. The steps never ask beyond the command
+/// line's thousand pages, but anyone on this machine can reach the port: without a bound,
+/// `/page/<huge>` would overflow [`page_len`] or make the server allocate without limit.
+pub const LAST_PAGE: u64 = 1 << 20;
+
 /// The body length of `/page/<i>`.
 pub fn page_len(i: u64) -> u64 {
     PAGE_BYTES + i
@@ -152,7 +157,8 @@ fn respond(request: Request, due: Instant) {
     let page = request
         .url()
         .strip_prefix("/page/")
-        .and_then(|i| i.parse::<u64>().ok());
+        .and_then(|i| i.parse::<u64>().ok())
+        .filter(|&i| i <= LAST_PAGE);
     let result = match page {
         Some(i) => request.respond(Response::from_data(page_body(i))),
         None => request.respond(Response::from_string("no such page").with_status_code(404)),
@@ -194,7 +200,11 @@ mod tests {
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         assert!(reply.ends_with(&"h".repeat(4103)), "{reply}");
         assert!(get(server.addr, "/nope").starts_with("HTTP/1.1 404"));
-        assert_eq!(server.shutdown().unwrap(), 2);
+        let past_the_last = format!("/page/{}", LAST_PAGE + 1);
+        assert!(get(server.addr, &past_the_last).starts_with("HTTP/1.1 404"));
+        let overflowing = format!("/page/{}", u64::MAX);
+        assert!(get(server.addr, &overflowing).starts_with("HTTP/1.1 404"));
+        assert_eq!(server.shutdown().unwrap(), 4);
     }
 
     #[test]

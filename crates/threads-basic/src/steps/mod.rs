@@ -68,6 +68,38 @@ pub fn join_scoped<T>(handle: ScopedJoinHandle<'_, T>) -> Result<T, Error> {
     })
 }
 
+/// Joins every handle, in order, and returns their results, or the first panic as an error.
+///
+/// Every handle is joined even after a panic, which `handles.into_iter().map(join).collect()`
+/// would not do: collecting into a `Result` stops at the first error and drops the handles left,
+/// so their threads run on unwatched and their panics are lost.
+pub fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Result<Vec<T>, Error> {
+    first_error(handles.into_iter().map(join))
+}
+
+/// [`join_all`] for threads spawned inside [`std::thread::scope`]. Here stopping at the first
+/// panic is worse than a lost panic: the scope joins the handles left itself when it ends, and
+/// panics in the caller if any of them panicked, so a second panic would still end the program.
+pub fn join_all_scoped<T>(handles: Vec<ScopedJoinHandle<'_, T>>) -> Result<Vec<T>, Error> {
+    first_error(handles.into_iter().map(join_scoped))
+}
+
+/// Runs `results` to the end (joining every thread behind it), then returns every value or the
+/// first error.
+fn first_error<T>(results: impl Iterator<Item = Result<T, Error>>) -> Result<Vec<T>, Error> {
+    let mut values = Vec::new();
+    let mut first = None;
+    for result in results {
+        match result {
+            Ok(value) => values.push(value),
+            Err(err) => {
+                first.get_or_insert(err);
+            }
+        }
+    }
+    first.map_or(Ok(values), Err)
+}
+
 /// Splits `1..=n` into `parts` contiguous ranges of nearly equal length (some empty when
 /// `n < parts`): one share of the sum for each thread of steps 2 and 3.
 pub fn split(n: u64, parts: usize) -> Vec<RangeInclusive<u64>> {
@@ -107,6 +139,40 @@ mod tests {
                 assert_eq!(message, "on purpose");
             }
             other => panic!("want Panicked, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_thread_is_joined_and_the_first_panic_kept() {
+        let result = std::thread::scope(|s| {
+            let spawn = |name: &'static str, fail: bool| {
+                let work = move || assert!(!fail, "{name} on purpose");
+                let builder = std::thread::Builder::new().name(name.into());
+                builder.spawn_scoped(s, work).unwrap()
+            };
+            let handles = vec![
+                spawn("one", true),
+                spawn("two", false),
+                spawn("three", true),
+            ];
+            join_all_scoped(handles)
+        });
+        match result {
+            Err(Error::Panicked { name, message }) => {
+                assert_eq!((name.as_str(), message.as_str()), ("one", "one on purpose"));
+            }
+            other => panic!("want the first panic, got {other:?}"),
+        }
+
+        let handles = ["a", "b"].map(|name| {
+            let builder = std::thread::Builder::new().name(name.into());
+            builder
+                .spawn(move || -> u8 { panic!("{name} failed") })
+                .unwrap()
+        });
+        match join_all(handles.into()) {
+            Err(Error::Panicked { name, .. }) => assert_eq!(name, "a"),
+            other => panic!("want the first panic, got {other:?}"),
         }
     }
 }

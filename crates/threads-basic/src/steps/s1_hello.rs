@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use super::{Error, join};
+use super::{Error, join_all};
 
 /// What the numbers thread sends, in order.
 pub const NUMBERS: [&str; 5] = ["1", "2", "3", "4", "5"];
@@ -47,8 +47,9 @@ pub fn run() -> Result<Vec<&'static str>, Error> {
     let numbers = spawn_sender(NUMBERS, tx.clone());
     let letters = spawn_sender(LETTERS, tx);
     let arrived: Vec<&str> = rx.iter().collect();
-    join(numbers)?;
-    join(letters)?;
+    // Both joined before either panic is reported: `join(numbers)?` first would leave the
+    // letters thread unjoined whenever the numbers thread panicked.
+    join_all(vec![numbers, letters])?;
     Ok(arrived)
 }
 

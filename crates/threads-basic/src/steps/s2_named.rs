@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::thread;
 
-use super::{Error, join, split};
+use super::{Error, join_all, split};
 
 /// What one thread hands back: the name it saw itself run under, and its partial sum.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +44,9 @@ pub fn run(n: u64, workers: usize) -> Result<Vec<Partial>, Error> {
             .map_err(|source| Error::Spawn { name, source })?;
         handles.push(handle);
     }
-    // Joined in the order started, so partial `i` is thread `i`'s.
-    handles.into_iter().map(join).collect()
+    // Joined in the order started, so partial `i` is thread `i`'s; every one of them, even after
+    // a panic, which then comes back as the error.
+    join_all(handles)
 }
 
 #[cfg(test)]

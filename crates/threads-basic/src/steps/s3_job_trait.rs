@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::ops::RangeInclusive;
 use std::thread::{self, JoinHandle};
 
-use super::{Error, join, split};
+use super::{Error, join_all, split};
 
 /// Work that can run on a thread of its own: the `run()` of a `Thread` subclass.
 ///
@@ -67,16 +67,14 @@ pub fn run(n: u64, workers: usize) -> Result<u64, Error> {
         .enumerate()
         .map(|(index, range)| start(SumRange { index, range }))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut total = 0;
-    for handle in handles {
-        total += join(handle)?;
-    }
-    Ok(total)
+    // Every job joined, even after one panicked (then the first panic is the error).
+    Ok(join_all(handles)?.into_iter().sum())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::steps::join;
 
     /// A second kind of job, to show `start` takes any type implementing `Job`.
     struct Shout(&'static str);

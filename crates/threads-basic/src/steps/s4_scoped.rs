@@ -7,11 +7,14 @@
 
 use std::thread;
 
-use super::{Error, join_scoped};
+use super::{Error, join_all_scoped};
 
 /// Sums `numbers` on `workers` threads spawned in a scope: each borrows a slice of `numbers` and
 /// writes its partial sum into its own borrowed slot of a local array, returned afterwards.
+/// `workers = 0` counts as one, as [`split`](super::split) counts it: no thread at all would
+/// leave every number unsummed.
 pub fn partial_sums(numbers: &[u64], workers: usize) -> Result<Vec<u64>, Error> {
+    let workers = workers.max(1); // also keeps `div_ceil` below from dividing by zero
     let mut partials = vec![0_u64; workers];
     let chunk_len = numbers.len().div_ceil(workers).max(1);
     thread::scope(|s| -> Result<(), Error> {
@@ -21,9 +24,12 @@ pub fn partial_sums(numbers: &[u64], workers: usize) -> Result<Vec<u64>, Error> 
             // function's locals: no `Arc`, no copy, no lock.
             handles.push(s.spawn(move || *slot = chunk.iter().sum()));
         }
-        // Joining here, instead of letting the scope join, turns a panic into an error; a
-        // thread the scope joins itself re-raises its panic when the scope ends.
-        handles.into_iter().try_for_each(join_scoped)
+        // Joined here, every one of them, instead of letting the scope join them: a thread the
+        // scope joins itself re-raises its panic when the scope ends, and so would any thread
+        // left unjoined after a first panic. `join_all_scoped` joins them all, then returns the
+        // first panic as an error.
+        join_all_scoped(handles)?;
+        Ok(())
     })?;
     Ok(partials)
 }
@@ -44,5 +50,23 @@ mod tests {
             assert_eq!(run(n, workers).unwrap(), n * (n + 1) / 2);
         }
         assert_eq!(partial_sums(&[1, 2, 3], 2).unwrap(), [3, 3]);
+    }
+
+    #[test]
+    fn zero_workers_count_as_one() {
+        assert_eq!(partial_sums(&[1, 2, 3], 0).unwrap(), [6]);
+        assert_eq!(run(10, 0).unwrap(), 55);
+    }
+
+    // A sum past `u64::MAX` panics only where overflow checks are on, as in debug and test
+    // builds; in release it wraps and no thread panics.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn two_threads_panicking_come_back_as_one_error() {
+        let numbers = [u64::MAX, 1, 2, u64::MAX, 1, 2];
+        match partial_sums(&numbers, 2) {
+            Err(Error::Panicked { message, .. }) => assert!(message.contains("overflow")),
+            other => panic!("want Panicked, got {other:?}"),
+        }
     }
 }

@@ -4,18 +4,16 @@
 //! runs, through atomics the worker reads between units of work, and [`thread::park`] and
 //! `unpark` to let it sleep without using a core and to wake it again.
 //!
-//! Rust has no way to kill a thread, and that is a feature: a thread stopped at an arbitrary
-//! instruction could hold a lock forever or leave data half-updated for every other thread to
-//! see. (Python has no `Thread.kill()` for the same reason; the tutorial's answer is also a flag.)
+//! Rust has no way to kill a thread, and that is a feature: a thread stopped anywhere could hold
+//! a lock forever or leave data half-updated. (Python has no `Thread.kill()` either.)
 //!
-//! Why atomics and `park` rather than a `Mutex<State>` + `Condvar`: the worker reads its orders
-//! once per unit, and an atomic load is a plain memory read where a mutex would be taken and
-//! released every time; and `park` needs no mutex around the condition, only the `Thread`.
+//! Atomics and `park`, not a `Mutex<State>` + `Condvar`: the worker reads its orders once per
+//! unit, a plain read from an atomic where a mutex would be locked; `park` needs no mutex.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread;
+use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use super::{Error, join};
@@ -35,13 +33,13 @@ const PATIENCE: Duration = Duration::from_secs(2);
 /// What the main thread and the worker share; by default, no allowance yet.
 #[derive(Debug, Default)]
 pub struct Shared {
-    /// How many units the worker may have done before it waits: `0` pauses it at once, [`UNITS`]
-    /// lets it run on to the end of its job. An allowance rather than a `paused: bool` because
-    /// it can also say "run on to unit n, then wait", so a run pauses and ends where it is told.
+    /// How many units the worker may have done before it waits: `0` pauses it at once. Rather
+    /// than a `paused: bool`, as it can also say "run on to unit n, then wait".
     pub allowed: AtomicU64,
     /// Set by the main thread to ask the worker to return.
     pub stop: AtomicBool,
-    /// Set by the worker while it waits, parked: proof that a pause took effect.
+    /// Set by the worker while it waits, parked: proof that a pause took effect. Cleared by
+    /// [`resume`] before it wakes the worker, and by the worker once it runs again.
     pub parked: AtomicBool,
     /// Units of work done so far, published by the worker after each unit.
     pub done: AtomicU64,
@@ -73,12 +71,22 @@ pub fn worker(shared: &Shared) -> u64 {
     units
 }
 
+/// Resumes a paused worker (one seen `parked`) until it has done `to` units in all. `parked` is
+/// cleared before the wake-up, not only by the worker once it runs: until the woken thread is
+/// scheduled, the flag would still tell of the pause just ended, and a pause asked for right
+/// after this resume would read as taken at once.
+pub fn resume(shared: &Shared, worker: &Thread, to: u64) {
+    shared.parked.store(false, Ordering::Release);
+    shared.allowed.store(to, Ordering::Release);
+    worker.unpark(); // a parked worker sees nothing until it is woken
+}
+
 /// A unit of work: arithmetic the optimiser cannot skip (`black_box` at the call). The Python
 /// twin's unit is the same 200 rounds.
 pub fn unit_of_work(seed: u64) -> u64 {
     let mut x = seed | 1;
+    // xorshift64: cheap, and every step depends on the one before.
     for _ in 0..200 {
-        // xorshift64: cheap, and every step depends on the one before.
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
@@ -108,9 +116,8 @@ pub struct Controlled {
 /// Pause, resume, stop: starts the worker with an allowance of half its job, watches it wait
 /// there doing nothing for [`PAUSE`], resumes it to the end of its job, then stops it.
 ///
-/// The pause is named ahead (`allowed = PAUSE_AT`) rather than made at a moment (`allowed = 0`
-/// takes the same path in the worker): a worker this fast would often finish its job before the
-/// main thread got round to pausing it, and this way the pause lands mid-job on every run.
+/// The pause is named ahead (`allowed = PAUSE_AT`) rather than made at a moment (`allowed = 0`):
+/// a worker this fast would often finish before the main thread paused it.
 pub fn run() -> Result<Controlled, Error> {
     let shared = Arc::new(Shared::default());
     shared.allowed.store(PAUSE_AT, Ordering::Relaxed); // the spawn publishes it
@@ -127,15 +134,13 @@ pub fn run() -> Result<Controlled, Error> {
     thread::sleep(PAUSE);
     let while_paused = done() - paused_at;
 
-    shared.allowed.store(UNITS, Ordering::Release); // resume, to the end of the job
-    handle.thread().unpark(); // a parked worker sees nothing until it is woken
+    resume(&shared, handle.thread(), UNITS); // to the end of the job
     let finished = wait_for(|| done() >= UNITS);
 
     let asked = Instant::now();
     shared.stop.store(true, Ordering::Release);
     handle.thread().unpark(); // it waits, parked, at the end of its job: it must see the flag
-    // `is_finished` instead of `join`, so a worker that never returns cannot hang the program.
-    let ended = wait_for(|| handle.is_finished());
+    let ended = wait_for(|| handle.is_finished()); // not `join`: a bug must not hang us
     let stop_took = asked.elapsed();
     // A worker that ignored the flag is left running rather than joined (joining would hang);
     // the process ends it on exit, and `returned` says it failed.
@@ -154,13 +159,10 @@ pub fn run() -> Result<Controlled, Error> {
 /// Sleeps in short steps until `condition` holds or [`PATIENCE`] runs out; says which.
 fn wait_for(condition: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        if Instant::now() > deadline {
-            return false;
-        }
+    while !condition() && Instant::now() < deadline {
         thread::sleep(Duration::from_micros(50));
     }
-    true
+    condition()
 }
 
 #[cfg(test)]
@@ -204,6 +206,25 @@ mod tests {
         shared.stop.store(true, Ordering::Release);
         handle.thread().unpark();
         assert_eq!(join(handle).unwrap(), paused_at);
+    }
+
+    #[test]
+    fn each_pause_after_a_resume_is_seen_only_once_the_worker_reaches_it() {
+        const STRIDE: u64 = 3;
+        const PAUSES: u64 = 100;
+        let shared = Arc::new(Shared::default());
+        shared.allowed.store(STRIDE, Ordering::Relaxed);
+        let theirs = Arc::clone(&shared);
+        let handle = thread::spawn(move || worker(&theirs));
+        for pause in 1..=PAUSES {
+            assert!(wait_for(|| shared.parked.load(Ordering::Acquire)));
+            assert_eq!(shared.done.load(Ordering::Acquire), pause * STRIDE);
+            resume(&shared, handle.thread(), (pause + 1) * STRIDE);
+        }
+        assert!(wait_for(|| shared.parked.load(Ordering::Acquire)));
+        shared.stop.store(true, Ordering::Release);
+        handle.thread().unpark();
+        assert_eq!(join(handle).unwrap(), (PAUSES + 1) * STRIDE);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use std::thread;
 
-use super::{Error, join_scoped};
+use super::{Error, join_all_scoped};
 
 /// Runs `get(page)` for pages `0..requests`, each on a new thread named `fetch-<page>`, and
 /// returns the results in page order.
@@ -30,7 +30,10 @@ pub fn fetch_all<T: Send>(requests: u64, get: impl Fn(u64) -> T + Sync) -> Resul
                     .map_err(|source| Error::Spawn { name, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        handles.into_iter().map(join_scoped).collect()
+        // Every thread joined, even after one panicked (then the first panic is the error):
+        // stopping at the first would leave the scope to join the rest, and a second panic
+        // among them would end the program.
+        join_all_scoped(handles)
     })
 }
 
@@ -56,5 +59,22 @@ mod tests {
         let want: Vec<_> = (0..6).map(|p| (p, Some(format!("fetch-{p}")))).collect();
         assert_eq!(got, want);
         assert!(most.load(Ordering::SeqCst) > 1, "the gets never overlapped");
+    }
+
+    #[test]
+    fn two_panicking_gets_come_back_as_the_first_one() {
+        let got = fetch_all(4, |page| {
+            assert!(page % 2 == 1, "page {page} failed");
+            page
+        });
+        match got {
+            Err(Error::Panicked { name, message }) => {
+                assert_eq!(
+                    (name.as_str(), message.as_str()),
+                    ("fetch-0", "page 0 failed")
+                );
+            }
+            other => panic!("want Panicked, got {other:?}"),
+        }
     }
 }

@@ -8,10 +8,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
-use super::{Error, join_scoped};
+use super::{Error, join_all_scoped};
 
 /// Runs `get(page)` for pages `0..requests` on at most `workers` threads named `pool-<i>`, and
-/// returns every result, each thread's in the order it took them.
+/// returns every result, each thread's in the order it took them. `workers = 0` counts as one.
 ///
 /// The work list is just a shared counter: `fetch_add` hands each page number to exactly one
 /// thread. `Relaxed` is enough because the counter publishes no other data (each result comes
@@ -21,7 +21,9 @@ pub fn fetch_all<T: Send>(
     workers: usize,
     get: impl Fn(u64) -> T + Sync,
 ) -> Result<Vec<T>, Error> {
-    let workers = workers.min(requests as usize);
+    // At least one thread (none would fetch nothing and return an empty list as if done), and
+    // no more than there are pages.
+    let workers = workers.max(1).min(requests as usize);
     let next = AtomicU64::new(0);
     thread::scope(|s| {
         let (next, get) = (&next, &get);
@@ -44,11 +46,10 @@ pub fn fetch_all<T: Send>(
                 spawned.map_err(|source| Error::Spawn { name, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut all = Vec::new();
-        for handle in handles {
-            all.extend(join_scoped(handle)?);
-        }
-        Ok(all)
+        // Every thread joined, even after one panicked (then the first panic is the error):
+        // stopping at the first would leave the scope to join the rest, and a second panic
+        // among them would end the program.
+        Ok(join_all_scoped(handles)?.into_iter().flatten().collect())
     })
 }
 
@@ -75,5 +76,22 @@ mod tests {
         assert_eq!(got, (0..7).collect::<Vec<_>>());
         assert!(most.load(Ordering::SeqCst) <= 3);
         assert_eq!(fetch_all(2, 8, |page| page).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn zero_workers_count_as_one() {
+        assert_eq!(fetch_all(3, 0, |page| page).unwrap(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn two_panicking_workers_come_back_as_the_first_one() {
+        let got = fetch_all(4, 2, |page| -> u64 { panic!("page {page} failed") });
+        match got {
+            Err(Error::Panicked { name, message }) => {
+                assert_eq!(name, "pool-0");
+                assert!(message.ends_with("failed"), "{message}");
+            }
+            other => panic!("want Panicked, got {other:?}"),
+        }
     }
 }
