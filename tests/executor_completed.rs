@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::{
-    assert_usage_errors, bin, bin_path, json_rows, row, run_json, run_python_twin, u64_of,
+    assert_usage_error, assert_usage_errors, bin, bin_path, json_rows, row, run_json,
+    run_python_twin, u64_of,
 };
 
 const LESSON: &str = "executor-completed";
@@ -245,6 +246,22 @@ fn bad_input_is_one_line_and_exit_2() {
             &["worker"],
         ],
     );
+}
+
+#[test]
+fn negative_sizes_say_what_a_size_must_be() {
+    for args in [
+        &["--tasks", "-1"][..],
+        &["--tasks", "-300"],
+        &["--kill-worker-during", "-1"],
+        &["--workers", "-2"],
+    ] {
+        let stderr = assert_usage_error(LESSON, args);
+        assert!(
+            stderr.contains("must be a whole number from"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
 
 #[test]

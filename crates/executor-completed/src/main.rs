@@ -16,7 +16,9 @@ use timing::Report;
 /// (which `as_completed` cannot). Every submitted task is accounted for exactly once. Variants:
 /// threads-as-completed, processes-as-completed, errors, timeout, cancel, priority.
 #[derive(Debug, Parser)]
-#[command(name = "executor-completed", version)]
+// `allow_negative_numbers`: "--tasks -1" reaches the value parser, whose error says what a
+// size must be; without it clap takes "-1" for an unknown flag and says only that.
+#[command(name = "executor-completed", version, allow_negative_numbers = true)]
 struct Cli {
     #[command(flatten)]
     common: timing::CommonArgs,
