@@ -189,6 +189,61 @@ fn a_killed_worker_process_fails_its_task_only() {
     }
 }
 
+/// Set in the parent and inherited by its workers: the worker rewrites its reply to one task
+/// (`KIND:TASK`), which the parent must treat as a broken worker.
+const FAULT_VAR: &str = "EXECUTOR_COMPLETED_WORKER_FAULT";
+
+/// Runs processes-as-completed with worker fault `fault`; the run must end (a hang fails the
+/// test at the timeout), with every task counted once and exit status 1.
+fn run_with_fault(fault: &str, tasks: &str) -> Value {
+    let tag = unique_tag(&format!("fault-{}", fault.replace(':', "-")));
+    let output = bin(LESSON)
+        .timeout(Duration::from_secs(60))
+        .env(TAG_VAR, &tag)
+        .env(FAULT_VAR, fault)
+        .args(["--json", "--workers", "2", "--tasks", tasks])
+        .args(["--variant", "processes-as-completed"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{fault}: {output:?}");
+    let r = json_rows(&output).remove(0);
+    assert_eq!(r["correct"], false, "{r}");
+    assert_eq!(r["ids_unique"], true, "{r}");
+    assert_eq!(u64_of(&r, "expected"), u64_of(&r, "result"), "{r}");
+    assert_none_left(&tag);
+    r
+}
+
+#[test]
+fn a_worker_that_sends_a_bad_reply_is_killed_and_replaced() {
+    for kind in ["not-utf8", "garbled", "stranger"] {
+        // Demo task 3 runs alone on its worker (one job in flight), so it alone is lost; the
+        // two timed tasks have ids 0 and 1 and meet no fault.
+        let r = run_with_fault(&format!("{kind}:3"), "2");
+        assert_eq!(
+            (u64_of(&r, "failed"), u64_of(&r, "finished")),
+            (1, 9),
+            "{r}"
+        );
+        assert_eq!(r["errors"][0]["id"], 3, "{r}");
+        let error = r["errors"][0]["error"].as_str().unwrap();
+        assert!(error.contains("so it was killed"), "{r}");
+        assert_eq!(u64_of(&r, "workers_replaced"), 1, "{r}");
+    }
+    // With many jobs in flight per worker, every one the broken worker held is lost with it:
+    // demo task 3 and timed task 3 (id 11 in the row) at least.
+    let r = run_with_fault("garbled:3", "300");
+    let failed: Vec<u64> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert!(failed.contains(&3) && failed.contains(&11), "{r}");
+    assert_eq!(u64_of(&r, "failed") + u64_of(&r, "finished"), 308, "{r}");
+    assert!(u64_of(&r, "workers_replaced") >= 1, "{r}");
+}
+
 #[test]
 fn ctrl_c_leaves_no_worker_behind() {
     let tag = unique_tag("sigint");

@@ -56,6 +56,7 @@ pub mod steps;
 
 pub mod measure;
 pub mod verdict;
+pub mod worker_fault;
 
 pub use steps::s1_submit::{Completion, Executor, Handle, Task, TaskId, WorkersPanicked};
 pub use steps::s2_as_completed::{AsCompleted, Completions};

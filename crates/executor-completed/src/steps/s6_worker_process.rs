@@ -73,7 +73,8 @@ pub fn serve_stdio() -> io::Result<()> {
 }
 
 /// Runs every job line from `input` and writes a reply line for each to `output`, until `input`
-/// ends: when the parent closes the pipe, or dies, the worker exits.
+/// ends: when the parent closes the pipe, or dies, the worker exits. A line that is not a job
+/// ends it with an error.
 ///
 /// Replies are buffered and flushed only when no further job is already buffered: with many
 /// tiny jobs in flight, that is one `write` per batch instead of one per job; with one job at a
@@ -94,7 +95,14 @@ pub fn serve<R: Read>(input: &mut BufReader<R>, output: impl Write) -> io::Resul
                 unreachable!("SIGKILL cannot be caught");
             }
             Some((id, job)) => wire::reply_line(id, &run_caught(|| job.run())),
-            None => format!("0 failed bad request {:?}\n", line.trim_end()),
+            None => {
+                // No reply names a task it cannot read: any id would be a guess. The replies
+                // before it go out, then the worker ends, and the parent reports the tasks it
+                // still had as lost.
+                output.flush()?;
+                let bad = format!("bad request {:?}", line.trim_end());
+                return Err(io::Error::new(io::ErrorKind::InvalidData, bad));
+            }
         };
         output.write_all(reply.as_bytes())?;
         if input.buffer().is_empty() {
@@ -126,6 +134,15 @@ mod tests {
         assert_eq!(replies[0], (0, Ok(16)));
         assert!(matches!(replies[1], (1, Err(TaskError::Failed(_)))));
         assert_eq!(replies[2], (2, Ok(25)));
+    }
+
+    #[test]
+    fn a_bad_request_ends_the_worker_after_the_replies_before_it() {
+        let jobs = wire::job_line(4, Job::Square { x: 2, sleep_ms: 0 }) + "5 dance\n";
+        let mut out = Vec::new();
+        let err = serve(&mut BufReader::new(jobs.as_bytes()), &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(String::from_utf8(out).unwrap(), "4 ok 4\n");
     }
 
     #[test]
