@@ -189,6 +189,30 @@ fn a_killed_worker_process_fails_its_task_only() {
     }
 }
 
+#[test]
+fn the_table_names_the_killed_task_and_the_replaced_worker() {
+    let tag = unique_tag("kill-table");
+    let output = bin(LESSON)
+        .env(TAG_VAR, &tag)
+        .args(SMALL)
+        .args([
+            "--variant",
+            "processes-as-completed",
+            "--kill-worker-during",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
+    // The row's note and the verdict both: task 0 came back failed, and never "finished".
+    assert_eq!(table.matches("failed: [0]").count(), 2, "{table}");
+    let replaced = table.matches("worker processes replaced: 1");
+    assert_eq!(replaced.count(), 2, "{table}");
+    assert!(!table.contains("finished ["), "{table}");
+    assert_none_left(&tag);
+}
+
 /// Set in the parent and inherited by its workers: the worker rewrites its reply to one task
 /// (`KIND:TASK`), which the parent must treat as a broken worker.
 const FAULT_VAR: &str = "EXECUTOR_COMPLETED_WORKER_FAULT";

@@ -80,7 +80,7 @@ pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Measur
         workers,
         DEMO_TASKS + tasks,
     );
-    Ok(finish(row, &tally, (tasks, wall), &[], None))
+    Ok(finish(row, &tally, (tasks, wall), &[], (None, 0)))
 }
 
 /// Submits the eight uneven demo tasks; task 0 also waits at `gate`, when there is one, after
@@ -143,8 +143,8 @@ pub fn processes_as_completed(
         submitted,
     );
     let row = row.extra("workers_replaced", replaced);
-    let window = Some(THROUGHPUT_WINDOW);
-    Ok(finish(row, &tally, (tasks, wall), &want_failed, window))
+    let pool = (Some(THROUGHPUT_WINDOW), replaced);
+    Ok(finish(row, &tally, (tasks, wall), &want_failed, pool))
 }
 
 /// The demo on a pool of its own, one job in flight per worker; `kill_during` replaces that
@@ -172,13 +172,14 @@ fn uneven_on_processes(
 
 /// Finishes an as-completed variant: exactly the `want_failed` tasks failed, the others'
 /// squares add up to the closed form, the rate is the trivial tasks' (`tasks` in `wall`), and
-/// the demo's order, the first [`DEMO_TASKS`] completions, is shown.
+/// the demo's order, the first [`DEMO_TASKS`] completions, is shown, with the tasks that failed
+/// and the worker processes replaced (`window` and `replaced`: the process pool's).
 fn finish(
     row: Row,
     tally: &Tally,
     (tasks, wall): (u64, Duration),
     want_failed: &[TaskId],
-    window: Option<usize>,
+    (window, replaced): (Option<usize>, usize),
 ) -> Measured {
     let demo_order: Vec<TaskId> = tally
         .completion_order
@@ -189,21 +190,54 @@ fn finish(
     let sum: u128 = tally.finished.iter().map(|&(_, v)| u128::from(v)).sum();
     let lost: u128 = want_failed.iter().map(|&id| u128::from(id * id)).sum();
     let want_sum = sum_of_squares_below(DEMO_TASKS + tasks) - lost;
-    let in_order = demo_order.windows(2).all(|w| w[0] < w[1]);
+    let mut failed = tally.failed.clone();
+    failed.sort_unstable_by_key(|&(id, _)| id);
+    let failed_ids: Vec<TaskId> = failed.iter().map(|&(id, _)| id).collect();
     let row = row
-        .require(tally.failed_ids() == want_failed && sum == want_sum)
+        .require(failed_ids == want_failed && sum == want_sum)
         .items(tasks)
         .wall(wall)
         .extra("completion_order", demo_order.clone())
         .note(format!(
-            "check counts the {DEMO_TASKS} uneven tasks too; they finished {demo_order:?}{}",
-            if in_order { " (as submitted)" } else { "" }
+            "check counts the {DEMO_TASKS} uneven tasks too; they {}",
+            came_back(&demo_order, &failed_ids, replaced)
         ));
     Measured {
         row,
         counts: tally.counts(DEMO_TASKS + tasks),
-        outcome: Outcome::AsCompleted { demo_order, window },
+        outcome: Outcome::AsCompleted {
+            demo_order,
+            window,
+            failed,
+            workers_replaced: replaced,
+        },
     }
+}
+
+/// The demo's order in words: "finished [...]" when every task did, and otherwise which failed
+/// (a task that failed came back, but did not finish); and how many workers were replaced.
+pub(crate) fn came_back(demo_order: &[TaskId], failed: &[TaskId], replaced: usize) -> String {
+    let mut words = if failed.is_empty() {
+        let in_order = demo_order.windows(2).all(|w| w[0] < w[1]);
+        let as_submitted = if in_order { " (as submitted)" } else { "" };
+        format!("finished {demo_order:?}{as_submitted}")
+    } else {
+        format!("came back {demo_order:?}; failed: {}", some_ids(failed))
+    };
+    if replaced > 0 {
+        words += &format!("; worker processes replaced: {replaced}");
+    }
+    words
+}
+
+/// `ids` as a list, the first eight only when there are more, with the count.
+fn some_ids(ids: &[TaskId]) -> String {
+    const SHOWN: usize = 8;
+    if ids.len() <= SHOWN {
+        return format!("{ids:?}");
+    }
+    let shown: Vec<String> = ids[..SHOWN].iter().map(ToString::to_string).collect();
+    format!("[{}, ...] ({} in all)", shown.join(", "), ids.len())
 }
 
 #[cfg(test)]
@@ -222,6 +256,22 @@ mod tests {
     fn demo_lengths_decrease_to_a_floor() {
         let lengths: Vec<u64> = (0..DEMO_TASKS).map(demo_sleep_ms).collect();
         assert_eq!(lengths, vec![160, 80, 40, 20, 10, 10, 10, 10]);
+    }
+
+    #[test]
+    fn a_failed_task_and_a_replaced_worker_are_named_not_counted_as_finished() {
+        let order = [0, 2, 3, 1, 4, 5, 6, 7];
+        let words = came_back(&order, &[0], 1);
+        assert_eq!(
+            words,
+            "came back [0, 2, 3, 1, 4, 5, 6, 7]; failed: [0]; worker processes replaced: 1"
+        );
+        assert_eq!(came_back(&[0, 1], &[], 0), "finished [0, 1] (as submitted)");
+        let many: Vec<TaskId> = (0..10).collect();
+        assert!(
+            came_back(&order, &many, 0)
+                .ends_with("failed: [0, 1, 2, 3, 4, 5, 6, 7, ...] (10 in all)")
+        );
     }
 
     #[test]

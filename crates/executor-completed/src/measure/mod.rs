@@ -6,12 +6,14 @@
 use timing::{Row, Stopwatch, check_duration, extrapolate, fmt_count};
 
 use crate::steps::s1_submit::{Executor, Handle, TaskId, WORKER_NAME};
+use crate::steps::s3_errors::TaskError;
 
 mod as_completed;
 mod faults;
 mod priority;
 mod tally;
 
+pub(crate) use as_completed::came_back;
 pub use as_completed::{
     DEMO_TASKS, DEMO_WINDOW, THROUGHPUT_WINDOW, demo_sleep_ms, processes_as_completed,
     sum_of_squares_below, threads_as_completed,
@@ -46,6 +48,10 @@ pub enum Outcome {
         demo_order: Vec<TaskId>,
         /// Jobs per worker process in flight, for the process pool.
         window: Option<usize>,
+        /// The tasks that came back without a value, by id, with why.
+        failed: Vec<(TaskId, TaskError)>,
+        /// Worker processes that died and were replaced (0 on threads).
+        workers_replaced: usize,
     },
     /// `errors`: the counts say it all.
     Errors,
