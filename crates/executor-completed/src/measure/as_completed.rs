@@ -1,6 +1,6 @@
-//! The two as-completed variants (steps 1 and 2 on threads, step 7 on processes): uneven tasks
-//! finishing out of submission order, then many trivial tasks to measure what `submit` +
-//! `as_completed` costs per task.
+//! The as-completed variant on threads (steps 1 and 2), and what both as-completed variants share
+//! (the process one is in `processes`): uneven tasks finishing out of submission order, then
+//! many trivial tasks to measure what `submit` + `as_completed` costs per task.
 
 use std::time::Duration;
 
@@ -11,7 +11,6 @@ use super::tally::Tally;
 use super::{Measured, Outcome};
 use crate::steps::s1_submit::{Executor, Handle, TaskId};
 use crate::steps::s6_worker_process::Job;
-use crate::steps::s7_process_pool::ProcessExecutor;
 
 /// How many uneven tasks the completion-order demo submits.
 pub const DEMO_TASKS: u64 = 8;
@@ -21,14 +20,6 @@ pub const DEMO_TASKS: u64 = 8;
 pub fn demo_sleep_ms(id: u64) -> u64 {
     (160u64 >> id.min(63)).max(10)
 }
-
-/// Tasks a process worker may have in flight in the demo: one, so a short task never waits
-/// inside a busy worker's pipe behind a long one.
-pub const DEMO_WINDOW: usize = 1;
-
-/// Tasks a process worker may have in flight in the throughput run: enough that one `write`
-/// carries many tasks and the pipe round trip is hidden.
-pub const THROUGHPUT_WINDOW: usize = 64;
 
 /// The sum of `id²` over ids `0..n`, in closed form: (n-1)·n·(2n-1)/6.
 pub fn sum_of_squares_below(n: u64) -> u128 {
@@ -105,76 +96,11 @@ fn submit_uneven(executor: &mut Executor, gate: Option<Receiver<()>>) -> Vec<Han
         .collect()
 }
 
-/// `processes-as-completed`: the same API over worker processes, like `ProcessPoolExecutor`.
-///
-/// The demo runs with one task in flight per worker, the throughput part on a second pool with
-/// [`THROUGHPUT_WINDOW`]. `kill_during`, when set, makes the worker process running that demo
-/// task die by SIGKILL: that task is reported failed ([`TaskError::WorkerLost`]), a replacement
-/// worker starts, everything else still finishes, and the row is correct when exactly that task
-/// failed.
-///
-/// [`TaskError::WorkerLost`]: crate::TaskError::WorkerLost
-pub fn processes_as_completed(
-    workers: usize,
-    tasks: u64,
-    kill_during: Option<u64>,
-) -> anyhow::Result<Measured> {
-    let mut tally = Tally::default();
-    let replaced = uneven_on_processes(workers, kill_during, &mut tally)?;
-    let mut executor = ProcessExecutor::new(workers, THROUGHPUT_WINDOW)?;
-    let watch = Stopwatch::start();
-    let handles: Vec<Handle> = (DEMO_TASKS..DEMO_TASKS + tasks)
-        .map(|x| executor.submit(Job::Square { x, sleep_ms: 0 }))
-        .collect();
-    executor.as_completed(handles).for_each(|mut done| {
-        // A second pool numbers its tasks from 0 again; shift them past the demo's ids so one
-        // tally holds both without a clash (each task's input, like its id, starts at 8).
-        done.id += DEMO_TASKS;
-        tally.record(done);
-    });
-    let wall = watch.elapsed();
-    let replaced = replaced + executor.shutdown()?;
-    let want_failed: Vec<u64> = kill_during.into_iter().collect();
-    let submitted = DEMO_TASKS + tasks;
-    let row = tally.row(
-        "processes-as-completed",
-        Mechanism::Processes,
-        workers,
-        submitted,
-    );
-    let row = row.extra("workers_replaced", replaced);
-    let pool = (Some(THROUGHPUT_WINDOW), replaced);
-    Ok(finish(row, &tally, (tasks, wall), &want_failed, pool))
-}
-
-/// The demo on a pool of its own, one job in flight per worker; `kill_during` replaces that
-/// task with one that kills its worker. Returns how many workers were replaced.
-fn uneven_on_processes(
-    workers: usize,
-    kill_during: Option<u64>,
-    tally: &mut Tally,
-) -> anyhow::Result<usize> {
-    let mut executor = ProcessExecutor::new(workers, DEMO_WINDOW)?;
-    let demo: Vec<Handle> = (0..DEMO_TASKS)
-        .map(|x| match kill_during {
-            Some(victim) if victim == x => executor.submit(Job::KillWorker),
-            _ => executor.submit(Job::Square {
-                x,
-                sleep_ms: demo_sleep_ms(x),
-            }),
-        })
-        .collect();
-    executor
-        .as_completed(demo)
-        .for_each(|done| tally.record(done));
-    Ok(executor.shutdown()?)
-}
-
 /// Finishes an as-completed variant: exactly the `want_failed` tasks failed, the others'
 /// squares add up to the closed form, the rate is the trivial tasks' (`tasks` in `wall`), and
 /// the demo's order, the first [`DEMO_TASKS`] completions, is shown, with the tasks that failed
 /// and the worker processes replaced (`window` and `replaced`: the process pool's).
-fn finish(
+pub(super) fn finish(
     row: Row,
     tally: &Tally,
     (tasks, wall): (u64, Duration),

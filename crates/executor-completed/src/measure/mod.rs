@@ -11,15 +11,14 @@ use crate::steps::s3_errors::TaskError;
 mod as_completed;
 mod faults;
 mod priority;
+mod processes;
 mod tally;
 
 pub(crate) use as_completed::came_back;
-pub use as_completed::{
-    DEMO_TASKS, DEMO_WINDOW, THROUGHPUT_WINDOW, demo_sleep_ms, processes_as_completed,
-    sum_of_squares_below, threads_as_completed,
-};
+pub use as_completed::{DEMO_TASKS, demo_sleep_ms, sum_of_squares_below, threads_as_completed};
 pub use faults::{DEADLINE_MS, ERROR_TASKS, FAILING_TASK, PANICKING_TASK, cancel, errors, timeout};
 pub use priority::{LEVELS, TASKS_PER_WORKER, priority};
+pub use processes::{DEMO_WINDOW, THROUGHPUT_WINDOW, processes_as_completed};
 pub use tally::{Counts, Tally};
 
 /// What the table's columns mean in this lesson, printed under it.
