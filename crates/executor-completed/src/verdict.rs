@@ -4,7 +4,7 @@
 use timing::fmt_rate;
 
 use crate::measure::{Measured, Outcome, came_back};
-use crate::steps::s1_submit::TaskId;
+use crate::task::TaskId;
 
 /// The lesson's conclusions, from the variants that ran, in the order they ran.
 pub fn verdicts(measured: &[Measured]) -> Vec<String> {

@@ -1,4 +1,4 @@
-//! The as-completed variant on threads (steps 1 and 2), and what both as-completed variants share
+//! The as-completed variant on threads (steps 2 and 3), and what both as-completed variants share
 //! (the process one is in `processes`): uneven tasks finishing out of submission order, then
 //! many trivial tasks to measure what `submit` + `as_completed` costs per task.
 
@@ -9,8 +9,9 @@ use timing::{Mechanism, Row, Stopwatch};
 
 use super::tally::Tally;
 use super::{Measured, Outcome};
-use crate::steps::s1_submit::{Executor, Handle, TaskId};
-use crate::steps::s6_worker_process::Job;
+use crate::job::Job;
+use crate::steps::s2_submit::Executor;
+use crate::task::{Handle, TaskId};
 
 /// How many uneven tasks the completion-order demo submits.
 pub const DEMO_TASKS: u64 = 8;

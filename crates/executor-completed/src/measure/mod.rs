@@ -5,8 +5,8 @@
 
 use timing::{Row, Stopwatch, check_duration, extrapolate, fmt_count};
 
-use crate::steps::s1_submit::{Executor, Handle, TaskId, WORKER_NAME};
-use crate::steps::s3_errors::TaskError;
+use crate::steps::s2_submit::{Executor, WORKER_NAME};
+use crate::task::{Handle, TaskError, TaskId};
 
 mod as_completed;
 mod faults;
@@ -97,7 +97,7 @@ pub fn check_length(workers: usize, tasks: u64, runs: u64) -> anyhow::Result<()>
 }
 
 /// Replaces the panic message of a task on an executor thread with one line (no backtrace, even
-/// with `RUST_BACKTRACE` set): step 3 catches such a panic and makes it the task's `Err`, so it
+/// with `RUST_BACKTRACE` set): step 1 catches such a panic and makes it the task's `Err`, so it
 /// is news, not a crash. Panics anywhere else still go to the default hook.
 pub fn brief_task_panics() {
     let default = std::panic::take_hook();

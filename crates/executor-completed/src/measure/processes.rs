@@ -6,9 +6,9 @@ use timing::{Mechanism, Stopwatch};
 use super::Measured;
 use super::as_completed::{DEMO_TASKS, demo_sleep_ms, finish};
 use super::tally::Tally;
-use crate::steps::s1_submit::Handle;
-use crate::steps::s6_worker_process::Job;
+use crate::job::Job;
 use crate::steps::s7_process_pool::ProcessExecutor;
+use crate::task::Handle;
 
 /// Tasks a process worker may have in flight in the demo: one, so a short task never waits
 /// inside a busy worker's pipe behind a long one.

@@ -10,8 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::wire::parse_reply;
-use crate::steps::s1_submit::{Completion, TaskId};
-use crate::steps::s3_errors::TaskError;
+use crate::task::{Completion, TaskError, TaskId};
 
 /// What a feeder and a reader share about one live worker process.
 #[derive(Default)]
