@@ -14,9 +14,9 @@
 //! A worker that dies (killed, crashed) is noticed by its reader at end of file, and one that
 //! sends a reply that cannot be trusted is killed by it: either way the jobs it had fail with
 //! [`TaskError::WorkerLost`](crate::task::TaskError::WorkerLost), and its feeder starts a
-//! replacement before the next job. Not retried: a job that kills its worker
-//! would kill the next one too. (Python marks the whole pool broken instead and fails every
-//! pending future: `BrokenProcessPool`.)
+//! replacement before the next job. Not retried: a job that kills its worker would kill the
+//! next one too. (Python marks the whole pool broken instead and fails every pending future:
+//! `BrokenProcessPool`.)
 
 use std::io;
 use std::path::Path;
