@@ -1,16 +1,17 @@
-//! `executor-completed` end to end: every variant's accounting through the binary, a worker
-//! process killed mid-task, Ctrl-C, nothing left behind, bad input, and the Python twin.
+//! `executor-completed` end to end: every variant's accounting through the binary, bad input,
+//! and the Python twin; worker processes killed, broken or interrupted in [`workers`].
 
-use std::process::{Command, Stdio};
+mod workers;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::support::{
-    assert_usage_errors, bin, bin_path, json_rows, row, run_json, run_python_twin, u64_of,
+    assert_usage_error, assert_usage_errors, bin, json_rows, row, run_json, run_python_twin, u64_of,
 };
 
-const LESSON: &str = "executor-completed";
+pub(super) const LESSON: &str = "executor-completed";
 const VARIANTS: [&str; 6] = [
     "threads-as-completed",
     "processes-as-completed",
@@ -20,7 +21,7 @@ const VARIANTS: [&str; 6] = [
     "priority",
 ];
 /// Small sizes: the suite runs in a debug build on two cores.
-const SMALL: &[&str] = &["--workers", "2", "--tasks", "300"];
+pub(super) const SMALL: &[&str] = &["--workers", "2", "--tasks", "300"];
 /// The mechanism of each Rust variant: only processes-as-completed runs on worker processes.
 fn mechanism_of(variant: &str) -> &'static str {
     if variant == "processes-as-completed" {
@@ -30,10 +31,10 @@ fn mechanism_of(variant: &str) -> &'static str {
     }
 }
 /// Set in a test's child and inherited by its worker processes, so a test finds its own.
-const TAG_VAR: &str = "EXECUTOR_COMPLETED_TEST_TAG";
+pub(super) const TAG_VAR: &str = "EXECUTOR_COMPLETED_TEST_TAG";
 
 /// Pids of live processes whose environment carries `TAG_VAR=tag`.
-fn tagged_pids(tag: &str) -> Vec<u32> {
+pub(super) fn tagged_pids(tag: &str) -> Vec<u32> {
     let needle = format!("{TAG_VAR}={tag}");
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -49,7 +50,7 @@ fn tagged_pids(tag: &str) -> Vec<u32> {
 }
 
 /// Waits up to a few seconds for every tagged process to be gone.
-fn assert_none_left(tag: &str) {
+pub(super) fn assert_none_left(tag: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !tagged_pids(tag).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
@@ -64,7 +65,7 @@ fn strings<'a>(rows: &'a [Value], key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn unique_tag(name: &str) -> String {
+pub(super) fn unique_tag(name: &str) -> String {
     format!("{name}-{}", std::process::id())
 }
 
@@ -162,73 +163,6 @@ fn only_the_chosen_variants_run() {
 }
 
 #[test]
-fn a_killed_worker_process_fails_its_task_only() {
-    // Task 3 dies mid-run; task 7 is the last, so its worker is replaced during shutdown.
-    for victim in [3u64, 7] {
-        let tag = unique_tag(&format!("kill{victim}"));
-        let output = bin(LESSON)
-            .env(TAG_VAR, &tag)
-            .arg("--json")
-            .args(SMALL)
-            .args(["--variant", "processes-as-completed"])
-            .args(["--kill-worker-during", &victim.to_string()])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        let rows = json_rows(&output);
-        let r = &rows[0];
-        assert_eq!(r["correct"], true, "{r}");
-        let counts = (u64_of(r, "failed"), u64_of(r, "finished"));
-        assert_eq!(counts, (1, 8 + 300 - 1), "{r}");
-        assert_eq!(r["errors"][0]["id"], victim, "{r}");
-        let error = r["errors"][0]["error"].as_str().unwrap();
-        assert!(error.contains("SIGKILL"), "{r}");
-        assert_eq!(u64_of(r, "workers_replaced"), 1, "{r}");
-        assert_none_left(&tag);
-    }
-}
-
-#[test]
-fn ctrl_c_leaves_no_worker_behind() {
-    let tag = unique_tag("sigint");
-    let mut child = Command::new(bin_path(LESSON))
-        .env(TAG_VAR, &tag)
-        .args(["--workers", "2", "--variant", "processes-as-completed"])
-        .args(["--tasks", "2000000", "--json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the workers run (the parent plus two), then interrupt the parent alone.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tagged_pids(&tag).len() < 3 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(tagged_pids(&tag).len() >= 3, "workers never appeared");
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("no exit within 30 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(130), "{status}");
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("interrupted: "), "{stderr}");
-    assert_none_left(&tag);
-}
-
-#[test]
 fn bad_input_is_one_line_and_exit_2() {
     assert_usage_errors(
         LESSON,
@@ -245,6 +179,22 @@ fn bad_input_is_one_line_and_exit_2() {
             &["worker"],
         ],
     );
+}
+
+#[test]
+fn negative_sizes_say_what_a_size_must_be() {
+    for args in [
+        &["--tasks", "-1"][..],
+        &["--tasks", "-300"],
+        &["--kill-worker-during", "-1"],
+        &["--workers", "-2"],
+    ] {
+        let stderr = assert_usage_error(LESSON, args);
+        assert!(
+            stderr.contains("must be a whole number from"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
 
 #[test]

@@ -41,9 +41,9 @@
 //!
 //! # The steps, in reading order
 //!
-//! 1. [`steps::s1_submit`]: a pool of threads; `submit` returns a handle.
-//! 2. [`steps::s2_as_completed`]: results in the order tasks finish.
-//! 3. [`steps::s3_errors`]: an error or a panic is a result, and the worker lives on.
+//! 1. [`steps::s1_errors`]: a task's error or panic is a value, so its worker lives on.
+//! 2. [`steps::s2_submit`]: a pool of threads; `submit` returns a handle.
+//! 3. [`steps::s3_as_completed`]: results in the order tasks finish.
 //! 4. [`steps::s4_deadline_cancel`]: stop waiting at a deadline; cancel what has not started.
 //! 5. [`steps::s5_priority`]: priority lives in the line tasks wait in.
 //! 6. [`steps::s6_worker_process`]: tasks as data, served by this program re-executed.
@@ -51,17 +51,20 @@
 //!
 //! Then [`measure`] runs and times each variant and [`verdict`] says what the numbers mean.
 
+pub mod job;
 mod plumbing;
 pub mod steps;
+pub mod task;
 
 pub mod measure;
 pub mod verdict;
+pub mod worker_fault;
 
-pub use steps::s1_submit::{Completion, Executor, Handle, Task, TaskId, WorkersPanicked};
-pub use steps::s2_as_completed::{AsCompleted, Completions};
-pub use steps::s3_errors::TaskError;
-pub use steps::s6_worker_process::Job;
+pub use job::Job;
+pub use steps::s2_submit::{Completions, Executor, WorkersPanicked};
+pub use steps::s3_as_completed::AsCompleted;
 pub use steps::s7_process_pool::ProcessExecutor;
+pub use task::{Completion, Handle, Task, TaskError, TaskId};
 
 /// The lesson's name, as its binary and its JSON rows spell it.
 pub const LESSON: &str = "executor-completed";

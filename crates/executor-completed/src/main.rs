@@ -1,11 +1,13 @@
 //! The `executor-completed` binary: runs the lesson's variants and prints the table or JSON
 //! lines; started with `EXECUTOR_COMPLETED_WORKER` set, it is a worker process instead (step 6).
 
+use std::io::{self, BufReader};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 use executor_completed::steps::s6_worker_process;
+use executor_completed::worker_fault::{Fault, FaultyReplies};
 use executor_completed::{LESSON, measure, verdict};
 use timing::Report;
 
@@ -16,7 +18,9 @@ use timing::Report;
 /// (which `as_completed` cannot). Every submitted task is accounted for exactly once. Variants:
 /// threads-as-completed, processes-as-completed, errors, timeout, cancel, priority.
 #[derive(Debug, Parser)]
-#[command(name = "executor-completed", version)]
+// `allow_negative_numbers`: "--tasks -1" reaches the value parser, whose error says what a
+// size must be; without it clap takes "-1" for an unknown flag and says only that.
+#[command(name = "executor-completed", version, allow_negative_numbers = true)]
 struct Cli {
     #[command(flatten)]
     common: timing::CommonArgs,
@@ -51,7 +55,7 @@ fn main() -> ExitCode {
     // handler (a signal ends a worker at once; the parent reaps it).
     if s6_worker_process::is_worker() {
         return timing::main_with(|| {
-            s6_worker_process::serve_stdio().context("worker process")?;
+            serve_as_worker().context("worker process")?;
             Ok(ExitCode::SUCCESS)
         });
     }
@@ -91,6 +95,18 @@ fn run() -> anyhow::Result<ExitCode> {
     measured.into_iter().for_each(|m| report.push(m.row));
     report.print(cli.common.json);
     Ok(report.exit_code())
+}
+
+/// The worker's loop (step 6), with its replies passed through the fault that
+/// [`executor_completed::worker_fault::FAULT_ENV`] orders, if it orders one (for the tests).
+fn serve_as_worker() -> io::Result<()> {
+    match Fault::from_env()? {
+        None => s6_worker_process::serve_stdio(),
+        Some(fault) => {
+            let replies = FaultyReplies::new(io::stdout().lock(), fault);
+            s6_worker_process::serve(&mut BufReader::new(io::stdin().lock()), replies)
+        }
+    }
 }
 
 impl Variant {

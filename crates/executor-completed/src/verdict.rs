@@ -3,7 +3,8 @@
 
 use timing::fmt_rate;
 
-use crate::measure::{Measured, Outcome};
+use crate::measure::{Measured, Outcome, came_back};
+use crate::task::TaskId;
 
 /// The lesson's conclusions, from the variants that ran, in the order they ran.
 pub fn verdicts(measured: &[Measured]) -> Vec<String> {
@@ -18,14 +19,26 @@ pub fn verdicts(measured: &[Measured]) -> Vec<String> {
     lines
 }
 
-/// The order the uneven demo tasks finished in.
+/// The order the uneven demo tasks came back in, which of all the tasks failed and why (the
+/// first), and how many worker processes were replaced.
 fn order_verdict(m: &Measured) -> Option<String> {
-    let Outcome::AsCompleted { demo_order, .. } = &m.outcome else {
+    let Outcome::AsCompleted {
+        demo_order,
+        failed,
+        workers_replaced,
+        ..
+    } = &m.outcome
+    else {
         return None;
     };
+    let ids: Vec<TaskId> = failed.iter().map(|&(id, _)| id).collect();
+    let why = failed
+        .first()
+        .map_or_else(String::new, |(id, err)| format!(" (task {id}: {err})"));
     Some(format!(
-        "{}: uneven tasks submitted 0..7 finished {demo_order:?}",
-        m.row.variant
+        "{}: uneven tasks submitted 0..7 {}{why}",
+        m.row.variant,
+        came_back(demo_order, &ids, *workers_replaced)
     ))
 }
 
@@ -84,6 +97,7 @@ mod tests {
     use timing::{Mechanism, Row};
 
     use super::*;
+    use crate::TaskError;
     use crate::measure::Counts;
 
     fn measured(variant: &str, outcome: Outcome, counts: Counts, millis: u64) -> Measured {
@@ -112,10 +126,14 @@ mod tests {
         let threads = Outcome::AsCompleted {
             demo_order: vec![1, 0],
             window: None,
+            failed: vec![],
+            workers_replaced: 0,
         };
         let processes = Outcome::AsCompleted {
             demo_order: vec![0, 1],
             window: Some(64),
+            failed: vec![],
+            workers_replaced: 0,
         };
         let lost = Counts {
             finished: 6,
@@ -135,6 +153,28 @@ mod tests {
         assert!(lines.contains("64 per worker in flight"), "{lines}");
         assert!(lines.contains("cancel: 1 of 8 tasks cancelled"), "{lines}");
         assert!(lines.contains("exactly once in 2 of 3 variants"), "{lines}");
+    }
+
+    #[test]
+    fn a_failed_task_and_a_replaced_worker_are_in_the_verdict() {
+        let lost = TaskError::WorkerLost("worker process 7 ended (SIGKILL)".into());
+        let killed = Outcome::AsCompleted {
+            demo_order: vec![0, 2, 1],
+            window: Some(64),
+            failed: vec![(0, lost)],
+            workers_replaced: 1,
+        };
+        let counts = Counts {
+            finished: 7,
+            failed: 1,
+            ..ALL_FINISHED
+        };
+        let lines = verdicts(&[measured("processes-as-completed", killed, counts, 1)]).join("\n");
+        assert!(!lines.contains("finished [0"), "{lines}");
+        let want = "processes-as-completed: uneven tasks submitted 0..7 came back [0, 2, 1]; \
+                    failed: [0]; worker processes replaced: 1 (task 0: worker lost: worker \
+                    process 7 ended (SIGKILL))";
+        assert!(lines.contains(want), "{lines}");
     }
 
     #[test]

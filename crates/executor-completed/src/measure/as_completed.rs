@@ -1,6 +1,6 @@
-//! The two as-completed variants (steps 1 and 2 on threads, step 7 on processes): uneven tasks
-//! finishing out of submission order, then many trivial tasks to measure what `submit` +
-//! `as_completed` costs per task.
+//! The as-completed variant on threads (steps 2 and 3), and what both as-completed variants share
+//! (the process one is in `processes`): uneven tasks finishing out of submission order, then
+//! many trivial tasks to measure what `submit` + `as_completed` costs per task.
 
 use std::time::Duration;
 
@@ -9,9 +9,9 @@ use timing::{Mechanism, Row, Stopwatch};
 
 use super::tally::Tally;
 use super::{Measured, Outcome};
-use crate::steps::s1_submit::{Executor, Handle, TaskId};
-use crate::steps::s6_worker_process::Job;
-use crate::steps::s7_process_pool::ProcessExecutor;
+use crate::job::Job;
+use crate::steps::s2_submit::Executor;
+use crate::task::{Handle, TaskId};
 
 /// How many uneven tasks the completion-order demo submits.
 pub const DEMO_TASKS: u64 = 8;
@@ -21,14 +21,6 @@ pub const DEMO_TASKS: u64 = 8;
 pub fn demo_sleep_ms(id: u64) -> u64 {
     (160u64 >> id.min(63)).max(10)
 }
-
-/// Tasks a process worker may have in flight in the demo: one, so a short task never waits
-/// inside a busy worker's pipe behind a long one.
-pub const DEMO_WINDOW: usize = 1;
-
-/// Tasks a process worker may have in flight in the throughput run: enough that one `write`
-/// carries many tasks and the pipe round trip is hidden.
-pub const THROUGHPUT_WINDOW: usize = 64;
 
 /// The sum of `id²` over ids `0..n`, in closed form: (n-1)·n·(2n-1)/6.
 pub fn sum_of_squares_below(n: u64) -> u128 {
@@ -80,7 +72,7 @@ pub fn threads_as_completed(workers: usize, tasks: u64) -> anyhow::Result<Measur
         workers,
         DEMO_TASKS + tasks,
     );
-    Ok(finish(row, &tally, (tasks, wall), &[], None))
+    Ok(finish(row, &tally, (tasks, wall), &[], (None, 0)))
 }
 
 /// Submits the eight uneven demo tasks; task 0 also waits at `gate`, when there is one, after
@@ -105,80 +97,16 @@ fn submit_uneven(executor: &mut Executor, gate: Option<Receiver<()>>) -> Vec<Han
         .collect()
 }
 
-/// `processes-as-completed`: the same API over worker processes, like `ProcessPoolExecutor`.
-///
-/// The demo runs with one task in flight per worker, the throughput part on a second pool with
-/// [`THROUGHPUT_WINDOW`]. `kill_during`, when set, makes the worker process running that demo
-/// task die by SIGKILL: that task is reported failed ([`TaskError::WorkerLost`]), a replacement
-/// worker starts, everything else still finishes, and the row is correct when exactly that task
-/// failed.
-///
-/// [`TaskError::WorkerLost`]: crate::TaskError::WorkerLost
-pub fn processes_as_completed(
-    workers: usize,
-    tasks: u64,
-    kill_during: Option<u64>,
-) -> anyhow::Result<Measured> {
-    let mut tally = Tally::default();
-    let replaced = uneven_on_processes(workers, kill_during, &mut tally)?;
-    let mut executor = ProcessExecutor::new(workers, THROUGHPUT_WINDOW)?;
-    let watch = Stopwatch::start();
-    let handles: Vec<Handle> = (DEMO_TASKS..DEMO_TASKS + tasks)
-        .map(|x| executor.submit(Job::Square { x, sleep_ms: 0 }))
-        .collect();
-    executor.as_completed(handles).for_each(|mut done| {
-        // A second pool numbers its tasks from 0 again; shift them past the demo's ids so one
-        // tally holds both without a clash (each task's input, like its id, starts at 8).
-        done.id += DEMO_TASKS;
-        tally.record(done);
-    });
-    let wall = watch.elapsed();
-    let replaced = replaced + executor.shutdown()?;
-    let want_failed: Vec<u64> = kill_during.into_iter().collect();
-    let submitted = DEMO_TASKS + tasks;
-    let row = tally.row(
-        "processes-as-completed",
-        Mechanism::Processes,
-        workers,
-        submitted,
-    );
-    let row = row.extra("workers_replaced", replaced);
-    let window = Some(THROUGHPUT_WINDOW);
-    Ok(finish(row, &tally, (tasks, wall), &want_failed, window))
-}
-
-/// The demo on a pool of its own, one job in flight per worker; `kill_during` replaces that
-/// task with one that kills its worker. Returns how many workers were replaced.
-fn uneven_on_processes(
-    workers: usize,
-    kill_during: Option<u64>,
-    tally: &mut Tally,
-) -> anyhow::Result<usize> {
-    let mut executor = ProcessExecutor::new(workers, DEMO_WINDOW)?;
-    let demo: Vec<Handle> = (0..DEMO_TASKS)
-        .map(|x| match kill_during {
-            Some(victim) if victim == x => executor.submit(Job::KillWorker),
-            _ => executor.submit(Job::Square {
-                x,
-                sleep_ms: demo_sleep_ms(x),
-            }),
-        })
-        .collect();
-    executor
-        .as_completed(demo)
-        .for_each(|done| tally.record(done));
-    Ok(executor.shutdown()?)
-}
-
 /// Finishes an as-completed variant: exactly the `want_failed` tasks failed, the others'
 /// squares add up to the closed form, the rate is the trivial tasks' (`tasks` in `wall`), and
-/// the demo's order, the first [`DEMO_TASKS`] completions, is shown.
-fn finish(
+/// the demo's order, the first [`DEMO_TASKS`] completions, is shown, with the tasks that failed
+/// and the worker processes replaced (`window` and `replaced`: the process pool's).
+pub(super) fn finish(
     row: Row,
     tally: &Tally,
     (tasks, wall): (u64, Duration),
     want_failed: &[TaskId],
-    window: Option<usize>,
+    (window, replaced): (Option<usize>, usize),
 ) -> Measured {
     let demo_order: Vec<TaskId> = tally
         .completion_order
@@ -189,21 +117,54 @@ fn finish(
     let sum: u128 = tally.finished.iter().map(|&(_, v)| u128::from(v)).sum();
     let lost: u128 = want_failed.iter().map(|&id| u128::from(id * id)).sum();
     let want_sum = sum_of_squares_below(DEMO_TASKS + tasks) - lost;
-    let in_order = demo_order.windows(2).all(|w| w[0] < w[1]);
+    let mut failed = tally.failed.clone();
+    failed.sort_unstable_by_key(|&(id, _)| id);
+    let failed_ids: Vec<TaskId> = failed.iter().map(|&(id, _)| id).collect();
     let row = row
-        .require(tally.failed_ids() == want_failed && sum == want_sum)
+        .require(failed_ids == want_failed && sum == want_sum)
         .items(tasks)
         .wall(wall)
         .extra("completion_order", demo_order.clone())
         .note(format!(
-            "check counts the {DEMO_TASKS} uneven tasks too; they finished {demo_order:?}{}",
-            if in_order { " (as submitted)" } else { "" }
+            "check counts the {DEMO_TASKS} uneven tasks too; they {}",
+            came_back(&demo_order, &failed_ids, replaced)
         ));
     Measured {
         row,
         counts: tally.counts(DEMO_TASKS + tasks),
-        outcome: Outcome::AsCompleted { demo_order, window },
+        outcome: Outcome::AsCompleted {
+            demo_order,
+            window,
+            failed,
+            workers_replaced: replaced,
+        },
     }
+}
+
+/// The demo's order in words: "finished [...]" when every task did, and otherwise which failed
+/// (a task that failed came back, but did not finish); and how many workers were replaced.
+pub(crate) fn came_back(demo_order: &[TaskId], failed: &[TaskId], replaced: usize) -> String {
+    let mut words = if failed.is_empty() {
+        let in_order = demo_order.windows(2).all(|w| w[0] < w[1]);
+        let as_submitted = if in_order { " (as submitted)" } else { "" };
+        format!("finished {demo_order:?}{as_submitted}")
+    } else {
+        format!("came back {demo_order:?}; failed: {}", some_ids(failed))
+    };
+    if replaced > 0 {
+        words += &format!("; worker processes replaced: {replaced}");
+    }
+    words
+}
+
+/// `ids` as a list, the first eight only when there are more, with the count.
+fn some_ids(ids: &[TaskId]) -> String {
+    const SHOWN: usize = 8;
+    if ids.len() <= SHOWN {
+        return format!("{ids:?}");
+    }
+    let shown: Vec<String> = ids[..SHOWN].iter().map(ToString::to_string).collect();
+    format!("[{}, ...] ({} in all)", shown.join(", "), ids.len())
 }
 
 #[cfg(test)]
@@ -222,6 +183,22 @@ mod tests {
     fn demo_lengths_decrease_to_a_floor() {
         let lengths: Vec<u64> = (0..DEMO_TASKS).map(demo_sleep_ms).collect();
         assert_eq!(lengths, vec![160, 80, 40, 20, 10, 10, 10, 10]);
+    }
+
+    #[test]
+    fn a_failed_task_and_a_replaced_worker_are_named_not_counted_as_finished() {
+        let order = [0, 2, 3, 1, 4, 5, 6, 7];
+        let words = came_back(&order, &[0], 1);
+        assert_eq!(
+            words,
+            "came back [0, 2, 3, 1, 4, 5, 6, 7]; failed: [0]; worker processes replaced: 1"
+        );
+        assert_eq!(came_back(&[0, 1], &[], 0), "finished [0, 1] (as submitted)");
+        let many: Vec<TaskId> = (0..10).collect();
+        assert!(
+            came_back(&order, &many, 0)
+                .ends_with("failed: [0, 1, 2, 3, 4, 5, 6, 7, ...] (10 in all)")
+        );
     }
 
     #[test]

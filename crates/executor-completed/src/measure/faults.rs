@@ -1,4 +1,4 @@
-//! When tasks do not simply finish: errors and panics (step 3), a deadline and cancelled pending
+//! When tasks do not simply finish: errors and panics (step 1), a deadline and cancelled pending
 //! work (step 4). Each variant still accounts for every submitted task exactly once.
 
 use std::ops::Range;
@@ -9,8 +9,9 @@ use timing::Stopwatch;
 
 use super::tally::Tally;
 use super::{Measured, Outcome};
-use crate::steps::s1_submit::{Executor, Handle, TaskId};
-use crate::steps::s6_worker_process::Job;
+use crate::job::Job;
+use crate::steps::s2_submit::Executor;
+use crate::task::{Handle, TaskId};
 
 /// Tasks the `errors` variant submits; two of them go wrong.
 pub const ERROR_TASKS: u64 = 8;

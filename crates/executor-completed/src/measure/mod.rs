@@ -5,19 +5,20 @@
 
 use timing::{Row, Stopwatch, check_duration, extrapolate, fmt_count};
 
-use crate::steps::s1_submit::{Executor, Handle, TaskId, WORKER_NAME};
+use crate::steps::s2_submit::{Executor, WORKER_NAME};
+use crate::task::{Handle, TaskError, TaskId};
 
 mod as_completed;
 mod faults;
 mod priority;
+mod processes;
 mod tally;
 
-pub use as_completed::{
-    DEMO_TASKS, DEMO_WINDOW, THROUGHPUT_WINDOW, demo_sleep_ms, processes_as_completed,
-    sum_of_squares_below, threads_as_completed,
-};
+pub(crate) use as_completed::came_back;
+pub use as_completed::{DEMO_TASKS, demo_sleep_ms, sum_of_squares_below, threads_as_completed};
 pub use faults::{DEADLINE_MS, ERROR_TASKS, FAILING_TASK, PANICKING_TASK, cancel, errors, timeout};
 pub use priority::{LEVELS, TASKS_PER_WORKER, priority};
+pub use processes::{DEMO_WINDOW, THROUGHPUT_WINDOW, processes_as_completed};
 pub use tally::{Counts, Tally};
 
 /// What the table's columns mean in this lesson, printed under it.
@@ -46,6 +47,10 @@ pub enum Outcome {
         demo_order: Vec<TaskId>,
         /// Jobs per worker process in flight, for the process pool.
         window: Option<usize>,
+        /// The tasks that came back without a value, by id, with why.
+        failed: Vec<(TaskId, TaskError)>,
+        /// Worker processes that died and were replaced (0 on threads).
+        workers_replaced: usize,
     },
     /// `errors`: the counts say it all.
     Errors,
@@ -92,7 +97,7 @@ pub fn check_length(workers: usize, tasks: u64, runs: u64) -> anyhow::Result<()>
 }
 
 /// Replaces the panic message of a task on an executor thread with one line (no backtrace, even
-/// with `RUST_BACKTRACE` set): step 3 catches such a panic and makes it the task's `Err`, so it
+/// with `RUST_BACKTRACE` set): step 1 catches such a panic and makes it the task's `Err`, so it
 /// is news, not a crash. Panics anywhere else still go to the default hook.
 pub fn brief_task_panics() {
     let default = std::panic::take_hook();

@@ -6,8 +6,9 @@ use timing::{Mechanism, Stopwatch};
 use super::faults::gated_start;
 use super::tally::Tally;
 use super::{Measured, Outcome};
-use crate::steps::s1_submit::{Executor, Handle, TaskId};
-use crate::steps::s6_worker_process::Job;
+use crate::job::Job;
+use crate::steps::s2_submit::Executor;
+use crate::task::{Handle, TaskId};
 
 /// The three levels the `priority` variant cycles through, in submission order: low, high,
 /// normal, low, high, normal, ...

@@ -6,8 +6,7 @@ use std::collections::HashSet;
 use serde_json::json;
 use timing::{Mechanism, Row};
 
-use crate::steps::s1_submit::{Completion, Handle, TaskId};
-use crate::steps::s3_errors::TaskError;
+use crate::task::{Completion, Handle, TaskError, TaskId};
 
 /// Where every submitted task ended up.
 #[derive(Debug, Default)]

@@ -4,8 +4,8 @@
 //! and a replacement starts.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
-use std::process::ChildStdin;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -14,15 +14,16 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use super::reader::{InFlight, read_replies};
 use super::wire;
-use crate::steps::s1_submit::{Completion, TaskId};
-use crate::steps::s3_errors::TaskError;
-use crate::steps::s6_worker_process::Job;
-use crate::steps::s7_process_pool::spawn_worker;
+use crate::job::Job;
+use crate::task::{Completion, TaskError, TaskId};
 
 /// Everything a feeder needs to reach the worker processes it manages.
 pub(crate) struct Slot {
     /// This program, to re-execute as a worker.
     pub program: PathBuf,
+    /// Starts one worker process running `program` (step 7's `spawn_worker`): handed in rather
+    /// than imported, so this module needs no step and the re-exec stays in the step's body.
+    pub spawn: fn(&Path) -> io::Result<Child>,
     /// Tasks a worker may have in flight.
     pub window: usize,
     /// The executor's completion channel.
@@ -103,7 +104,7 @@ impl Slot {
 
     /// Starts one worker process and its reader thread.
     fn spawn_worker(&self) -> io::Result<Worker> {
-        let mut child = spawn_worker(&self.program)?;
+        let mut child = (self.spawn)(&self.program)?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             unreachable!("both pipes were requested");
         };

@@ -1,10 +1,13 @@
-//! The thread executor's waiting line: step 5's priority levels behind one `Mutex`, with a
-//! `Condvar` that idle workers sleep on. Step 1 pushes and takes, step 4 empties it.
+//! The thread executor's waiting line: one first-in first-out line per priority level behind one
+//! `Mutex`, with a `Condvar` that idle workers sleep on. Step 2 pushes and takes, step 4 empties
+//! it, step 5 pushes at a priority: priority lives here, in the line tasks wait in, and
+//! nowhere in `as_completed`.
 
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use crate::steps::s1_submit::{Task, TaskId};
-use crate::steps::s5_priority::Levels;
+use crate::task::{Task, TaskId};
 
 /// A task waiting in the line.
 pub(crate) struct Queued {
@@ -93,5 +96,62 @@ impl WaitingLine {
     pub fn close(&self) {
         self.lock().closing = true;
         self.work.notify_all();
+    }
+}
+
+/// The waiting tasks: one first-in first-out line per priority level, highest level first.
+///
+/// A `BinaryHeap` keyed on (priority, submission number) would order tasks the same way, but
+/// every pop sifts through the whole heap (about log2(n) cache misses under the lock: with
+/// hundreds of thousands of tasks queued, that is the pool's bottleneck). With a handful of
+/// levels, a map of queues pops in constant time and still starts higher levels first.
+#[derive(Default)]
+pub(crate) struct Levels {
+    lines: BTreeMap<Reverse<i32>, VecDeque<Queued>>,
+}
+
+impl Levels {
+    /// Adds `queued` at the back of its level's line.
+    pub fn push(&mut self, priority: i32, queued: Queued) {
+        self.lines
+            .entry(Reverse(priority))
+            .or_default()
+            .push_back(queued);
+    }
+
+    /// The oldest task of the highest level. Empty lines are removed, so the first is not empty.
+    pub fn pop(&mut self) -> Option<Queued> {
+        let mut line = self.lines.first_entry()?;
+        let queued = line.get_mut().pop_front();
+        if line.get().is_empty() {
+            line.remove();
+        }
+        queued
+    }
+
+    /// Empties every line, highest level first (for step 4's cancel).
+    pub fn take_all(&mut self) -> Vec<Queued> {
+        std::mem::take(&mut self.lines)
+            .into_values()
+            .flatten()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_levels_first_then_oldest_first() {
+        let mut levels = Levels::default();
+        for (id, priority) in [(0, 1), (1, 5), (2, 1), (3, 5), (4, -2)] {
+            levels.push(priority, Queued::new(id, move || Ok(id)));
+        }
+        let order: Vec<TaskId> = std::iter::from_fn(|| levels.pop()).map(|q| q.id).collect();
+        assert_eq!(order, vec![1, 3, 0, 2, 4]);
+        levels.push(0, Queued::new(9, || Ok(9)));
+        assert_eq!(levels.take_all().len(), 1);
+        assert!(levels.pop().is_none());
     }
 }

@@ -3,9 +3,8 @@
 //! <message>`) up its stdout. Plain text rather than JSON or bincode: a reader can watch the
 //! pipe with `strace` and read it.
 
-use crate::steps::s1_submit::TaskId;
-use crate::steps::s3_errors::TaskError;
-use crate::steps::s6_worker_process::Job;
+use crate::job::Job;
+use crate::task::{TaskError, TaskId};
 
 /// The job as one line for a worker process.
 pub(crate) fn job_line(id: TaskId, job: Job) -> String {

@@ -10,9 +10,9 @@
 
 use std::time::Instant;
 
-use super::s1_submit::{Completion, Executor, Handle, TaskId};
-use super::s2_as_completed::AsCompleted;
-use super::s3_errors::TaskError;
+use super::s2_submit::Executor;
+use super::s3_as_completed::AsCompleted;
+use crate::task::{Completion, Handle, TaskError, TaskId};
 
 impl Executor {
     /// Like [`as_completed`](Executor::as_completed), but stops waiting at `deadline`; then

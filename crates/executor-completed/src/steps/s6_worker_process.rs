@@ -2,18 +2,18 @@
 //! writing one reply per job on its stdout.
 //!
 //! Since step 5: a task has to cross a process boundary, and a closure cannot be written down a
-//! pipe, so a task becomes a [`Job`]: data naming a function the worker knows (Python pickles
-//! the function by name for the same reason). The worker runs each job through step 3's
-//! [`run_caught`], so an error or a panic is a reply, not a dead worker. Each job and each reply
-//! is one line of text (`crate::plumbing::wire`): `strace` shows what crosses the pipe, and at
-//! four small numbers a line, parsing is not what limits throughput.
+//! pipe, so a task becomes a [`Job`] (`crate::job`): data naming a function the worker knows
+//! (Python pickles the function by name for the same reason). The worker runs each job through
+//! step 1's [`run_caught`], so an error or a panic is a reply, not a dead worker. Each job and
+//! each reply is one line of text (`crate::plumbing::wire`): `strace` shows what crosses the
+//! pipe, and at four small numbers a line, parsing is not what limits throughput.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::time::Duration;
 
 use nix::sys::signal::{Signal, raise};
 
-use super::s3_errors::run_caught;
+use super::s1_errors::run_caught;
+use crate::job::Job;
 use crate::plumbing::wire;
 
 /// Set in a worker's environment by step 7; [`is_worker`] looks for it.
@@ -25,55 +25,14 @@ pub fn is_worker() -> bool {
     std::env::var_os(WORKER_ENV).is_some()
 }
 
-/// One task as data: the tutorial's `square`, slowed down or made to fail on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Job {
-    /// Sleeps `sleep_ms`, then returns `x * x`; with `sleep_ms = 0`, a trivial task.
-    Square {
-        /// The input.
-        x: u64,
-        /// How long the task takes, so lengths can differ on purpose.
-        sleep_ms: u64,
-    },
-    /// Returns an error instead of a value (Python: the function raises).
-    Fail {
-        /// The input, named in the error.
-        x: u64,
-    },
-    /// Panics (Python has no panic; an uncaught exception is the nearest thing).
-    Panic {
-        /// The input, named in the panic message.
-        x: u64,
-    },
-    /// Makes the worker *process* running it kill itself with SIGKILL, as the kernel's OOM
-    /// killer would (step 7 shows what the pool does then). On a thread it is an error.
-    KillWorker,
-}
-
-impl Job {
-    /// Runs the job where it stands.
-    pub fn run(self) -> Result<u64, String> {
-        match self {
-            Self::Square { x, sleep_ms } => {
-                if sleep_ms > 0 {
-                    std::thread::sleep(Duration::from_millis(sleep_ms));
-                }
-                Ok(x * x)
-            }
-            Self::Fail { x } => Err(format!("task with input {x} refused it on purpose")),
-            Self::Panic { x } => panic!("task with input {x} panicked on purpose"),
-            Self::KillWorker => Err("only a worker process can be killed".to_string()),
-        }
-    }
-}
-
 /// The worker's main loop on its own stdin and stdout: what `main` runs when [`is_worker`].
 pub fn serve_stdio() -> io::Result<()> {
     serve(&mut BufReader::new(io::stdin().lock()), io::stdout().lock())
 }
 
 /// Runs every job line from `input` and writes a reply line for each to `output`, until `input`
-/// ends: when the parent closes the pipe, or dies, the worker exits.
+/// ends: when the parent closes the pipe, or dies, the worker exits. A line that is not a job
+/// ends it with an error.
 ///
 /// Replies are buffered and flushed only when no further job is already buffered: with many
 /// tiny jobs in flight, that is one `write` per batch instead of one per job; with one job at a
@@ -94,7 +53,14 @@ pub fn serve<R: Read>(input: &mut BufReader<R>, output: impl Write) -> io::Resul
                 unreachable!("SIGKILL cannot be caught");
             }
             Some((id, job)) => wire::reply_line(id, &run_caught(|| job.run())),
-            None => format!("0 failed bad request {:?}\n", line.trim_end()),
+            None => {
+                // No reply names a task it cannot read: any id would be a guess. The replies
+                // before it go out, then the worker ends, and the parent reports the tasks it
+                // still had as lost.
+                output.flush()?;
+                let bad = format!("bad request {:?}", line.trim_end());
+                return Err(io::Error::new(io::ErrorKind::InvalidData, bad));
+            }
         };
         output.write_all(reply.as_bytes())?;
         if input.buffer().is_empty() {
@@ -106,7 +72,7 @@ pub fn serve<R: Read>(input: &mut BufReader<R>, output: impl Write) -> io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::steps::s3_errors::TaskError;
+    use crate::task::TaskError;
 
     #[test]
     fn serves_every_job_in_order() {
@@ -129,8 +95,11 @@ mod tests {
     }
 
     #[test]
-    fn square_and_fail() {
-        assert_eq!(Job::Square { x: 9, sleep_ms: 0 }.run(), Ok(81));
-        assert!(Job::Fail { x: 9 }.run().unwrap_err().contains('9'));
+    fn a_bad_request_ends_the_worker_after_the_replies_before_it() {
+        let jobs = wire::job_line(4, Job::Square { x: 2, sleep_ms: 0 }) + "5 dance\n";
+        let mut out = Vec::new();
+        let err = serve(&mut BufReader::new(jobs.as_bytes()), &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(String::from_utf8(out).unwrap(), "4 ok 4\n");
     }
 }

@@ -4,18 +4,19 @@
 //! Since step 6: the parent's side. Each worker process (`spawn_worker`, below) has two
 //! threads here (`crate::plumbing::feeder` and `reader`): its *feeder* takes jobs from one
 //! shared queue (a channel: whichever worker is free takes the next) and writes them down the
-//! worker's stdin; its *reader* sends each reply into a completion channel like step 1's, so
-//! step 2's `as_completed` works unchanged. At most `window` jobs are in flight per worker:
+//! worker's stdin; its *reader* sends each reply into a completion channel like step 2's, so
+//! step 3's `as_completed` works unchanged. At most `window` jobs are in flight per worker:
 //! - `window = 1` keeps a short task from queueing behind a long one in a busy worker's pipe,
 //!   which uneven tasks need;
 //! - a larger window hides the pipe round trip for tiny tasks, many per `write` (Python's
 //!   `ProcessPoolExecutor` queues `max_workers + 1` calls ahead for the same reason).
 //!
-//! A worker that dies (killed, crashed) is noticed by its reader at end of file: the jobs it
-//! had fail with [`TaskError::WorkerLost`](super::s3_errors::TaskError::WorkerLost), and its
-//! feeder starts a replacement before the next job. Not retried: a job that kills its worker
-//! would kill the next one too. (Python marks the whole pool broken instead and fails every
-//! pending future: `BrokenProcessPool`.)
+//! A worker that dies (killed, crashed) is noticed by its reader at end of file, and one that
+//! sends a reply that cannot be trusted is killed by it: either way the jobs it had fail with
+//! [`TaskError::WorkerLost`](crate::task::TaskError::WorkerLost), and its feeder starts a
+//! replacement before the next job. Not retried: a job that kills its worker would kill the
+//! next one too. (Python marks the whole pool broken instead and fails every pending future:
+//! `BrokenProcessPool`.)
 
 use std::io;
 use std::path::Path;
@@ -27,10 +28,12 @@ use std::time::Instant;
 
 use crossbeam_channel::Sender;
 
-use super::s1_submit::{Handle, TaskId, WorkersPanicked};
-use super::s2_as_completed::{AsCompleted, Completions};
-use super::s6_worker_process::{Job, WORKER_ENV};
+use super::s2_submit::{Completions, WorkersPanicked};
+use super::s3_as_completed::AsCompleted;
+use super::s6_worker_process::WORKER_ENV;
+use crate::job::Job;
 use crate::plumbing::feeder::Slot;
+use crate::task::{Handle, TaskId};
 
 /// A pool of worker processes with `submit`, handles and `as_completed`.
 pub struct ProcessExecutor {
@@ -64,6 +67,7 @@ impl ProcessExecutor {
         for n in 0..max_workers.max(1) {
             let slot = Slot {
                 program: program.clone(),
+                spawn: spawn_worker,
                 window: window.max(1),
                 done_tx: done_tx.clone(),
                 ranks: Arc::clone(&ranks),
@@ -87,7 +91,7 @@ impl ProcessExecutor {
         Handle::new(id)
     }
 
-    /// Yields `handles`' completions in the order their jobs finish (step 2).
+    /// Yields `handles`' completions in the order their jobs finish (step 3).
     pub fn as_completed(&mut self, handles: Vec<Handle>) -> AsCompleted<'_> {
         self.completions.as_completed(handles, None)
     }
@@ -137,7 +141,7 @@ impl Drop for ProcessExecutor {
 
 /// Starts one worker process: this program again, told by [`WORKER_ENV`] to serve jobs on its
 /// stdin and stdout (step 6). The feeder calls it for its first worker and every replacement.
-pub(crate) fn spawn_worker(program: &Path) -> io::Result<Child> {
+fn spawn_worker(program: &Path) -> io::Result<Child> {
     // Re-executed (Python's "spawn" start method) rather than forked: the parent has threads by
     // now, and a forked child of a threaded process may only call async-signal-safe functions
     // (no allocation, no locks) until it execs. A fresh process has none of that baggage, and

@@ -1,37 +1,20 @@
-//! Step 2: `as_completed`: results in the order tasks finish, whatever order they were
+//! Step 3: `as_completed`: results in the order tasks finish, whatever order they were
 //! submitted in.
 //!
-//! Since step 1: the receiving end of the workers' channel, read. Every worker sends its
-//! completion the moment a task ends, so "as completed" is "as received": no polling of
-//! futures. It only reports; it has no say in what starts first (the tutorial's claim that it
-//! gives "control over task priority" is wrong: step 5 shows where priority lives).
+//! Since step 2: the receiving end of the workers' channel ([`Completions`]), read. Every worker
+//! sends its completion the moment a task ends, so "as completed" is "as received": no polling
+//! of futures. It only reports; it has no say in what starts first (the tutorial's claim that
+//! it gives "control over task priority" is wrong: step 5 shows where priority lives).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::RecvTimeoutError;
 
-use super::s1_submit::{Completion, Executor, Handle, TaskId};
-
-/// The receiving end of an executor's completion channel, plus the completions that arrived
-/// while the caller waited for other tasks, kept until someone asks for them.
-#[derive(Debug)]
-pub struct Completions {
-    /// Every worker holds a `Sender` clone of this channel.
-    rx: Receiver<Completion>,
-    /// Completions received for tasks the current `as_completed` was not asked about.
-    early: HashMap<TaskId, Completion>,
-}
+use super::s2_submit::{Completions, Executor};
+use crate::task::{Completion, Handle, TaskId};
 
 impl Completions {
-    /// Wraps the receiving end of a completion channel.
-    pub fn new(rx: Receiver<Completion>) -> Self {
-        Self {
-            rx,
-            early: HashMap::new(),
-        }
-    }
-
     /// The completions of `handles` as they arrive, waiting until `deadline` if there is one.
     pub fn as_completed(
         &mut self,

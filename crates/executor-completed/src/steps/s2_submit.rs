@@ -1,67 +1,51 @@
-//! Step 1: a pool of threads; `submit` queues a task and returns a handle to claim its result.
+//! Step 2: a pool of threads; `submit` queues a task and returns a handle to claim its result.
 //!
-//! The start (Python: `ThreadPoolExecutor(max_workers).submit(f)`): `max_workers` threads take
-//! tasks from one waiting line, and each reports every task's end into one shared channel the
-//! moment it ends. The line is a `Mutex` and a `Condvar` (`crate::plumbing::queue`), not a
-//! channel: step 4 empties it and step 5 reorders it, which a channel cannot do.
+//! Since step 1 (Python: `ThreadPoolExecutor(max_workers).submit(f)`): `max_workers` threads
+//! take tasks from one waiting line, run each through step 1's [`run_caught`], and report every
+//! task's end into one shared channel the moment it ends. The line is a `Mutex` and a `Condvar`
+//! (`crate::plumbing::queue`), not a channel: step 4 empties it and step 5 reorders it, which a
+//! channel cannot do. The channel's receiving end is kept in [`Completions`], which step 3
+//! reads.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 
-use super::s2_as_completed::Completions;
-use super::s3_errors::{TaskError, run_caught};
+use super::s1_errors::run_caught;
 use crate::plumbing::queue::{Queued, WaitingLine};
-
-/// A task's number, given in submission order (0, 1, 2, ...).
-pub type TaskId = u64;
-
-/// What a thread executor runs: any closure returning a value or an error message.
-pub type Task = Box<dyn FnOnce() -> Result<u64, String> + Send + 'static>;
+use crate::task::{Completion, Handle, TaskId};
 
 /// Worker threads are named this plus their number, so a panic hook can tell them apart.
 pub const WORKER_NAME: &str = "executor-worker-";
 
-/// The claim ticket for one submitted task.
-///
-/// Not `Clone` and not `Copy` on purpose: `as_completed` takes handles by value, so a task's
-/// result can be claimed once, and the compiler helps count every task exactly once (Python's
-/// futures can be waited on twice and counted twice).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Handle {
-    id: TaskId,
-}
-
-impl Handle {
-    /// A handle for task `id`: only executors make them.
-    pub(crate) fn new(id: TaskId) -> Self {
-        Self { id }
-    }
-
-    /// The task's number.
-    pub fn id(&self) -> TaskId {
-        self.id
-    }
-}
-
-/// One task's end, as a worker reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    /// Which task.
-    pub id: TaskId,
-    /// The order workers took tasks in (0 = first), or `None` if it never started.
-    pub start_rank: Option<u64>,
-    /// The task's value, or why there is none (step 3).
-    pub outcome: Result<u64, TaskError>,
-}
-
-/// Worker threads died outside any task (step 3 catches a task's panic, so this is a bug).
+/// Worker threads died outside any task (step 1 catches a task's panic, so this is a bug).
 #[derive(Debug, thiserror::Error)]
 #[error("{count} executor worker thread(s) panicked")]
 pub struct WorkersPanicked {
     /// How many.
     pub count: usize,
+}
+
+/// The receiving end of an executor's completion channel, plus the completions that arrived
+/// while the caller waited for other tasks, kept until someone asks for them (step 3).
+#[derive(Debug)]
+pub struct Completions {
+    /// Every worker holds a `Sender` clone of this channel.
+    pub(crate) rx: Receiver<Completion>,
+    /// Completions received for tasks the current `as_completed` was not asked about.
+    pub(crate) early: HashMap<TaskId, Completion>,
+}
+
+impl Completions {
+    /// Wraps the receiving end of a completion channel.
+    pub fn new(rx: Receiver<Completion>) -> Self {
+        Self {
+            rx,
+            early: HashMap::new(),
+        }
+    }
 }
 
 /// A thread pool with `submit`, handles and `as_completed`, like Python's `ThreadPoolExecutor`.
@@ -70,7 +54,7 @@ pub struct Executor {
     pub(crate) line: Arc<WaitingLine>,
     /// One join handle per worker thread, joined on shutdown.
     workers: Vec<JoinHandle<()>>,
-    /// The receiving end of the workers' channel: step 2 reads it.
+    /// The receiving end of the workers' channel: step 3 reads it.
     pub(crate) completions: Completions,
     /// A sender of our own, to report the tasks no worker will see (cancelled, step 4).
     pub(crate) done_tx: Sender<Completion>,
@@ -150,7 +134,7 @@ impl Drop for Executor {
 fn work(line: &WaitingLine, done_tx: &Sender<Completion>) {
     // `take` sleeps while the line is empty and returns `None` once it is closed and empty.
     while let Some((queued, rank)) = line.take() {
-        // Step 3: an `Err` or a panic becomes the task's outcome, and this thread carries on.
+        // Step 1: an `Err` or a panic becomes the task's outcome, and this thread carries on.
         let outcome = run_caught(queued.task);
         let done = Completion {
             id: queued.id,
@@ -165,6 +149,7 @@ fn work(line: &WaitingLine, done_tx: &Sender<Completion>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::TaskError;
 
     #[test]
     fn handles_number_tasks_in_submission_order_and_each_reports_once() {
@@ -179,5 +164,21 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (0..100).map(|x| (x, x * x)).collect::<Vec<_>>());
         ex.shutdown().unwrap();
+    }
+
+    #[test]
+    fn errors_and_panics_arrive_as_err_and_the_worker_survives() {
+        let mut ex = Executor::new(1).unwrap();
+        let failing = ex.submit(|| Err("no".to_string()));
+        let panicking = ex.submit(|| panic!("boom"));
+        let fine = ex.submit(|| Ok(7));
+        let mut outcomes: Vec<_> = ex
+            .as_completed(vec![failing, panicking, fine])
+            .map(|c| (c.id, c.outcome))
+            .collect();
+        outcomes.sort_by_key(|(id, _)| *id);
+        assert_eq!(outcomes[0].1, Err(TaskError::Failed("no".into())));
+        assert_eq!(outcomes[1].1, Err(TaskError::Panicked("boom".into())));
+        assert_eq!(outcomes[2].1, Ok(7));
     }
 }
