@@ -15,9 +15,10 @@
 //! multithreaded program is a trap, see [`process`]); messages are typed, not pickled; shared
 //! memory is reached through atomics, so the compiler knows another process writes it, and a
 //! shared counter needs no lock at all (`fetch_add`), which Python's `Value` cannot offer. The
-//! segment is a small module over `shm_open`/`shm_unlink` and `memmap2` ([`shm`]), not the
-//! `shared_memory` crate, which leaks the `/dev/shm` name when its owner dies: here the owner
-//! unlinks the name as soon as every child has attached, so even `kill -9` leaves nothing.
+//! segment is a small module over `memfd_create` and `memmap2` ([`shm`]), handed to each child
+//! as its stdin, not a `shm_open` name (nor the `shared_memory` crate, which leaks its name when
+//! its owner dies): it never has a name, so even `kill -9` at any moment leaves nothing behind.
+//! The lock is a robust mutex ([`shm_lock`]): a child killed holding it does not wedge it.
 //!
 //! # What to watch for
 //!
@@ -27,7 +28,7 @@
 //! - The counters' exact totals, lock-free against locked, and the parent's read of the shared
 //!   array as a fraction of a `memcpy` of the same size.
 //! - Kill a child (`kill -9 <pid>`): the run says how many messages of how many arrived, exit 1;
-//!   Ctrl-C ends the children, exit 130; neither leaves a child or a `/dev/shm` segment behind.
+//!   Ctrl-C ends the children, exit 130; neither leaves a child or any shared memory behind.
 //!
 //! # Running it
 //!
@@ -59,6 +60,7 @@ pub mod steps;
 pub mod measure;
 pub mod process;
 pub mod shm;
+pub mod shm_gate;
 pub mod shm_lock;
 pub mod verdict;
 pub mod worker;
