@@ -15,9 +15,10 @@
 //! multithreaded program is a trap, see [`process`]); messages are typed, not pickled; shared
 //! memory is reached through atomics, so the compiler knows another process writes it, and a
 //! shared counter needs no lock at all (`fetch_add`), which Python's `Value` cannot offer. The
-//! segment is a small module over `memfd_create` and `memmap2` ([`shm`]), handed to each child
-//! as its stdin, not a `shm_open` name (nor the `shared_memory` crate, which leaks its name when
-//! its owner dies): it never has a name, so even `kill -9` at any moment leaves nothing behind.
+//! segment is a small module over an `O_TMPFILE` file in `/dev/shm` and `memmap2` ([`shm`]),
+//! handed to each child as its stdin, not a `shm_open` name (nor the `shared_memory` crate,
+//! which leaks its name when its owner dies): it never has a name, so even `kill -9` at any
+//! moment leaves nothing behind.
 //! The lock is a robust mutex ([`shm_lock`]): a child killed holding it does not wedge it.
 //!
 //! # What to watch for

@@ -1,15 +1,18 @@
-//! A shared-memory segment that never has a name: `memfd_create` + `posix_fallocate` + `mmap`,
-//! handed to each re-executed child as its stdin, and seen from Rust only as atomics.
+//! A shared-memory segment that never has a name: a file in `/dev/shm` opened with `O_TMPFILE`
+//! (nameless from birth), reserved with `posix_fallocate`, mapped with `mmap`, handed to each
+//! re-executed child as its stdin, and seen from Rust only as atomics.
 //!
-//! Why no name at all: a segment made with `shm_open` lives in `/dev/shm` until someone calls
+//! Why no name: a segment made with `shm_open` lives in `/dev/shm` until someone calls
 //! `shm_unlink`, so a `kill -9` between the two leaves it there, holding its memory, for good.
 //! That window is not a moment: it spans the reservation, the children's start and their
 //! attaching. (The `shared_memory` crate has the same hole and no way to close it; it is also
-//! unmaintained and its handle is `!Send`.) A `memfd_create` file has no path anyone could leave
-//! behind: it is memory reached only through descriptors and mappings, and the kernel frees it
-//! when the last of them goes, however each process ends. Python's `multiprocessing` does the
-//! nearest thing portable code can: it creates a file in `/dev/shm`, unlinks it at once, and
-//! passes the descriptor to its children.
+//! unmaintained and its handle is `!Send`.) An `O_TMPFILE` file has no path anyone could leave
+//! behind (`O_EXCL` also forbids linking it in later): it is memory reached only through
+//! descriptors and mappings, and the kernel frees it when the last of them goes, however each
+//! process ends. Python's `multiprocessing` does the nearest thing portable code can: it creates
+//! a file in `/dev/shm`, unlinks it at once, and passes the descriptor to its children.
+//! `memfd_create` would do as well, but its memory is not counted against `/dev/shm`'s size, so
+//! an oversized array would meet the OOM killer instead of a clean "no space" error.
 //!
 //! Why stdin: `Command` can place one of our descriptors in a child as its stdin without
 //! `unsafe`; any other descriptor number needs close-on-exec cleared in a `pre_exec` hook, or
@@ -24,24 +27,27 @@
 // it, and each block says why it is sound.
 #![allow(unsafe_code)]
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsFd as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::process::Stdio;
 use std::sync::atomic::AtomicU64;
 
 use memmap2::{MmapOptions, MmapRaw};
 use nix::errno::Errno;
-use nix::sys::memfd::{MFdFlags, memfd_create};
+
+/// Where segments are made: the tmpfs meant for shared memory, so its size limit applies.
+pub const DIR: &str = "/dev/shm";
 
 /// What can go wrong with a segment; each names the segment and says what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShmError {
-    /// `memfd_create` failed (too many open files, say).
-    #[error("memfd_create {0}: {1}")]
-    Create(String, Errno),
-    /// The memory (label, bytes) could not be reserved: the machine or the cgroup is short of it.
-    #[error("reserving {1} bytes of shared memory for {0}: {2}")]
+    /// The file could not be made (`/dev/shm` missing, not writable, or no `O_TMPFILE`).
+    #[error("creating {0} in {DIR}: {1}")]
+    Create(String, io::Error),
+    /// The memory (label, bytes) could not be reserved: `/dev/shm`, a tmpfs, is too small.
+    #[error("reserving {1} bytes for {0} in {DIR}: {2}")]
     Reserve(String, usize, Errno),
     /// The child's stdin (the segment) could not be duplicated.
     #[error("the segment on stdin: {0}")]
@@ -65,20 +71,25 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Creates a segment of `len` zeroed bytes and maps it. `label` is only for people: it shows
-    /// in `/proc/<pid>/fd` as `/memfd:<label> (deleted)`, never in `/dev/shm`.
+    /// Creates a segment of `len` zeroed bytes and maps it. `label` names it in errors only: the
+    /// segment itself has no name (`/proc/<pid>/fd` shows `/dev/shm/#<inode> (deleted)`).
     pub fn create(label: &str, len: usize) -> Result<Self, ShmError> {
-        // Close-on-exec: a child gets the segment only where `for_child` puts it.
-        let fd = memfd_create(label, MFdFlags::MFD_CLOEXEC)
+        // std opens it close-on-exec: a child gets the segment only where `for_child` puts it.
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_TMPFILE | libc::O_EXCL)
+            .mode(0o600)
+            .open(DIR)
             .map_err(|e| ShmError::Create(label.into(), e))?;
         // posix_fallocate, not ftruncate: it reserves the pages now, so a shortage is an error
         // here instead of a SIGBUS on the first write to a page that cannot be supplied.
         let size = libc::off_t::try_from(len).map_err(|_| {
             ShmError::Reserve(label.into(), len, Errno::EFBIG) // over 8 EiB: never a real size
         })?;
-        nix::fcntl::posix_fallocate(&fd, 0, size)
+        nix::fcntl::posix_fallocate(&file, 0, size)
             .map_err(|e| ShmError::Reserve(label.into(), len, e))?;
-        Self::attach(label, File::from(fd), len)
+        Self::attach(label, file, len)
     }
 
     /// The segment as a child's stdin: a duplicate of the descriptor, which `Command` places on
@@ -160,7 +171,9 @@ mod tests {
         let segment = Segment::create("unit-nameless", 64).unwrap();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&segment.file);
         let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
-        assert_eq!(target.to_str(), Some("/memfd:unit-nameless (deleted)"));
+        let target = target.to_str().unwrap();
+        assert!(target.starts_with("/dev/shm/#"), "{target}");
+        assert!(target.ends_with(" (deleted)"), "{target}");
     }
 
     #[test]

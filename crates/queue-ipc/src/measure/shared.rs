@@ -86,9 +86,9 @@ fn failure_note(first: &str, counted: &Counted) -> String {
 pub fn array(worker: &Worker, elements: u64) -> anyhow::Result<Measured> {
     let (segment, mut child) =
         s7_shared_array::start(worker, elements).map_err(|err| match err {
-            // Memory too short for the array is a size the user chose: theirs to fix (exit 2).
+            // A full /dev/shm is a size the user chose: their error to fix (exit 2), not ours.
             Error::Shm(err @ ShmError::Reserve(..)) => {
-                timing::usage_error(format!("{err}: lower --elements"))
+                timing::usage_error(format!("{err}: lower --elements or enlarge /dev/shm"))
             }
             other => other.into(),
         })?;
