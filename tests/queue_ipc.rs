@@ -17,6 +17,15 @@ use crate::support::{
 /// Shared memory under load and under faults.
 mod shm_faults;
 
+/// The copyable examples, compiled here so that the tests at their bottom run with these
+/// (`cargo test` builds examples but runs no test of theirs).
+#[allow(dead_code)]
+#[path = "../examples/queue_ipc.rs"]
+mod queue_ipc_example;
+#[allow(dead_code)]
+#[path = "../examples/shared_memory.rs"]
+mod shared_memory_example;
+
 const LESSON: &str = "queue-ipc";
 /// Small sizes: the whole module runs in a few seconds in a debug build.
 const SMALL: [&str; 10] = [
