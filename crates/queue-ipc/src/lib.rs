@@ -14,12 +14,10 @@
 //! What differs in Rust: children are re-executed, as Python's "spawn" does (`fork` in a
 //! multithreaded program is a trap, see [`process`]); messages are typed, not pickled; shared
 //! memory is reached through atomics, so the compiler knows another process writes it, and a
-//! shared counter needs no lock at all (`fetch_add`), which Python's `Value` cannot offer. The
-//! segment is a small module over an `O_TMPFILE` file in `/dev/shm` and `memmap2` ([`shm`]),
-//! handed to each child as its stdin, not a `shm_open` name (nor the `shared_memory` crate,
-//! which leaks its name when its owner dies): it never has a name, so even `kill -9` at any
-//! moment leaves nothing behind.
-//! The lock is a robust mutex ([`shm_lock`]): a child killed holding it does not wedge it.
+//! shared counter needs no lock at all (`fetch_add`), which Python's `Value` cannot offer. A
+//! segment ([`shm`]) is a nameless `O_TMPFILE` file in `/dev/shm` handed to each child as its
+//! stdin, so no `kill -9` can leave it behind; the lock ([`shm_lock`]) is a robust mutex, which
+//! a child killed while holding it does not wedge.
 //!
 //! # What to watch for
 //!
