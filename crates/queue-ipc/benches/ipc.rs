@@ -73,9 +73,7 @@ fn shm_counter_two_processes(bencher: Bencher<'_, '_>) {
 /// One uncontended `fetch_add` on a word of a shared mapping, in this process.
 #[divan::bench]
 fn atomic_increment_in_shared_memory(bencher: Bencher<'_, '_>) {
-    let name = format!("/queue-ipc-{}-bench", std::process::id());
-    let mut segment = Segment::create(&name, 4096).expect("/dev/shm is writable");
-    segment.unlink().expect("the name was just created");
+    let segment = Segment::create("queue-ipc-bench", 4096).expect("4 KiB of shared memory");
     let word = &segment.words()[0];
     bencher
         .counter(ItemsCount::new(1u64))

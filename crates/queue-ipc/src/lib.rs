@@ -14,10 +14,10 @@
 //! What differs in Rust: children are re-executed, as Python's "spawn" does (`fork` in a
 //! multithreaded program is a trap, see [`process`]); messages are typed, not pickled; shared
 //! memory is reached through atomics, so the compiler knows another process writes it, and a
-//! shared counter needs no lock at all (`fetch_add`), which Python's `Value` cannot offer. The
-//! segment is a small module over `shm_open`/`shm_unlink` and `memmap2` ([`shm`]), not the
-//! `shared_memory` crate, which leaks the `/dev/shm` name when its owner dies: here the owner
-//! unlinks the name as soon as every child has attached, so even `kill -9` leaves nothing.
+//! shared counter needs no lock at all (`fetch_add`), which Python's `Value` cannot offer. A
+//! segment ([`shm`]) is a nameless `O_TMPFILE` file in `/dev/shm` handed to each child as its
+//! stdin, so no `kill -9` can leave it behind; the lock ([`shm_lock`]) is a robust mutex, which
+//! a child killed while holding it does not wedge.
 //!
 //! # What to watch for
 //!
@@ -27,7 +27,7 @@
 //! - The counters' exact totals, lock-free against locked, and the parent's read of the shared
 //!   array as a fraction of a `memcpy` of the same size.
 //! - Kill a child (`kill -9 <pid>`): the run says how many messages of how many arrived, exit 1;
-//!   Ctrl-C ends the children, exit 130; neither leaves a child or a `/dev/shm` segment behind.
+//!   Ctrl-C ends the children, exit 130; neither leaves a child or any shared memory behind.
 //!
 //! # Running it
 //!
@@ -59,6 +59,7 @@ pub mod steps;
 pub mod measure;
 pub mod process;
 pub mod shm;
+pub mod shm_gate;
 pub mod shm_lock;
 pub mod verdict;
 pub mod worker;

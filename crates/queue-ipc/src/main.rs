@@ -17,11 +17,13 @@ use timing::{Report, between};
 /// lock, as a shared Value does (shm-counter-locked), or with fetch_add and no lock
 /// (shm-counter); a child fills an array in shared memory that the parent checks (shm-array).
 /// Reports messages/s, MB/s, latency percentiles and the array read beside memcpy. A child that
-/// dies is reported (received M of N, exit 1); Ctrl-C ends the children; no /dev/shm segment
-/// is ever left. Variants: ipc-channel, pipe, pipe-per-message, pipe-tuned, shm-counter-locked,
+/// dies is reported (received M of N, exit 1); Ctrl-C ends the children; a segment never has a
+/// name, so nothing is ever left in /dev/shm. Variants: ipc-channel, pipe, pipe-per-message, pipe-tuned, shm-counter-locked,
 /// shm-counter, shm-array.
 #[derive(Debug, Parser)]
-#[command(name = "queue-ipc", version)]
+// `allow_negative_numbers`: "-1" reaches the sizes' parser, whose error gives the range, instead
+// of clap taking it for an unknown flag.
+#[command(name = "queue-ipc", version, allow_negative_numbers = true)]
 struct Cli {
     #[command(flatten)]
     common: timing::CommonArgs,
@@ -62,10 +64,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    // First, so it is dropped last: Ctrl-C, SIGTERM or an error kills and reaps every child, and
-    // on a signal the segments not yet unlinked are removed before the exit (status 130).
+    // First, so it is dropped last: Ctrl-C, SIGTERM or an error kills and reaps every child.
+    // No shared-memory cleanup is needed on the way out: a segment has no name to remove.
     let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
-    reaper::on_interrupt(queue_ipc::shm::unlink_all_registered);
     let cli = Cli::parse();
     if cli.messages.saturating_mul(cli.bytes) > MAX_PIPE_BYTES {
         return Err(timing::usage_error(format!(
@@ -121,6 +122,7 @@ mod tests {
             &["queue-ipc", "--elements", "999999999999"],
             &["queue-ipc", "worker"],
             &["queue-ipc", "--variant", "queue"],
+            &["queue-ipc", "--increments", "-1"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

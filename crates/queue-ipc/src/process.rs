@@ -77,9 +77,15 @@ impl ChildGuard {
     /// not its parent), its stdout piped to us and its stderr shared with ours (so a child's
     /// error reaches the user).
     pub fn spawn(command: &mut Command) -> io::Result<Self> {
+        Self::spawn_with_stdin(command, Stdio::null())
+    }
+
+    /// [`spawn`](ChildGuard::spawn) with `stdin` as the child's stdin: how a shared-memory
+    /// segment reaches a child ([`crate::shm::Segment::for_child`]).
+    pub fn spawn_with_stdin(command: &mut Command, stdin: Stdio) -> io::Result<Self> {
         command
             .args(["--parent", &std::process::id().to_string()])
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         Ok(Self {
@@ -133,8 +139,9 @@ impl ChildGuard {
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if self.status.is_none() {
-            // SIGKILL, not SIGTERM: the child holds nothing that needs a graceful end (the
-            // segment name is unlinked by the parent), and it cannot ignore SIGKILL. Killing a
+            // SIGKILL, not SIGTERM: the child holds nothing that needs a graceful end (a
+            // segment has no name to remove, and a lock it held is taken over by the next
+            // taker), and it cannot ignore SIGKILL. Killing a
             // child that already exited is harmless: it stays a zombie until `wait` reaps it.
             reaper::kill(reaper::pid_of(&self.child));
             let _ = self.wait();

@@ -137,6 +137,7 @@ mod tests {
             expected: 2000,
             total,
             failures: Vec::new(),
+            takeovers: 0,
         };
         Measured {
             row: Row::new(crate::LESSON, variant)

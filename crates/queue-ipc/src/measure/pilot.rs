@@ -13,7 +13,7 @@ use ipc_channel::ipc;
 use timing::Stopwatch;
 
 use super::Variant;
-use crate::shm::{Segment, segment_name};
+use crate::shm::Segment;
 use crate::shm_lock::SharedLock;
 use crate::steps::s1_channel::{self, ToParent};
 use crate::steps::s2_pipe::{self, BUFFER, Flush, Frames, HEAD};
@@ -115,9 +115,7 @@ fn read_pilot(
 
 /// Step 5's or 6's counting loop on `threads` threads sharing one segment's counter.
 pub fn count_pilot(locked: bool, threads: usize, increments: u64) -> anyhow::Result<Duration> {
-    let mut segment = Segment::create(&segment_name("pilot"), LEN)?;
-    // No other process will map it: the name can go at once.
-    segment.unlink()?;
+    let segment = Segment::create("queue-ipc-pilot", LEN)?;
     let lock = if locked {
         Some(SharedLock::create(&segment, LOCK_AT)?)
     } else {

@@ -6,8 +6,9 @@ use timing::{Row, Stopwatch, fmt_bytes_rate, fmt_count};
 use super::{ArrayRead, Measured, Outcome, Variant, row};
 use crate::process::Worker;
 use crate::shm::ShmError;
+use crate::shm_lock::SharedLock;
 use crate::steps::s7_shared_array;
-use crate::steps::{Error, s5_locked_counter, s6_atomic_counter};
+use crate::steps::{Counted, Error, s5_locked_counter, s6_atomic_counter};
 
 /// Steps 5 and 6 (`run`), timed from the starting gun, fired once every child is ready, to the
 /// last child's exit.
@@ -17,22 +18,23 @@ pub fn counter(
     children: usize,
     increments: u64,
 ) -> anyhow::Result<Measured> {
-    let ((segment, mut kids), how) = if variant == Variant::ShmCounterLocked {
+    let locked = variant == Variant::ShmCounterLocked;
+    let ((segment, mut kids), how) = if locked {
         let started = s5_locked_counter::start(worker, children, increments)?;
-        (started, "one lock (a sem_t) around each read and write")
+        (started, "one robust mutex around each read and write")
     } else {
         let started = s6_atomic_counter::start(worker, children, increments)?;
         (started, "one AtomicU64, fetch_add, no lock")
     };
+    let lock = locked.then(|| SharedLock::attach(&segment, s5_locked_counter::LOCK_AT));
     let expected = children as u64 * increments;
     let watch = Stopwatch::start();
-    let counted = s5_locked_counter::fire_and_wait(&segment, &mut kids, expected)?;
+    let counted = s5_locked_counter::fire_and_wait(&segment, &mut kids, expected, lock.as_ref())?;
     let wall = watch.elapsed();
     let total = counted.total;
     let lost = expected.saturating_sub(total);
-    let note = if !counted.failures.is_empty() {
-        let failures = counted.failures.join("; ");
-        format!("{failures} (the first failure stops the others)")
+    let note = if let Some(first) = counted.failures.first() {
+        failure_note(first, &counted)
     } else if total == expected {
         format!("{children} processes, {how}, none lost")
     } else {
@@ -49,6 +51,34 @@ pub fn counter(
             .note(note),
         outcome: Outcome::Counter(counted),
     })
+}
+
+/// A failed count in one line, however many children there were: the first failure, how many
+/// others it stopped, any takeover of the lock from a dead holder, and what the counter holds
+/// (every increment completed, the dead children's included).
+fn failure_note(first: &str, counted: &Counted) -> String {
+    let mut note = first.to_string();
+    match counted.failures.len() - 1 {
+        0 => {}
+        1 => note += " (the first failure; the other child was stopped)",
+        n => {
+            note += &format!(
+                " (the first failure; {} others were stopped)",
+                fmt_count(n as u64)
+            )
+        }
+    }
+    if counted.takeovers > 0 {
+        note += &format!(
+            "; the lock was taken over from a dead holder {} (EOWNERDEAD)",
+            match counted.takeovers {
+                1 => "once".to_string(),
+                n => format!("{} times", fmt_count(n)),
+            }
+        );
+    }
+    let (total, expected) = (fmt_count(counted.total), fmt_count(counted.expected));
+    note + &format!(": counted {total} of {expected} increments")
 }
 
 /// Step 7 (`s7_shared_array::run`), its checking pass timed, beside a `memcpy` of the same size

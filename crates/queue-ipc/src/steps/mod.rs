@@ -58,4 +58,6 @@ pub struct Counted {
     pub total: u64,
     /// How each failed child ended; the first failure stops the others.
     pub failures: Vec<String>,
+    /// Times a process found the lock's holder dead and took the lock over (step 5).
+    pub takeovers: u64,
 }

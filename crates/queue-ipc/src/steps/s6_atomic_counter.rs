@@ -1,21 +1,22 @@
 //! Step 6: the same shared counter with no lock: each child calls `fetch_add` on it.
 //!
 //! Since step 5: the lock, the load and the store become one atomic read-modify-write, a single
-//! locked instruction, so no increment can be lost and no lock is there to forget or wait for.
-//! Python has no atomic add on a `Value`, which is why it needs step 5's lock. The segment, the
-//! children, the starting gun and the unlinking are step 5's.
+//! locked instruction, so no increment can be lost and no lock is there to forget, wait for, or
+//! be left holding. Python has no atomic add on a `Value`, which is why it needs step 5's lock.
+//! The segment, the children and the starting gun are step 5's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::s5_locked_counter::{COUNTER, GO, LEN, fire_and_wait, start_children, wait_for_go};
+use super::s5_locked_counter::{COUNTER, GATE_AT, LEN, fire_and_wait, start_children};
 use super::{Counted, Error};
 use crate::process::{ChildGuard, READY, Worker};
-use crate::shm::{Segment, segment_name};
+use crate::shm::Segment;
+use crate::shm_gate::Gate;
 
 /// The whole step: `children` processes each add one `increments` times with `fetch_add`.
 pub fn run(worker: &Worker, children: usize, increments: u64) -> Result<Counted, Error> {
     let (segment, mut kids) = start(worker, children, increments)?;
-    fire_and_wait(&segment, &mut kids, children as u64 * increments)
+    fire_and_wait(&segment, &mut kids, children as u64 * increments, None)
 }
 
 /// A fresh segment, and the children started on it, ready.
@@ -24,8 +25,8 @@ pub fn start(
     children: usize,
     increments: u64,
 ) -> Result<(Segment, Vec<ChildGuard>), Error> {
-    let mut segment = Segment::create(&segment_name("counter"), LEN)?;
-    let kids = start_children(worker, "shm-counter", &mut segment, (children, increments))?;
+    let segment = Segment::create("queue-ipc-counter", LEN)?;
+    let kids = start_children(worker, "shm-counter", &segment, (children, increments))?;
     Ok((segment, kids))
 }
 
@@ -37,11 +38,11 @@ pub fn count(counter: &AtomicU64, increments: u64) {
     }
 }
 
-/// The child's side: attach, say ready, wait for the gun, count.
-pub fn child(name: &str, increments: u64) -> Result<(), Error> {
-    let segment = Segment::open(name, LEN)?;
+/// The child's side: attach to the segment on stdin, say ready, wait for the gun, count.
+pub fn child(increments: u64) -> Result<(), Error> {
+    let segment = Segment::inherited(LEN)?;
     println!("{READY}");
-    wait_for_go(&segment.words()[GO])?;
+    Gate::attach(&segment, GATE_AT).wait()?;
     count(&segment.words()[COUNTER], increments);
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Error;
 use crate::process::{ChildGuard, READY, WORKER_FLAG, Worker, read_ready};
-use crate::shm::{Segment, segment_name};
+use crate::shm::Segment;
 
 /// What the parent found in the array.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,17 +26,14 @@ pub struct Checked {
     pub failure: Option<String>,
 }
 
-/// Creates a segment of `elements` words, starts a child to fill it, waits until the child has
-/// attached (or died) and unlinks the name, so nothing can leak.
+/// Creates a segment of `elements` words, starts a child on it (its stdin) to fill it, and
+/// waits until the child has attached (or died), so the clock can start.
 pub fn start(worker: &Worker, elements: u64) -> Result<(Segment, ChildGuard), Error> {
-    let mut segment = Segment::create(&segment_name("array"), bytes(elements)?)?;
+    let segment = Segment::create("queue-ipc-array", bytes(elements)?)?;
     let mut command = Command::new(worker.path());
-    let count = elements.to_string();
-    command.args([WORKER_FLAG, "shm-array"]);
-    command.args(["--name", segment.name(), "--count", &count]);
-    let mut child = ChildGuard::spawn(&mut command)?;
+    command.args([WORKER_FLAG, "shm-array", "--count", &elements.to_string()]);
+    let mut child = ChildGuard::spawn_with_stdin(&mut command, segment.for_child()?)?;
     read_ready(&mut BufReader::new(child.take_stdout()?))?;
-    segment.unlink().map_err(io::Error::from)?;
     Ok((segment, child))
 }
 
@@ -78,9 +75,9 @@ fn bytes(elements: u64) -> io::Result<usize> {
     len.ok_or_else(|| io::Error::other(format!("{elements} words do not fit in memory")))
 }
 
-/// The child's side: attach, say ready, fill `a[i] = i`.
-pub fn child(name: &str, elements: u64) -> Result<(), Error> {
-    let segment = Segment::open(name, bytes(elements)?)?;
+/// The child's side: attach to the segment on stdin, say ready, fill `a[i] = i`.
+pub fn child(elements: u64) -> Result<(), Error> {
+    let segment = Segment::inherited(bytes(elements)?)?;
     println!("{READY}");
     for (i, word) in segment.words().iter().enumerate() {
         // Relaxed: the parent reads only after this process has exited (see `run`).
