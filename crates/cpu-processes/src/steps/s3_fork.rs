@@ -16,6 +16,7 @@
 // `fork` is unsafe (the rules above are for the caller to keep), and this step is about it.
 #![allow(unsafe_code)]
 
+// ANCHOR: pattern
 use std::fs::File;
 use std::io::Read as _;
 use std::os::fd::OwnedFd;
@@ -42,9 +43,8 @@ pub fn run(n: u64, workers: usize) -> Result<Children, Error> {
     let mut forked = Forked(Vec::with_capacity(workers));
     let parent = getpid();
     for index in 0..workers {
-        // The registry stays locked from before the fork until the pid is in it, so a Ctrl-C
-        // in between cannot miss this child. The child gets a copy of the locked registry and
-        // never touches it (see `child`).
+        // Locked from before the fork until the pid is tracked, so a Ctrl-C cannot miss this
+        // child. The child's copy of the locked registry is never touched (see `child`).
         let mut starting = reaper::starting().map_err(Error::from_reaper)?;
         // SAFETY: the child runs only `child`: async-signal-safe calls, then `_exit`, never
         // returning here. It panics only when a test asks (`fault`); its `ExitOnUnwind` guard
@@ -97,8 +97,10 @@ fn child(index: usize, n: u64, results: &OwnedFd, parent: Pid) -> ! {
         // but its thread was not, so a terminal's Ctrl-C would be swallowed: restore the default.
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
+    // ANCHOR_END: pattern
     // A test may make this child fail here (see `fault`: async-signal-safe, but for `panic`).
     crate::fault::strike(index);
+    // ANCHOR: pattern_continued
     let sum = cpu_intensive_task(n);
     let mut record = [0_u8; RECORD];
     let fields = [index as u64, sum, peak_rss_kib().unwrap_or(0)];
@@ -161,3 +163,4 @@ impl Drop for Forked {
         }
     }
 }
+// ANCHOR_END: pattern_continued
