@@ -1,20 +1,17 @@
 //! Step 3: one forked child process per task, results back through one pipe, every child
 //! reaped. Python's "fork" start method (the Linux default before 3.14).
 //!
-//! Since step 2: each worker is a process with its own copy of the address space
-//! (copy-on-write: pages are shared until someone writes), so a crash in one cannot corrupt the
-//! others, and a result has to be *sent* back. Every child writes one 24-byte record (task
-//! index, sum, its own peak memory) into one shared pipe: a `write` of at most `PIPE_BUF`
-//! (4096) bytes to a pipe is atomic, so records from different children never interleave.
-//!
-//! The child of `fork` in a process that has other threads (the Ctrl-C handler's, at least) is
-//! a copy of only the forking thread; a lock another thread held then stays locked forever in
-//! it. So the child calls only async-signal-safe functions (no allocation, no `println!`, no
-//! locks) and leaves by `libc::_exit` on every path, a panic included: `std::process::exit`
-//! would run the parent's copied atexit handlers and flush its copied stdout buffer twice.
+//! Since step 2: each worker is a process with its own copy-on-write copy of the address space,
+//! so a crash in one cannot corrupt the others, and a result has to be *sent* back: each child
+//! writes one 24-byte record into one shared pipe, and a pipe `write` of at most `PIPE_BUF`
+//! (4096) bytes is atomic, so records never interleave. In a process with other threads (the
+//! Ctrl-C handler's, at least) the child is a copy of the forking thread alone, and a lock
+//! another thread held stays locked forever in it. So the child makes only async-signal-safe
+//! calls (no allocation, no `println!`, no locks) and leaves by `libc::_exit` on every path, a
+//! panic included: `std::process::exit` would run the parent's copied atexit handlers and flush
+//! its copied stdout buffer twice.
 
-// `fork` is unsafe (the rules above are for the caller to keep), and this step is about it.
-#![allow(unsafe_code)]
+#![allow(unsafe_code)] // this step is about `fork`, which is unsafe: we keep the rules above.
 
 // ANCHOR: pattern
 use std::fs::File;
