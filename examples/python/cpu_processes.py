@@ -40,14 +40,6 @@ MECHANISM = {"sequential": "sequential", "threads": "threads", "fork": "processe
              "spawn": "processes"}
 
 
-def cpu_intensive_task(n):
-    """The tutorial's task: the sum of range(n), one addition at a time."""
-    result = 0
-    for i in range(n):
-        result += i
-    return result
-
-
 def peak_kib():
     """This process's peak resident memory so far (VmHWM), in KiB; 0 if unreadable."""
     try:
@@ -69,6 +61,15 @@ def reset_peak():
         pass
 
 
+# ANCHOR: tutorial
+def cpu_intensive_task(n):
+    """The tutorial's task: the sum of range(n), one addition at a time."""
+    result = 0
+    for i in range(n):
+        result += i
+    return result
+
+
 def process_worker(index, n, results):
     # The parent ends us on Ctrl-C or SIGTERM (terminate() sends SIGTERM): ignore the terminal's
     # SIGINT, and let SIGTERM kill us quietly instead of raising the parent's KeyboardInterrupt.
@@ -76,24 +77,6 @@ def process_worker(index, n, results):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     total = cpu_intensive_task(n)
     results.put((index, total, peak_kib()))
-
-
-def run_sequential(n, workers):
-    return sum(cpu_intensive_task(n) for _ in range(workers)), [], []
-
-
-def run_threads(n, workers):
-    sums = [0] * workers
-
-    def work(index):
-        sums[index] = cpu_intensive_task(n)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(sums), [], []
 
 
 def run_processes(method, n, workers):
@@ -128,6 +111,27 @@ def run_processes(method, n, workers):
         elif child.exitcode:
             failures.append(f"child {child.pid} exited with status {child.exitcode}")
     return sum(sums.values()), failures, peaks
+# ANCHOR_END: tutorial
+
+
+# ANCHOR: threads
+def run_threads(n, workers):
+    sums = [0] * workers
+
+    def work(index):
+        sums[index] = cpu_intensive_task(n)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(sums), [], []
+# ANCHOR_END: threads
+
+
+def run_sequential(n, workers):
+    return sum(cpu_intensive_task(n) for _ in range(workers)), [], []
 
 
 def measure(variant, n, workers):

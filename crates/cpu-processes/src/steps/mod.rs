@@ -19,6 +19,7 @@ pub mod s2_threads;
 pub mod s3_fork;
 pub mod s4_spawn;
 
+// ANCHOR: task
 /// The tutorial's `cpu_intensive_task(n)`: the sum of `0..n`, one addition at a time.
 ///
 /// `std::hint::black_box` hides each `i` from the optimiser. Without it LLVM recognises the loop
@@ -40,7 +41,9 @@ pub fn cpu_intensive_task(n: u64) -> u64 {
     }
     total
 }
+// ANCHOR_END: task
 
+// ANCHOR: children
 /// What the children of steps 3 and 4 sent back, and how each one that failed ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Children {
@@ -53,6 +56,7 @@ pub struct Children {
     /// How each failed child ended, by pid: "child 4242 killed by SIGKILL".
     pub failures: Vec<String>,
 }
+// ANCHOR_END: children
 
 /// This process's peak resident memory so far, in KiB: `VmHWM` in `/proc/self/status`, or
 /// `None` where it cannot be read.
@@ -99,6 +103,7 @@ fn field_kib(status: &[u8], name: &[u8]) -> Option<u64> {
     value
 }
 
+// ANCHOR: error
 /// What can go wrong running a step, other than a child failing (which is part of the
 /// outcome, [`Children::failures`], not an error: the run goes on and reports it).
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +156,7 @@ impl Error {
         }
     }
 }
+// ANCHOR_END: error
 
 #[cfg(test)]
 mod tests {

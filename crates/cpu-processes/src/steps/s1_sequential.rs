@@ -5,6 +5,7 @@
 //! core does all the work, however many the machine has; the later steps hand the same calls
 //! to threads and to processes and are timed against this one.
 
+// ANCHOR: pattern
 use super::cpu_intensive_task;
 
 /// Runs `workers` tasks of size `n` one after another and returns the sum of their sums.
@@ -13,6 +14,7 @@ pub fn run(n: u64, workers: usize) -> u64 {
         .map(|_| cpu_intensive_task(n))
         .fold(0, u64::wrapping_add)
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! the address space, so a result comes back as the thread's return value, through its
 //! `JoinHandle`: nothing to copy, nothing to send.
 
+// ANCHOR: pattern
 use std::thread;
 
 use super::{Error, cpu_intensive_task};
@@ -42,6 +43,7 @@ pub fn run(n: u64, workers: usize) -> Result<u64, Error> {
         first_panic.map_or(Ok(total), Err)
     })
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -1,21 +1,19 @@
 //! Step 3: one forked child process per task, results back through one pipe, every child
 //! reaped. Python's "fork" start method (the Linux default before 3.14).
 //!
-//! Since step 2: each worker is a process with its own copy of the address space
-//! (copy-on-write: pages are shared until someone writes), so a crash in one cannot corrupt the
-//! others, and a result has to be *sent* back. Every child writes one 24-byte record (task
-//! index, sum, its own peak memory) into one shared pipe: a `write` of at most `PIPE_BUF`
-//! (4096) bytes to a pipe is atomic, so records from different children never interleave.
-//!
-//! The child of `fork` in a process that has other threads (the Ctrl-C handler's, at least) is
-//! a copy of only the forking thread; a lock another thread held then stays locked forever in
-//! it. So the child calls only async-signal-safe functions (no allocation, no `println!`, no
-//! locks) and leaves by `libc::_exit` on every path, a panic included: `std::process::exit`
-//! would run the parent's copied atexit handlers and flush its copied stdout buffer twice.
+//! Since step 2: each worker is a process with its own copy-on-write copy of the address space,
+//! so a crash in one cannot corrupt the others, and a result has to be *sent* back: each child
+//! writes one 24-byte record into one shared pipe, and a pipe `write` of at most `PIPE_BUF`
+//! (4096) bytes is atomic, so records never interleave. In a process with other threads (the
+//! Ctrl-C handler's, at least) the child is a copy of the forking thread alone, and a lock
+//! another thread held stays locked forever in it. So the child makes only async-signal-safe
+//! calls (no allocation, no `println!`, no locks) and leaves by `libc::_exit` on every path, a
+//! panic included: `std::process::exit` would run the parent's copied atexit handlers and flush
+//! its copied stdout buffer twice.
 
-// `fork` is unsafe (the rules above are for the caller to keep), and this step is about it.
-#![allow(unsafe_code)]
+#![allow(unsafe_code)] // this step is about `fork`, which is unsafe: we keep the rules above.
 
+// ANCHOR: pattern
 use std::fs::File;
 use std::io::Read as _;
 use std::os::fd::OwnedFd;
@@ -42,9 +40,8 @@ pub fn run(n: u64, workers: usize) -> Result<Children, Error> {
     let mut forked = Forked(Vec::with_capacity(workers));
     let parent = getpid();
     for index in 0..workers {
-        // The registry stays locked from before the fork until the pid is in it, so a Ctrl-C
-        // in between cannot miss this child. The child gets a copy of the locked registry and
-        // never touches it (see `child`).
+        // Locked from before the fork until the pid is tracked, so a Ctrl-C cannot miss this
+        // child. The child's copy of the locked registry is never touched (see `child`).
         let mut starting = reaper::starting().map_err(Error::from_reaper)?;
         // SAFETY: the child runs only `child`: async-signal-safe calls, then `_exit`, never
         // returning here. It panics only when a test asks (`fault`); its `ExitOnUnwind` guard
@@ -97,8 +94,10 @@ fn child(index: usize, n: u64, results: &OwnedFd, parent: Pid) -> ! {
         // but its thread was not, so a terminal's Ctrl-C would be swallowed: restore the default.
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
+    // ANCHOR_END: pattern
     // A test may make this child fail here (see `fault`: async-signal-safe, but for `panic`).
     crate::fault::strike(index);
+    // ANCHOR: pattern_continued
     let sum = cpu_intensive_task(n);
     let mut record = [0_u8; RECORD];
     let fields = [index as u64, sum, peak_rss_kib().unwrap_or(0)];
@@ -161,3 +160,4 @@ impl Drop for Forked {
         }
     }
 }
+// ANCHOR_END: pattern_continued

@@ -9,6 +9,7 @@
 //! `std::process::Command` does the `fork`/`exec` (with `posix_spawn` or `vfork` where it can),
 //! so this step needs no `unsafe`.
 
+// ANCHOR: pattern
 use std::io::Read as _;
 use std::process::{Child, Command, ExitCode, Stdio};
 
@@ -137,6 +138,7 @@ pub fn worker(n: u64, parent: Option<u32>) -> ExitCode {
     println!("{sum} {}", peak_rss_kib().unwrap_or(0));
     ExitCode::SUCCESS
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {
