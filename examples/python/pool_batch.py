@@ -120,6 +120,7 @@ def run(args):
     f, items = make_items(args, args.items)
     seq = sequential_per_task(f, items)
     rows = []
+    # ANCHOR: tutorial
     with ThreadPool(args.workers) as pool:
         out, wall = timed(lambda: pool.map(f, items, chunksize=1))
         rows.append(row(args, "threadpool-map", "threads", "thread-pool", args.items, out, wall, seq))
@@ -135,6 +136,7 @@ def run(args):
         cross = row(args, "pool-map-default-chunks", "processes", "rayon", args.items, out, wall, seq)
         cross["cross_mechanism"] = True
         rows.append(cross)
+    # ANCHOR_END: tutorial
     rows.extend(batch_rows(args, seq))
     return rows
 
@@ -147,6 +149,7 @@ def batch_rows(args, seq):
     f, all_items = make_items(args, n)
     batches = [all_items[i:i + size] for i in range(0, n, size)]
 
+    # ANCHOR: batches
     def new_pool_each(make_pool):
         results = []
         for batch in batches:  # the tutorial's loop: a fresh pool for every batch
@@ -160,6 +163,7 @@ def batch_rows(args, seq):
             for batch in batches:
                 results.extend(pool.map(f, batch))
         return results
+    # ANCHOR_END: batches
 
     rows = []
     for make_pool, prefix, mechanism, rust in [(ThreadPool, "threadpool", "threads", ""),

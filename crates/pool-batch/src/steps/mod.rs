@@ -25,6 +25,7 @@ pub mod s6_process_pool;
 pub mod s7_batches;
 pub mod s8_rayon;
 
+// ANCHOR: errors
 /// Why one item has no result. Every item of a map gets either its result or one of these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaskError {
@@ -56,7 +57,9 @@ pub enum PoolError {
 
 /// One result per item, in input order.
 pub type Results<R> = Vec<Result<R, TaskError>>;
+// ANCHOR_END: errors
 
+// ANCHOR: helpers
 /// Runs one task, turning a panic into an error for this item.
 pub fn run_caught<T, R>(f: &(impl Fn(T) -> R + ?Sized), item: T) -> Result<R, TaskError> {
     // `AssertUnwindSafe`: after a panic we never look at the item or any state the task may
@@ -85,6 +88,7 @@ where
         .map(|slot| slot.unwrap_or(Err(TaskError::Lost)))
         .collect()
 }
+// ANCHOR_END: helpers
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! threads that live until the pool is dropped, each pulling jobs from one shared queue and
 //! running them. `map` sends every item as its own job and puts the answers back in order.
 
+// ANCHOR: pool
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -86,7 +87,11 @@ impl ThreadPool {
         };
         jobs.send(Box::new(job)).is_ok()
     }
+}
+// ANCHOR_END: pool
 
+// ANCHOR: map
+impl ThreadPool {
     /// Applies `f` to every item, one item a job, and returns the results in input order.
     /// A task that panics becomes `Err(TaskError::Panicked)` for its item only.
     ///
@@ -114,7 +119,11 @@ impl ThreadPool {
         drop(answers);
         in_order(n, answered)
     }
+}
+// ANCHOR_END: map
 
+// ANCHOR: shutdown
+impl ThreadPool {
     /// Stops the pool: closes the queue, lets the workers finish what is queued, joins them,
     /// and reports a worker, or else jobs given to `execute`, that panicked instead of losing
     /// them.
@@ -147,6 +156,7 @@ impl Drop for ThreadPool {
         }
     }
 }
+// ANCHOR_END: shutdown
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -4,6 +4,7 @@
 //! message, so the channel operations, the boxed job and the wake-up of a sleeping worker are
 //! paid once per chunk instead of once per item. The pool itself is unchanged.
 
+// ANCHOR: pattern
 use std::sync::Arc;
 
 use crossbeam_channel::unbounded;
@@ -39,6 +40,7 @@ impl ThreadPool {
         in_order(n, answered)
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

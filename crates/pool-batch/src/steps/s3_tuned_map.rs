@@ -18,6 +18,7 @@
 //! borrow's lifetime; this lesson keeps to safe code, and the calling thread copies every
 //! result into the output, alone.
 
+// ANCHOR: pattern
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -142,6 +143,7 @@ impl<R> InOrder<R> {
         self.out
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 //! of an idle core's time after each burst of work, and `yield_now` hands even that to any
 //! other thread that wants the core.
 
+// ANCHOR: pattern
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -59,6 +60,7 @@ impl ThreadPool {
         Ok(pool)
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@
 //! leaves none behind; if the parent is killed outright its pipe ends close, and the worker
 //! exits at its next read (end of input) or write (broken pipe).
 
+// ANCHOR: pattern
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -158,6 +159,7 @@ impl Drop for Worker {
         }
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

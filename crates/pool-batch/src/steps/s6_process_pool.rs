@@ -8,6 +8,7 @@
 //! on. Python's `Pool.map` hangs forever when a worker is killed; `ProcessPoolExecutor` fails
 //! every pending task with `BrokenProcessPool`.
 
+// ANCHOR: pattern
 use std::io;
 use std::thread;
 
@@ -119,3 +120,4 @@ fn drive(
     }
     Ok(replaced)
 }
+// ANCHOR_END: pattern

@@ -11,6 +11,7 @@
 //! Every batch is mapped one item a message on both kinds of pool: it is what `Pool.map`'s
 //! default `chunksize` comes to for a batch this small (`ceil(2w / 4w) = 1`).
 
+// ANCHOR: pattern
 use super::s1_channel_pool::ThreadPool;
 use super::s5_worker_process::WorkerCommand;
 use super::s6_process_pool::{ProcessMap, ProcessPool};
@@ -95,6 +96,7 @@ pub fn processes_one_pool(
     }
     Ok(all)
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

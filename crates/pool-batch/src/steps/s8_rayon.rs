@@ -5,6 +5,7 @@
 //! moves between threads only when a thread runs dry; `collect` writes every result straight
 //! into its place in the output, from every worker at once.
 
+// ANCHOR: pattern
 use rayon::prelude::*;
 
 use super::{PoolError, Results, run_caught};
@@ -26,6 +27,7 @@ where
 {
     pool.install(|| items.par_iter().map(|&x| run_caught(&f, x)).collect())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {
