@@ -35,6 +35,7 @@ DEADLINE_MS = 200
 LEVELS, TASKS_PER_WORKER = [0, 2, 1], 4
 
 
+# ANCHOR: tasks
 def demo_sleep_ms(i):
     """160 ms, 80, 40, 20, then 10: the first task is the longest."""
     return max(160 >> i, 10)
@@ -52,6 +53,7 @@ def fail(x):
 
 def panic(x):
     assert False, f"task with input {x} failed an assertion on purpose"
+# ANCHOR_END: tasks
 
 
 def sum_of_squares_below(n):
@@ -98,6 +100,7 @@ class Tally:
         }
 
 
+# ANCHOR: tutorial
 def as_completed_variant(pool_class, variant, pairs_with, mechanism, workers, tasks):
     tally = Tally()
     with pool_class(max_workers=workers) as ex:
@@ -115,6 +118,7 @@ def as_completed_variant(pool_class, variant, pairs_with, mechanism, workers, ta
                     ok=total and not tally.failed, mechanism=mechanism)
     row["completion_order"] = demo_order
     return row
+# ANCHOR_END: tutorial
 
 
 def errors(workers):
@@ -202,6 +206,7 @@ def cancel(workers):
                      cancelled_by_shutdown=len(tally.cancelled))
 
 
+# ANCHOR: priority
 def priority(workers):
     # As in the Rust variant: one gated task holds each worker first, so every prioritised task
     # has to wait; the row counts the holders too, so both sides count the same tasks.
@@ -229,6 +234,7 @@ def priority(workers):
     want = sorted(range(workers, n), key=lambda i: -levels[i - workers])
     return tally.row("priority-heap", "priority", workers, n, n, wall, ok=start_order == want,
                      start_order=start_order, priorities=levels)
+# ANCHOR_END: priority
 
 
 VARIANTS = {

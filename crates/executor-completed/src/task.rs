@@ -9,6 +9,7 @@ pub type TaskId = u64;
 /// What a thread executor runs: any closure returning a value or an error message.
 pub type Task = Box<dyn FnOnce() -> Result<u64, String> + Send + 'static>;
 
+// ANCHOR: handle
 /// The claim ticket for one submitted task.
 ///
 /// Not `Clone` and not `Copy` on purpose: `as_completed` takes handles by value, so a task's
@@ -41,7 +42,9 @@ pub struct Completion {
     /// The task's value, or why there is none.
     pub outcome: Result<u64, TaskError>,
 }
+// ANCHOR_END: handle
 
+// ANCHOR: task_error
 /// Why a task has no value: every way a task can end without one, each named by the step that
 /// brings it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,3 +63,4 @@ pub enum TaskError {
     #[error("worker lost: {0}")]
     WorkerLost(String),
 }
+// ANCHOR_END: task_error

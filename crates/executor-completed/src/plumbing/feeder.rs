@@ -58,6 +58,7 @@ impl Slot {
             .spawn(move || self.feed(worker, &jobs))
     }
 
+    // ANCHOR: feed
     /// The feeder: hands jobs to its worker, replacing the worker when it dies.
     fn feed(self, mut worker: Worker, jobs: &Receiver<(TaskId, Job)>) {
         let mut held = None;
@@ -83,6 +84,7 @@ impl Slot {
         }
         worker.finish();
     }
+    // ANCHOR_END: feed
 
     /// With no worker to be had, fail every job rather than leave `as_completed` waiting.
     fn fail_all(

@@ -52,6 +52,7 @@ impl WaitingLine {
         self.state.lock().expect("executor queue lock poisoned")
     }
 
+    // ANCHOR: push_take
     /// Adds a task at `priority` and wakes one sleeping worker, if any.
     pub fn push(&self, priority: i32, queued: Queued) {
         let wake = {
@@ -86,6 +87,7 @@ impl WaitingLine {
             state.idle -= 1;
         }
     }
+    // ANCHOR_END: push_take
 
     /// Empties the line, highest level first.
     pub fn take_all(&self) -> Vec<Queued> {
@@ -99,6 +101,7 @@ impl WaitingLine {
     }
 }
 
+// ANCHOR: levels
 /// The waiting tasks: one first-in first-out line per priority level, highest level first.
 ///
 /// A `BinaryHeap` keyed on (priority, submission number) would order tasks the same way, but
@@ -137,6 +140,7 @@ impl Levels {
             .collect()
     }
 }
+// ANCHOR_END: levels
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,7 @@ pub(crate) fn read_replies(
     report_lost(&mut child, in_flight, done_tx, broken.as_deref());
 }
 
+// ANCHOR: relay
 /// Sends a completion for each reply, until end of file (`None`) or a reply that cannot be
 /// trusted (`Some(what it was)`): bytes that are not UTF-8, a line that does not parse, or a
 /// reply for a task the worker does not have. Skipping such a line instead would leave its task
@@ -81,6 +82,7 @@ fn relay_replies(
         let _ = credits.try_recv();
     }
 }
+// ANCHOR_END: relay
 
 /// Takes task `id` off the worker's list and returns its start rank.
 fn answered(in_flight: &Mutex<InFlight>, id: TaskId) -> Option<u64> {

@@ -7,6 +7,7 @@
 //! shares) says every way a task can end without one. Step 2's thread workers and step 6's
 //! worker processes both run every task this way.
 
+// ANCHOR: pattern
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::task::TaskError;
@@ -25,6 +26,7 @@ pub fn run_caught(task: impl FnOnce() -> Result<u64, String>) -> Result<u64, Tas
         Err(payload) => Err(TaskError::Panicked(reaper::panic_message(payload.as_ref()))),
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 //! channel cannot do. The channel's receiving end is kept in [`Completions`], which step 3
 //! reads.
 
+// ANCHOR: pattern
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -145,6 +146,7 @@ fn work(line: &WaitingLine, done_tx: &Sender<Completion>) {
         let _ = done_tx.send(done);
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

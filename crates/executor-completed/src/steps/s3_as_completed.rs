@@ -6,6 +6,7 @@
 //! of futures. It only reports; it has no say in what starts first (the tutorial's claim that
 //! it gives "control over task priority" is wrong: step 5 shows where priority lives).
 
+// ANCHOR: pattern
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -85,6 +86,7 @@ impl Iterator for AsCompleted<'_> {
         None
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! a running task: a thread cannot be stopped safely from outside, so a deadline stops the
 //! *waiting*, not the work, and a late result is kept for whoever asks for it later.
 
+// ANCHOR: pattern
 use std::time::Instant;
 
 use super::s2_submit::Executor;
@@ -53,6 +54,7 @@ impl AsCompleted<'_> {
         ids.into_iter().map(Handle::new).collect()
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

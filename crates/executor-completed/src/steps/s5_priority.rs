@@ -7,6 +7,7 @@
 //! finish, and has no say in which starts. Priority matters only when more tasks wait than
 //! workers are free: a task submitted to an idle worker starts at once, whatever its priority.
 
+// ANCHOR: pattern
 use super::s2_submit::Executor;
 use crate::plumbing::queue::Queued;
 use crate::task::Handle;
@@ -25,6 +26,7 @@ impl Executor {
         Handle::new(id)
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -2,18 +2,16 @@
 //! writing one reply per job on its stdout.
 //!
 //! Since step 5: a task has to cross a process boundary, and a closure cannot be written down a
-//! pipe, so a task becomes a [`Job`] (`crate::job`): data naming a function the worker knows
+//! pipe, so a task becomes a [`Job`](crate::job::Job): data naming a function the worker knows
 //! (Python pickles the function by name for the same reason). The worker runs each job through
 //! step 1's [`run_caught`], so an error or a panic is a reply, not a dead worker. Each job and
 //! each reply is one line of text (`crate::plumbing::wire`): `strace` shows what crosses the
 //! pipe, and at four small numbers a line, parsing is not what limits throughput.
 
+// ANCHOR: pattern
 use std::io::{self, BufRead, BufReader, Read, Write};
 
-use nix::sys::signal::{Signal, raise};
-
 use super::s1_errors::run_caught;
-use crate::job::Job;
 use crate::plumbing::wire;
 
 /// Set in a worker's environment by step 7; [`is_worker`] looks for it.
@@ -45,13 +43,17 @@ pub fn serve<R: Read>(input: &mut BufReader<R>, output: impl Write) -> io::Resul
         if input.read_line(&mut line)? == 0 {
             return output.flush();
         }
-        let reply = match wire::parse_job(&line) {
-            Some((_, Job::KillWorker)) => {
-                // Die the hard way, as the OOM killer would kill us: no unwinding, no flush.
-                output.flush()?;
-                raise(Signal::SIGKILL).map_err(io::Error::from)?;
-                unreachable!("SIGKILL cannot be caught");
-            }
+        let parsed = wire::parse_job(&line);
+        // ANCHOR_END: pattern
+        if let Some((_, crate::job::Job::KillWorker)) = parsed {
+            // `--kill-worker-during`: the replies so far go out, then the worker dies the hard
+            // way, as the OOM killer would kill it: no unwinding.
+            output.flush()?;
+            nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL).map_err(io::Error::from)?;
+            unreachable!("SIGKILL cannot be caught");
+        }
+        // ANCHOR: reply
+        let reply = match parsed {
             Some((id, job)) => wire::reply_line(id, &run_caught(|| job.run())),
             None => {
                 // No reply names a task it cannot read: any id would be a guess. The replies
@@ -68,10 +70,12 @@ pub fn serve<R: Read>(input: &mut BufReader<R>, output: impl Write) -> io::Resul
         }
     }
 }
+// ANCHOR_END: reply
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::job::Job;
     use crate::task::TaskError;
 
     #[test]

@@ -18,6 +18,7 @@
 //! next one too. (Python marks the whole pool broken instead and fails every pending future:
 //! `BrokenProcessPool`.)
 
+// ANCHOR: pattern
 use std::io;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -155,3 +156,4 @@ fn spawn_worker(program: &Path) -> io::Result<Child> {
     // Tracked from its start, so a Ctrl-C ends it too; its reader thread reaps it.
     Ok(reaper::spawn(&mut command)?)
 }
+// ANCHOR_END: pattern
