@@ -10,6 +10,7 @@
 //! Atomics and `park`, not a `Mutex<State>` + `Condvar`: the worker reads its orders once per
 //! unit, a plain read from an atomic where a mutex would be locked; `park` needs no mutex.
 
+// ANCHOR: pattern
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -164,6 +165,7 @@ fn wait_for(condition: impl Fn() -> bool) -> bool {
     }
     condition()
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {
