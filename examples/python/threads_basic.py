@@ -2,8 +2,9 @@
 
 The twin of the Rust lesson `threads-basic` (crates/threads-basic): two threads printing numbers
 and letters, named threads, a `Thread` subclass overriding `run()`, pausing/resuming/stopping a
-worker with `threading.Event`s, and fetching URLs one after another, on one thread each and on a
-`ThreadPoolExecutor`, from a local `http.server` that holds each response back by --delay-ms.
+worker with orders under a `threading.Condition`, and fetching URLs one after another, on one
+thread each and on a `ThreadPoolExecutor`, from a local `http.server` that holds each response
+back by --delay-ms.
 The tutorial's listings lost their `start()`/`join()` lines and fetched real web sites; here every
 thread is started and joined, and the site is local so the ideal time is known.
 
@@ -57,6 +58,7 @@ def split(n, parts):
 
 def hello():
     """The tutorial's first program: one thread prints numbers, one letters; both joined."""
+    # ANCHOR: tutorial
     out = []  # list.append is atomic under the GIL; the tutorial printed instead
 
     def print_numbers():
@@ -68,13 +70,17 @@ def hello():
         for c in "abcde":
             out.append(c)
             time.sleep(0.001)
+    # ANCHOR_END: tutorial
 
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=print_numbers), threading.Thread(target=print_letters)]
+    # ANCHOR: start_join
+    threads = [threading.Thread(target=print_numbers),
+               threading.Thread(target=print_letters)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    # ANCHOR_END: start_join
     wall = time.perf_counter() - t0
     kept = [x for x in out if x.isdigit()] == list("12345")
     return row("hello", "hello", 2, len(out), 10, len(out), wall, kept, "arrived: " + " ".join(out))
@@ -100,6 +106,7 @@ def named(n, workers):
     return row("named", "named", workers, n, n * (n + 1) // 2, total, wall, names_kept)
 
 
+# ANCHOR: subclass
 class SumThread(threading.Thread):
     """The tutorial's subclass: state in self, work in run(), the result left on the object."""
 
@@ -110,6 +117,7 @@ class SumThread(threading.Thread):
 
     def run(self):
         self.result = sum(self.numbers)
+# ANCHOR_END: subclass
 
 
 def subclass(n, workers):
@@ -276,6 +284,7 @@ def io_sequential(requests, delay):
 
 
 def io_threads(requests, delay):
+    # ANCHOR: thread_per_url
     def fetch_all(base):
         results = [None] * requests
 
@@ -288,6 +297,7 @@ def io_threads(requests, delay):
         for t in threads:
             t.join()
         return results
+    # ANCHOR_END: thread_per_url
 
     return io_variant("io-threads", "io-thread-per-request", requests, delay, requests, fetch_all)
 
@@ -295,9 +305,11 @@ def io_threads(requests, delay):
 def io_executor(requests, delay, workers):
     workers = min(workers, requests)
 
+    # ANCHOR: executor
     def fetch_all(base):
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda p: fetch(base, p), range(requests)))
+    # ANCHOR_END: executor
 
     return io_variant("io-executor", "io-pool", requests, delay, workers, fetch_all)
 

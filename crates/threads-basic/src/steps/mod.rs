@@ -23,6 +23,7 @@ pub mod s6_io_sequential;
 pub mod s7_io_thread_per_request;
 pub mod s8_io_pool;
 
+// ANCHOR: join_all
 /// What can go wrong in a step, other than a wrong result (which the row reports).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -59,15 +60,6 @@ pub fn join<T>(handle: JoinHandle<T>) -> Result<T, Error> {
     })
 }
 
-/// [`join`] for a thread spawned inside [`std::thread::scope`].
-pub fn join_scoped<T>(handle: ScopedJoinHandle<'_, T>) -> Result<T, Error> {
-    let name = handle.thread().name().unwrap_or("unnamed").to_string();
-    handle.join().map_err(|payload| Error::Panicked {
-        name,
-        message: reaper::panic_message(payload.as_ref()),
-    })
-}
-
 /// Joins every handle, in order, and returns their results, or the first panic as an error.
 ///
 /// Every handle is joined even after a panic, which `handles.into_iter().map(join).collect()`
@@ -75,13 +67,6 @@ pub fn join_scoped<T>(handle: ScopedJoinHandle<'_, T>) -> Result<T, Error> {
 /// so their threads run on unwatched and their panics are lost.
 pub fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Result<Vec<T>, Error> {
     first_error(handles.into_iter().map(join))
-}
-
-/// [`join_all`] for threads spawned inside [`std::thread::scope`]. Here stopping at the first
-/// panic is worse than a lost panic: the scope joins the handles left itself when it ends, and
-/// panics in the caller if any of them panicked, so a second panic would still end the program.
-pub fn join_all_scoped<T>(handles: Vec<ScopedJoinHandle<'_, T>>) -> Result<Vec<T>, Error> {
-    first_error(handles.into_iter().map(join_scoped))
 }
 
 /// Runs `results` to the end (joining every thread behind it), then returns every value or the
@@ -99,7 +84,9 @@ fn first_error<T>(results: impl Iterator<Item = Result<T, Error>>) -> Result<Vec
     }
     first.map_or(Ok(values), Err)
 }
+// ANCHOR_END: join_all
 
+// ANCHOR: split
 /// Splits `1..=n` into `parts` contiguous ranges of nearly equal length (some empty when
 /// `n < parts`): one share of the sum for each thread of steps 2 and 3.
 pub fn split(n: u64, parts: usize) -> Vec<RangeInclusive<u64>> {
@@ -108,6 +95,25 @@ pub fn split(n: u64, parts: usize) -> Vec<RangeInclusive<u64>> {
         .map(|i| (n * i / parts + 1)..=(n * (i + 1) / parts))
         .collect()
 }
+// ANCHOR_END: split
+
+// ANCHOR: join_all_scoped
+/// [`join`] for a thread spawned inside [`std::thread::scope`].
+pub fn join_scoped<T>(handle: ScopedJoinHandle<'_, T>) -> Result<T, Error> {
+    let name = handle.thread().name().unwrap_or("unnamed").to_string();
+    handle.join().map_err(|payload| Error::Panicked {
+        name,
+        message: reaper::panic_message(payload.as_ref()),
+    })
+}
+
+/// [`join_all`] for threads spawned inside [`std::thread::scope`]. Here stopping at the first
+/// panic is worse than a lost panic: the scope joins the handles left itself when it ends, and
+/// panics in the caller if any of them panicked, so a second panic would still end the program.
+pub fn join_all_scoped<T>(handles: Vec<ScopedJoinHandle<'_, T>>) -> Result<Vec<T>, Error> {
+    first_error(handles.into_iter().map(join_scoped))
+}
+// ANCHOR_END: join_all_scoped
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! `.join()`: `thread::spawn` is the whole of `Thread(target=...)` plus `start()`, and
 //! `JoinHandle::join` is `join()`.
 
+// ANCHOR: pattern
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn run() -> Result<Vec<&'static str>, Error> {
     join_all(vec![numbers, letters])?;
     Ok(arrived)
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! the thread *returns* its result through `join`: the Python idiom of appending to a shared
 //! list needs a lock in Rust, returning needs nothing.
 
+// ANCHOR: pattern
 use std::hint::black_box;
 use std::thread;
 
@@ -48,6 +49,7 @@ pub fn run(n: u64, workers: usize) -> Result<Vec<Partial>, Error> {
     // a panic, which then comes back as the error.
     join_all(handles)
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

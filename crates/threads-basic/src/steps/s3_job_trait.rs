@@ -6,6 +6,7 @@
 //! is plain data plus a method: it can be built, tested and run without a thread at all, which
 //! the subclass cannot.
 
+// ANCHOR: pattern
 use std::hint::black_box;
 use std::ops::RangeInclusive;
 use std::thread::{self, JoinHandle};
@@ -70,6 +71,7 @@ pub fn run(n: u64, workers: usize) -> Result<u64, Error> {
     // Every job joined, even after one panicked (then the first panic is the error).
     Ok(join_all(handles)?.into_iter().sum())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

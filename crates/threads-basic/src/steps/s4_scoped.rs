@@ -5,6 +5,7 @@
 //! value. [`thread::scope`] joins every thread before it returns, so the compiler accepts plain
 //! `&` and `&mut` borrows, and the borrow checker still forbids two threads writing one slot.
 
+// ANCHOR: pattern
 use std::thread;
 
 use super::{Error, join_all_scoped};
@@ -39,6 +40,7 @@ pub fn run(n: u64, workers: usize) -> Result<u64, Error> {
     let numbers: Vec<u64> = (1..=n).collect();
     Ok(partial_sums(&numbers, workers)?.iter().sum())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

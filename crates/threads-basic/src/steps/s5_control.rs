@@ -1,15 +1,14 @@
 //! Step 5: a worker paused, resumed and asked to stop: a thread is never killed, only asked.
 //!
-//! Since step 4: the main thread no longer just waits for its threads; it steers one while it
-//! runs, through atomics the worker reads between units of work, and [`thread::park`] and
-//! `unpark` to let it sleep without using a core and to wake it again.
-//!
-//! Rust has no way to kill a thread, and that is a feature: a thread stopped anywhere could hold
-//! a lock forever or leave data half-updated. (Python has no `Thread.kill()` either.)
+//! Since step 4: the main thread steers a running thread instead of only waiting for it, through
+//! atomics the worker reads between units of work, and [`thread::park`] and `unpark` to let it
+//! sleep without using a core and wake it again. Rust cannot kill a thread, and that is a
+//! feature: one stopped anywhere could hold a lock forever or leave data half-updated.
 //!
 //! Atomics and `park`, not a `Mutex<State>` + `Condvar`: the worker reads its orders once per
 //! unit, a plain read from an atomic where a mutex would be locked; `park` needs no mutex.
 
+// ANCHOR: pattern
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -164,6 +163,7 @@ fn wait_for(condition: impl Fn() -> bool) -> bool {
     }
     condition()
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

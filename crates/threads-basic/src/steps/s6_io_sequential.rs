@@ -9,6 +9,7 @@
 //! One [`ureq::Agent`] is shared by every thread of the next steps (it is `Sync`: its state sits
 //! behind an `Arc` and a lock), configured once by [`agent`].
 
+// ANCHOR: pattern
 use std::time::Duration;
 
 use ureq::Agent;
@@ -72,6 +73,7 @@ pub fn fetch(agent: &Agent, url: &str) -> Result<u64, String> {
 pub fn fetch_all<T>(requests: u64, get: impl Fn(u64) -> T) -> Vec<T> {
     (0..requests).map(get).collect()
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

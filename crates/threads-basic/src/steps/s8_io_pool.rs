@@ -5,6 +5,7 @@
 //! `ceil(requests / workers) x delay`, with threads and sockets bounded whatever the number of
 //! URLs.
 
+// ANCHOR: pattern
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
@@ -52,6 +53,7 @@ pub fn fetch_all<T: Send>(
         Ok(join_all_scoped(handles)?.into_iter().flatten().collect())
     })
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {
