@@ -63,6 +63,7 @@ def reap(child):
 # --- Queue: pickled tuples through a pipe and a feeder thread --------------------------------
 
 
+# ANCHOR: tutorial
 def queue_child(queue, messages):
     queue.put("ready")  # the parent's clock starts once this arrives, as Rust's after its hello
     for seq in range(messages):
@@ -93,6 +94,7 @@ def run_queue(args):
     reap(child)
     return row("queue", "ipc-channel", "processes", 1, received, args.messages, received, wall,
                percentiles(latencies))
+# ANCHOR_END: tutorial
 
 
 # --- Pipe: bytes through a socket pair ---------------------------------------------------------
@@ -104,6 +106,7 @@ def run_queue(args):
 BATCH = 64 * 1024
 
 
+# ANCHOR: pipe
 def frame_body(seq, size):
     # time.monotonic_ns is CLOCK_MONOTONIC on Linux: the same clock in both processes.
     head = seq.to_bytes(8, "little") + time.monotonic_ns().to_bytes(8, "little")
@@ -115,6 +118,7 @@ def pipe_child(conn, messages, size):
     for seq in range(messages):
         conn.send_bytes(frame_body(seq, size))
     conn.close()
+# ANCHOR_END: pipe
 
 
 def pipe_batched_child(conn, messages, size):
@@ -185,12 +189,14 @@ def run_pipe(args, batched=False):
 # (Rust's lock-free shm-counter has no Python counterpart: a Value has no atomic add.)
 
 
+# ANCHOR: value
 def value_child(counter, increments, ready, go):
     ready.wait()  # started and attached, as Rust's children say "ready"
     go.wait()  # the starting gun
     for _ in range(increments):
         with counter.get_lock():  # without it, `counter.value += 1` loses updates
             counter.value += 1
+# ANCHOR_END: value
 
 
 def run_value(args):
@@ -219,6 +225,7 @@ def run_value(args):
 # --- shared_memory: an array filled by a child, checked by the parent ---------------------------
 
 
+# ANCHOR: array
 def array_child(name, elements):
     # Attaching registers the name with the resource tracker as if we owned it (CPython issue
     # 82300). Under the "fork" start method (Linux's default) the child shares the parent's
@@ -226,6 +233,7 @@ def array_child(name, elements):
     shm = shared_memory.SharedMemory(name=name)
     shm.buf.cast("Q")[:] = array.array("Q", range(elements))
     shm.close()
+# ANCHOR_END: array
 
 
 def run_shared_memory(args):

@@ -16,6 +16,7 @@ use std::sync::mpsc;
 
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 
+// ANCHOR: child
 /// The first argument that makes this program a worker child rather than the lesson. A flag
 /// checked before the command line is parsed, not a subcommand, so a stray word stays an error.
 pub const WORKER_FLAG: &str = "--worker";
@@ -47,13 +48,6 @@ impl Worker {
         Ok(Self {
             program: std::env::current_exe()?,
         })
-    }
-
-    /// Workers run from `program`, which must be a build of the `queue-ipc` binary.
-    pub fn program(program: impl Into<PathBuf>) -> Self {
-        Self {
-            program: program.into(),
-        }
     }
 
     /// The program, for a step's `Command`.
@@ -148,7 +142,19 @@ impl Drop for ChildGuard {
         }
     }
 }
+// ANCHOR_END: child
 
+// Only the benchmarks need this: they start workers from the binary cargo built beside them.
+impl Worker {
+    /// Workers run from `program`, which must be a build of the `queue-ipc` binary.
+    pub fn program(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+        }
+    }
+}
+
+// ANCHOR: wait_all
 /// Waits for every child in `kids`, in the order they exit, and returns the failures as
 /// `child <pid> <cause>`. At the first failure the others are killed: the run is already wrong,
 /// and the user should hear it now, not when the slowest survivor finishes.
@@ -179,7 +185,9 @@ pub fn wait_all(kids: &mut [ChildGuard]) -> io::Result<Vec<String>> {
     }
     Ok(failures)
 }
+// ANCHOR_END: wait_all
 
+// ANCHOR: ready
 /// Waits for one line (the child's [`READY`]) on its stdout; false at end of file, when the
 /// child died before it attached.
 pub fn read_ready(stdout: &mut impl BufRead) -> io::Result<bool> {
@@ -198,6 +206,7 @@ pub fn read_ready_unbuffered(stdout: &mut impl Read) -> io::Result<bool> {
         Err(err) => Err(err),
     }
 }
+// ANCHOR_END: ready
 
 #[cfg(test)]
 mod tests {

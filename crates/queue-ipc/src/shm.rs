@@ -27,6 +27,7 @@
 // it, and each block says why it is sound.
 #![allow(unsafe_code)]
 
+// ANCHOR: segment
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsFd as _;
@@ -150,6 +151,7 @@ impl Segment {
         unsafe { std::slice::from_raw_parts(self.as_ptr().cast::<AtomicU64>(), self.len() / 8) }
     }
 }
+// ANCHOR_END: segment
 
 #[cfg(test)]
 mod tests {

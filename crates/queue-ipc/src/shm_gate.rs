@@ -17,6 +17,7 @@ use std::io;
 
 use crate::shm::Segment;
 
+// ANCHOR: gate
 /// A starting gun in a segment, at a byte offset every process using it agrees on.
 #[derive(Debug)]
 pub struct Gate<'a> {
@@ -80,6 +81,7 @@ impl<'a> Gate<'a> {
         Ok(())
     }
 }
+// ANCHOR_END: gate
 
 #[cfg(test)]
 mod tests {

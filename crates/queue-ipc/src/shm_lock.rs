@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::shm::Segment;
 
+// ANCHOR: lock
 /// Bytes the mutex takes before its takeover count (a multiple of 8, so the count is aligned).
 const MUTEX: usize = size_of::<libc::pthread_mutex_t>().next_multiple_of(8);
 
@@ -121,6 +122,7 @@ impl Drop for Held<'_, '_> {
         unsafe { libc::pthread_mutex_unlock(self.0.mutex()) };
     }
 }
+// ANCHOR_END: lock
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,7 @@ pub mod s5_locked_counter;
 pub mod s6_atomic_counter;
 pub mod s7_shared_array;
 
+// ANCHOR: streamed
 /// What can stop a step: starting or talking to its child, or its shared memory.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -48,7 +49,9 @@ pub struct Streamed {
     /// How the child ended, when it did not end well ("child 41 killed by SIGKILL").
     pub failure: Option<String>,
 }
+// ANCHOR_END: streamed
 
+// ANCHOR: counted
 /// What children adding to one shared counter came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
@@ -61,3 +64,4 @@ pub struct Counted {
     /// Times a process found the lock's holder dead and took the lock over (step 5).
     pub takeovers: u64,
 }
+// ANCHOR_END: counted

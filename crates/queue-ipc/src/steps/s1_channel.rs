@@ -6,6 +6,7 @@
 //! channel it reads: while one lives in the reading process, `recv` cannot report that the
 //! writer died (ipc-channel issue #281); and a one-shot server is used once only (#381).
 
+// ANCHOR: pattern
 use std::process::Command;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -122,6 +123,7 @@ pub fn send_messages(tx: &IpcSender<ToParent>, messages: u64) -> Result<(), Erro
     }
     Ok(())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,9 @@
 //! Step 2: a pipe with length-prefixed frames, `multiprocessing.Pipe` done by hand.
 //!
-//! Since step 1: no library between the processes. The child's stdout is the pipe (the kernel's
-//! `pipe(2)`), which carries bytes, not messages, so each message is a frame: a 4-byte length,
-//! then the body (sequence number, send time, payload). With 64 KiB `BufWriter`/`BufReader`
-//! buffers one system call moves hundreds of small frames, where a channel makes one per
-//! message; the price is latency, as a frame waits in the child's buffer until it fills.
-//! [`Flush::EachMessage`] makes one `write` per message instead, as Python's `send_bytes` does.
+//! Since step 1: no library between the processes. A pipe carries bytes, so each message is a
+//! frame, and 64 KiB buffers at both ends let one `write` carry hundreds of small ones.
 
+// ANCHOR: frame
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::fd::AsFd as _;
@@ -20,13 +17,32 @@ pub const BUFFER: usize = 64 * 1024;
 /// Bytes of a body before its payload: sequence number and send time.
 pub const HEAD: usize = 16;
 
-/// When the child's buffer goes down the pipe.
+/// When the child's buffer goes down the pipe (`EachMessage`: as Python's `send_bytes` does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flush {
     /// When it is full, and at the end.
     WhenFull,
     /// After every frame.
     EachMessage,
+}
+
+/// The child's loop: `messages` frames, each `[len: u32][seq: u64][sent_ns: u64][payload]`.
+pub fn write_frames(out: impl Write, messages: u64, bytes: usize, flush: Flush) -> io::Result<()> {
+    let len = u32::try_from(HEAD + bytes).map_err(|_| io::Error::other("frame over 4 GiB"))?;
+    let mut out = BufWriter::with_capacity(BUFFER, out);
+    let mut payload = vec![0u8; bytes];
+    for seq in 0..messages {
+        payload.fill(seq as u8);
+        out.write_all(&len.to_le_bytes())?;
+        out.write_all(&seq.to_le_bytes())?;
+        out.write_all(&monotonic_ns().to_le_bytes())?;
+        out.write_all(&payload)?;
+        if flush == Flush::EachMessage {
+            out.flush()?;
+        }
+    }
+    // Without this flush the last buffer would be lost when the process exits.
+    out.flush()
 }
 
 /// One decoded frame.
@@ -81,6 +97,17 @@ impl<R: Read> Frames<R> {
     }
 }
 
+/// `read_exact`, with end of file as `false`.
+fn read_or_eof(input: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
+    match input.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+// ANCHOR_END: frame
+
+// ANCHOR: pattern
 /// Starts a child that writes `messages` frames of `bytes` payload bytes, and waits for its
 /// "ready" line (if it died first, the frames read as end of file at once).
 pub fn start(
@@ -98,15 +125,6 @@ pub fn start(
     let mut input = BufReader::with_capacity(BUFFER, child.take_stdout()?);
     read_ready(&mut input)?;
     Ok((child, Frames::new(input, bytes)))
-}
-
-/// `read_exact`, with end of file as `false`.
-fn read_or_eof(input: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
-    match input.read_exact(buf) {
-        Ok(()) => Ok(true),
-        Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(err) => Err(err),
-    }
 }
 
 /// Whether `frame` is the one expected at `seq`: its number, and every payload byte.
@@ -143,25 +161,7 @@ pub fn child(messages: u64, bytes: usize, flush: Flush) -> Result<(), Error> {
     write_frames(stdout, messages, bytes, flush)?;
     Ok(())
 }
-
-/// The child's loop: `messages` frames, each stamped with the time it was written.
-pub fn write_frames(out: impl Write, messages: u64, bytes: usize, flush: Flush) -> io::Result<()> {
-    let len = u32::try_from(HEAD + bytes).map_err(|_| io::Error::other("frame over 4 GiB"))?;
-    let mut out = BufWriter::with_capacity(BUFFER, out);
-    let mut payload = vec![0u8; bytes];
-    for seq in 0..messages {
-        payload.fill(seq as u8);
-        out.write_all(&len.to_le_bytes())?;
-        out.write_all(&seq.to_le_bytes())?;
-        out.write_all(&monotonic_ns().to_le_bytes())?;
-        out.write_all(&payload)?;
-        if flush == Flush::EachMessage {
-            out.flush()?;
-        }
-    }
-    // Without this flush the last buffer would be lost when the process exits.
-    out.flush()
-}
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

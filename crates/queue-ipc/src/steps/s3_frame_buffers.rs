@@ -8,6 +8,7 @@
 //! buffer, where `read_exact` copies it once more; only a partial frame at the end is moved to
 //! the front before a `read`. The bytes on the wire are step 2's, frame for frame.
 
+// ANCHOR: pattern
 use std::io::{self, Read, Write};
 
 use super::s2_pipe::{BUFFER, Frame, HEAD};
@@ -147,6 +148,7 @@ impl<R: Read> FrameReader<R> {
         Ok(true)
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

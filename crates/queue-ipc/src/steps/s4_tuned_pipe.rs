@@ -11,6 +11,7 @@
 //! - The pipe itself grows from 64 KiB to 1 MiB, so the child runs further ahead of the parent
 //!   before it blocks and both processes switch.
 
+// ANCHOR: pattern
 use std::fs::File;
 use std::io::{self, Write as _};
 use std::os::fd::AsFd as _;
@@ -103,6 +104,7 @@ pub fn write_frames(out: impl io::Write, messages: u64, bytes: usize) -> io::Res
     }
     out.flush()
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! with a robust process-shared mutex as the lock ([`SharedLock`]), so a child killed while it
 //! holds the lock does not leave the others waiting for it forever.
 
+// ANCHOR: pattern
 use std::io::{self, BufReader};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,6 +130,7 @@ pub fn child(increments: u64) -> Result<(), Error> {
     count(&lock, &segment.words()[COUNTER], increments)?;
     Ok(())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

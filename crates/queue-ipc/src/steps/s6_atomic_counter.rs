@@ -5,6 +5,7 @@
 //! be left holding. Python has no atomic add on a `Value`, which is why it needs step 5's lock.
 //! The segment, the children and the starting gun are step 5's.
 
+// ANCHOR: pattern
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::s5_locked_counter::{COUNTER, GATE_AT, LEN, fire_and_wait, start_children};
@@ -46,6 +47,7 @@ pub fn child(increments: u64) -> Result<(), Error> {
     count(&segment.words()[COUNTER], increments);
     Ok(())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 //! child writes `a[i] = i`; the parent checks every element and compares their sum with the
 //! closed form `n (n - 1) / 2`.
 
+// ANCHOR: pattern
 use std::io::{self, BufReader};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,6 +86,7 @@ pub fn child(elements: u64) -> Result<(), Error> {
     }
     Ok(())
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {
