@@ -5,6 +5,8 @@
 //! make cargo build another package's binaries. `just test` does both.
 
 mod async_mixed;
+mod cli_conventions;
+mod compare;
 mod cpu_processes;
 mod executor_completed;
 mod pool_batch;

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use clap::Parser;
 use compare::broker::Broker;
 use compare::plan::{PLANS, Plan};
-use compare::{Pair, chart, machine, pair_rows, parse_rows, prose, record, text_table};
+use compare::{Pair, chart, lessons, machine, pair_rows, parse_rows, prose, record, text_table};
 use indicatif::{ProgressBar, ProgressStyle};
 use timing::usage_error;
 
@@ -67,20 +67,7 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     let plans = chosen_plans(&cli.lessons)?;
-    let bin_dir = std::env::current_exe()
-        .context("finding this program's own path")?
-        .parent()
-        .context("this program has no parent directory")?
-        .to_path_buf();
-    for plan in &plans {
-        if !bin_dir.join(plan.lesson).exists() {
-            return Err(usage_error(format!(
-                "{} is missing from {}: run `cargo build --release --workspace` first",
-                plan.lesson,
-                bin_dir.display()
-            )));
-        }
-    }
+    let bin_dir = lessons::dir(&plans)?;
     let machine = machine::describe(&cli.python);
     println!("machine: {machine}");
 
