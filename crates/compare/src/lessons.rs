@@ -1,11 +1,29 @@
-//! Where the lesson binaries are, and whether they are worth timing.
+//! Which lessons to compare, where their binaries are, and whether they are worth timing.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use timing::usage_error;
 
-use crate::plan::Plan;
+use crate::plan::{PLANS, Plan};
+
+/// The plans named with `--lesson`, or all of them.
+pub fn chosen(names: &[String]) -> Result<Vec<Plan>> {
+    for name in names {
+        if !PLANS.iter().any(|p| p.lesson == name) {
+            let known: Vec<&str> = PLANS.iter().map(|p| p.lesson).collect();
+            return Err(usage_error(format!(
+                "no lesson {name:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(PLANS
+        .iter()
+        .filter(|p| names.is_empty() || names.iter().any(|n| n == p.lesson))
+        .copied()
+        .collect())
+}
 
 /// The directory of the lesson binaries `plans` run: this program's own, where cargo puts every
 /// binary of the workspace built in one profile. Refuses a debug build's directory, and one that
