@@ -41,6 +41,11 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+# Every example copied into a project of its own with only the `[dependencies]` its header names,
+# built offline and run with small sizes: `just copy-check`, or `just copy-check race_lock`.
+copy-check *names:
+    python3 tools/copy_check.py {{names}}
+
 # Build the documentation with warnings denied.
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

@@ -17,6 +17,7 @@
 //!
 //! To copy it into your own project, its `[dependencies]`:
 //! ```toml
+//! [dependencies]
 //! tokio = { version = "1", features = ["rt-multi-thread", "time", "sync"] }
 //! ```
 
@@ -30,7 +31,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 
 const TASKS: u64 = 16;
-const WORK: u64 = 20_000_000; // about 20 ms per step in a release build
+const WORK: u64 = 20_000_000; // milliseconds a step in a release build, far more in a debug one
 
 /// Σ k² for k in start..start+work, one term at a time (`black_box` stops LLVM from turning
 /// the loop into the closed form).

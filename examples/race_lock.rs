@@ -8,7 +8,10 @@
 //!
 //! Run: `cargo run --release --example race_lock`
 //!
-//! Dependencies: none, the standard library only (no `[dependencies]` lines to paste).
+//! Dependencies: none, the standard library only; nothing is needed under `[dependencies]`:
+//! ```toml
+//! [dependencies]
+//! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};

@@ -6,6 +6,8 @@
 
 mod async_mixed;
 mod book;
+mod cli_conventions;
+mod compare;
 mod cpu_processes;
 mod executor_completed;
 mod pool_batch;

@@ -22,9 +22,10 @@ a time, so the CPU steps do not run in parallel and the heartbeat waits for the 
 Same flags, JSON fields and answer checks as the Rust binary. Each executor's note gives its
 heartbeat p99 as a fraction of cpu-inline's from the same run, but, unlike the Rust rows, no
 factor is required of it: this loop also waits for the GIL, and on a busy machine its lateness
-varies too much run to run for a fixed factor to tell a right program from a wrong one. --work defaults to 200 000 here (Rust:
-20 000 000): one iteration of a Python loop costs tens of nanoseconds, so each step still takes
-about 10 ms. Pass the same --work to both to compare per-iteration speed.
+varies too much run to run for a fixed factor to tell a right program from a wrong one. --work defaults to 200 000 here (Rust
+sizes its default from a pilot sum, millions of iterations in a release build): one iteration of
+a Python loop costs tens of nanoseconds, so each step still takes milliseconds. Pass the same
+--work to both to compare per-iteration speed.
 
 Run it: python3 examples/python/async_mixed.py [--json] [--variant NAME ...]
 """

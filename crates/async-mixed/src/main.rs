@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use async_mixed::measure::{self, DelayServer, Fault, Sizes, check};
+use anyhow::Context as _;
+use async_mixed::measure::{self, DelayServer, Fault, Pilot, Sizes, check};
 use async_mixed::{LESSON, verdict};
 use clap::{Parser, ValueEnum};
 use timing::{Report, fmt_count, fmt_ns};
@@ -18,7 +19,9 @@ use timing::{Report, fmt_count, fmt_ns};
 /// against the closed form, and each offloaded variant's heartbeat p99 against cpu-inline's.
 /// Variants: io-gather, cpu-inline, cpu-spawn-blocking, cpu-rayon.
 #[derive(Debug, Parser)]
-#[command(name = LESSON, version)]
+// `allow_negative_numbers`: "--work -5" reaches the size's parser, whose error says what a size
+// must be, instead of clap taking "-5" for an unknown flag.
+#[command(name = LESSON, version, allow_negative_numbers = true)]
 struct Cli {
     #[command(flatten)]
     common: timing::CommonArgs,
@@ -40,9 +43,10 @@ struct Cli {
     #[arg(long, default_value_t = 32, value_parser = timing::between(1, 10_000))]
     tasks: u64,
 
-    /// Iterations of each CPU step (about 1 ns each in a release build: 20 000 000 is ~20 ms).
-    #[arg(long, default_value_t = 20_000_000, value_parser = timing::between(1, 1_000_000_000))]
-    work: u64,
+    /// Iterations of each CPU step [default: what a pilot sum says holds cpu-inline's every
+    /// worker for about 250 ms, so the heartbeats are compared in a debug or a release build].
+    #[arg(long, value_parser = timing::between(1, 1_000_000_000))]
+    work: Option<u64>,
 }
 
 /// The variants, in the order the lesson tells them.
@@ -64,16 +68,25 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    // No child to reap here, but Ctrl-C should end the run as every lesson's does: status 130
+    // and one line, not death by SIGINT, which scripts read apart from an exit status.
+    let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
     let fault = Fault::from_env()?;
+    let workers = cli.common.workers();
+    // One pilot sizes the default work and times the step, so the stall the default was sized
+    // for is the one the check expects (a second pilot could read the machine differently).
+    let pilot = Pilot::run();
     let sizes = Sizes {
         requests: cli.requests,
         delay: Duration::from_millis(cli.delay_ms),
         tasks: cli.tasks,
-        work: cli.work,
-        workers: cli.common.workers(),
+        work: cli
+            .work
+            .unwrap_or_else(|| pilot.default_work(cli.tasks, workers)),
+        workers,
     };
     let variants = timing::selected(&cli.variant);
-    let step = measure::cpu_step_time(sizes.work);
+    let step = pilot.step_time(sizes.work);
     refuse_long_runs(sizes, step, &variants)?;
     let server = DelayServer::start(sizes.delay)?;
     let mut measured = Vec::new();
@@ -152,6 +165,6 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["async-mixed", "--variant", "cpu-rayon"]).unwrap();
         assert_eq!(cli.variant, [Variant::CpuRayon]);
-        assert_eq!((cli.tasks, cli.work), (32, 20_000_000));
+        assert_eq!((cli.tasks, cli.work), (32, None));
     }
 }

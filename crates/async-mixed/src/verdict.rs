@@ -58,13 +58,23 @@ fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
     if offloaded.is_empty() {
         return None;
     }
+    // A ratio only where the p99s were compared: at sizes too small to stall the runtime the
+    // two p99s are both scheduling noise, and their ratio would claim what was not measured.
+    let compared = offloaded
+        .iter()
+        .all(|m| !matches!(m.offload, Some(Offload::NoStall { .. })));
     let ratios: Vec<String> = offloaded
         .iter()
         .map(|m| {
-            // A p99 of 0 ns cannot happen with real clocks, but must not divide by zero.
-            let times = inline.beat.p99_ns as f64 / m.beat.p99_ns.max(1) as f64;
             let name = m.placement.variant();
-            format!("{times:.0}x {name}'s ({})", fmt_ns(m.beat.p99_ns as f64))
+            let p99 = fmt_ns(m.beat.p99_ns as f64);
+            if compared {
+                // A p99 of 0 ns cannot happen with real clocks, but must not divide by zero.
+                let times = inline.beat.p99_ns as f64 / m.beat.p99_ns.max(1) as f64;
+                format!("{times:.0}x {name}'s ({p99})")
+            } else {
+                format!("{name}'s {p99}")
+            }
         })
         .collect();
     let outcome = offload_outcome(&offloaded);
@@ -186,6 +196,8 @@ mod tests {
             lines.contains("not compared, these sizes hold the runtime 2.00 ms"),
             "{lines}"
         );
+        assert!(lines.contains("cpu-spawn-blocking's 2.00 ms"), "{lines}");
+        assert!(!lines.contains("x cpu-spawn-blocking's"), "{lines}");
         assert!(verdicts(&[mixed(Placement::Rayon, 2 * MS, None)]).is_empty());
     }
 }

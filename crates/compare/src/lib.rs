@@ -9,11 +9,12 @@
 //! fails only when a result is wrong, a pair is refused, or a twin could not run.
 //!
 //! Run it with `just compare` (or `cargo build --release --workspace && cargo run --release -p
-//! compare`); `--quick` runs small sizes.
+//! compare`); `--quick` runs small sizes. It refuses to time debug builds ([`lessons`]).
 
 pub mod book;
 pub mod broker;
 pub mod chart;
+pub mod lessons;
 pub mod machine;
 pub mod pair;
 pub mod plan;

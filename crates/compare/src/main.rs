@@ -6,8 +6,8 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context as _, Result};
 use clap::Parser;
 use compare::broker::Broker;
-use compare::plan::{PLANS, Plan};
-use compare::{Pair, chart, machine, pair_rows, parse_rows, prose, record, text_table};
+use compare::plan::Plan;
+use compare::{Pair, chart, lessons, machine, pair_rows, parse_rows, prose, record, text_table};
 use indicatif::{ProgressBar, ProgressStyle};
 use timing::usage_error;
 
@@ -18,8 +18,9 @@ use timing::usage_error;
 /// (the same mechanism, the same items) unless the plan marks it cross-mechanism on purpose;
 /// such rows are listed apart. It writes the table as Markdown, one JSON object per pair
 /// (compare.jsonl) and a chart as SVG under --out. Build the binaries first: `cargo build
-/// --release --workspace` (`just compare` does both). Exit status 1 when a result on either
-/// side is wrong, a pair is refused, or a twin could not run (unless --allow-skip).
+/// --release --workspace` (`just compare` does both); debug builds are refused (exit status 2).
+/// Exit status 1 when a result on either side is wrong, a pair is refused, or a twin could not
+/// run (unless --allow-skip).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -72,21 +73,8 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let plans = chosen_plans(&cli.lessons)?;
-    let bin_dir = std::env::current_exe()
-        .context("finding this program's own path")?
-        .parent()
-        .context("this program has no parent directory")?
-        .to_path_buf();
-    for plan in &plans {
-        if !bin_dir.join(plan.lesson).exists() {
-            return Err(usage_error(format!(
-                "{} is missing from {}: run `cargo build --release --workspace` first",
-                plan.lesson,
-                bin_dir.display()
-            )));
-        }
-    }
+    let plans = lessons::chosen(&cli.lessons)?;
+    let bin_dir = lessons::dir(&plans)?;
     let machine = machine::describe(&cli.python);
     println!("machine: {machine}");
 
@@ -165,24 +153,6 @@ fn run_plan(
         "Rust",
     )?;
     Ok(pair_rows(plan, &py, &rs))
-}
-
-/// The plans named with `--lesson`, or all of them.
-fn chosen_plans(names: &[String]) -> Result<Vec<Plan>> {
-    for name in names {
-        if !PLANS.iter().any(|p| p.lesson == name) {
-            let known: Vec<&str> = PLANS.iter().map(|p| p.lesson).collect();
-            return Err(usage_error(format!(
-                "no lesson {name:?}; known: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(PLANS
-        .iter()
-        .filter(|p| names.is_empty() || names.iter().any(|n| n == p.lesson))
-        .copied()
-        .collect())
 }
 
 /// Runs one side with `--json` and the plan's sizes, and parses its rows.

@@ -142,7 +142,8 @@ pub const PLANS: &[Plan] = &[
         full: &["--requests", "200", "--tasks", "16", "--work", "200000"],
         quick: &["--requests", "50", "--tasks", "8", "--work", "20000"],
         // Python's sums stall its loop at 200 000 a task; Rust's need a hundred times more work
-        // before the stall shows above the machine's noise (its defaults: 32 x 20 000 000).
+        // before the stall shows above the machine's noise: its default --work is sized by a pilot
+        // sum to hold the runtime past its stall floor.
         rust_full: Some(&["--requests", "200"]),
         waits: &["io-gather"],
         ..SAME

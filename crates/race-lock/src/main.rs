@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 use race_lock::steps::WorkerPanicked;
 use race_lock::{measure, verdict};
@@ -75,6 +76,9 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    // No child to reap here, but Ctrl-C should end the run as every lesson's does: status 130
+    // and one line, not death by SIGINT, which scripts read apart from an exit status.
+    let _reaper = reaper::install().context("installing the Ctrl-C handler")?;
     let workers = cli.common.workers.map_or(TUTORIAL_THREADS, usize::from);
     let variants = timing::selected(&cli.variant);
     let (permits, capacity) = (cli.permits as usize, cli.capacity as usize);

@@ -37,6 +37,12 @@
 //!   until it `exec`s. It should also restore the default dispositions of SIGINT/SIGTERM/SIGHUP
 //!   (the handler's thread did not come along, so they would be swallowed), and ask for
 //!   `prctl(PR_SET_PDEATHSIG, SIGKILL)`: a parent killed with SIGKILL runs no handler.
+//! - **The death signal follows a thread, not the process.** Linux sends `PR_SET_PDEATHSIG`'s
+//!   signal when the *thread* that forked or spawned the child ends, even while the rest of the
+//!   process runs on (prctl(2)). A child started from a short-lived thread (a `thread::scope`
+//!   worker, a pool thread that is retired) is killed when that thread returns, so start it
+//!   from a thread that waits for it (or outlives it), and read an unexplained SIGKILL of a
+//!   child with this in mind.
 //!
 //! `ctrlc` runs the handler on a thread of its own (the real signal handler only writes to a
 //! pipe), which is why the handler may lock, allocate and `waitpid`. Untracked children are
@@ -115,7 +121,8 @@ pub const INTERRUPTED: &str = "interrupted: every child was ended and reaped";
 /// What can go wrong tracking children.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Ctrl-C arrived or [`kill_all`] ran: no child may start any more.
+    /// Ctrl-C arrived or [`kill_all`] ran: no child may start any more. This is final, so as
+    /// an `io::Error` it is `ErrorKind::Other`, not `ErrorKind::Interrupted` (see the `From`).
     #[error("interrupted: no new child may start")]
     Interrupted,
     /// Starting the child failed (`Command::spawn`).
@@ -135,12 +142,16 @@ pub enum Error {
 }
 
 impl From<Error> for std::io::Error {
-    /// For callers whose errors are `io::Error`s: a refusal becomes `ErrorKind::Interrupted`.
+    /// For callers whose errors are `io::Error`s. A refusal becomes `ErrorKind::Other`, not
+    /// `ErrorKind::Interrupted`: to std and to most retry loops, `Interrupted` means "a signal
+    /// cut this call short, make it again" (`read_exact`, `write_all` and `io::copy` retry it
+    /// without a word), and a refusal is permanent: once the registry is closed, every retry is
+    /// refused too, so a caller that retried would spin for ever instead of giving up. std has
+    /// no stable kind for "cancelled" that would fit better.
     fn from(err: Error) -> Self {
         match err {
-            Error::Interrupted => std::io::Error::new(std::io::ErrorKind::Interrupted, err),
+            Error::Interrupted | Error::Handler(_) => std::io::Error::other(err),
             Error::Spawn(err) | Error::Wait { source: err, .. } => err,
-            Error::Handler(_) => std::io::Error::other(err),
         }
     }
 }
@@ -182,5 +193,26 @@ pub struct Reaper(());
 impl Drop for Reaper {
     fn drop(&mut self) {
         kill_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, ErrorKind};
+    use std::process::Command;
+
+    use crate::registry::Registry;
+
+    #[test]
+    fn a_refused_start_is_no_io_error_to_retry() {
+        let registry = Registry::new();
+        registry.kill_all();
+        let refused = registry.spawn(&mut Command::new("true")).unwrap_err();
+        let err = io::Error::from(refused);
+        // `Interrupted` would tell std and retry loops to try again, and every retry would be
+        // refused in turn.
+        assert_ne!(err.kind(), ErrorKind::Interrupted, "{err}");
+        assert_eq!(err.kind(), ErrorKind::Other, "{err}");
+        assert_eq!(err.to_string(), "interrupted: no new child may start");
     }
 }

@@ -22,7 +22,7 @@ pub mod server;
 mod variants;
 
 pub use heartbeat::{Heartbeat, PERIOD};
-pub use pilot::{cpu_step_time, estimate};
+pub use pilot::{DEFAULT_STALL, Pilot, estimate};
 pub use server::{DelayServer, body_for};
 pub use variants::{Sizes, cpu_inline, cpu_rayon, cpu_spawn_blocking, io_gather};
 

@@ -1,0 +1,84 @@
+//! Which lessons to compare, where their binaries are, and whether they are worth timing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use timing::usage_error;
+
+use crate::plan::{PLANS, Plan};
+
+/// The plans named with `--lesson`, or all of them.
+pub fn chosen(names: &[String]) -> Result<Vec<Plan>> {
+    for name in names {
+        if !PLANS.iter().any(|p| p.lesson == name) {
+            let known: Vec<&str> = PLANS.iter().map(|p| p.lesson).collect();
+            return Err(usage_error(format!(
+                "no lesson {name:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(PLANS
+        .iter()
+        .filter(|p| names.is_empty() || names.iter().any(|n| n == p.lesson))
+        .copied()
+        .collect())
+}
+
+/// The directory of the lesson binaries `plans` run: this program's own, where cargo puts every
+/// binary of the workspace built in one profile. Refuses a debug build's directory, and one that
+/// lacks a lesson, with what to run instead.
+pub fn dir(plans: &[Plan]) -> Result<PathBuf> {
+    let dir = std::env::current_exe()
+        .context("finding this program's own path")?
+        .parent()
+        .context("this program has no parent directory")?
+        .to_path_buf();
+    if is_debug_dir(&dir) {
+        return Err(usage_error(format!(
+            "{} holds debug builds, whose timings say nothing about Rust: build with --release \
+             and run `just compare` (or `cargo run --release -p compare`)",
+            dir.display()
+        )));
+    }
+    for plan in plans {
+        if !dir.join(plan.lesson).exists() {
+            return Err(usage_error(format!(
+                "{} is missing from {}: run `cargo build --release --workspace` first",
+                plan.lesson,
+                dir.display()
+            )));
+        }
+    }
+    Ok(dir)
+}
+
+/// Whether `dir` is cargo's output directory of the dev profile (`target/debug`, or
+/// `target/<triple>/debug` when cross-compiling), whose binaries are unoptimised.
+///
+/// Judged from the lessons' directory, not from `cfg!(debug_assertions)` of this program: the
+/// lessons are what is timed, and a dev profile that keeps debug assertions with optimisations
+/// on (or a release profile that keeps them) would make this program's own cfg say the wrong
+/// thing about them. Cargo names the dev profile's directory `debug` and no other.
+pub fn is_debug_dir(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|name| name == "debug")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_dev_profiles_directory_is_debug() {
+        for debug in ["target/debug", "/w/target/x86_64-unknown-linux-gnu/debug"] {
+            assert!(is_debug_dir(Path::new(debug)), "{debug}");
+        }
+        for optimised in [
+            "target/release",
+            "/w/target/bench",
+            "/w/debug/target/release",
+        ] {
+            assert!(!is_debug_dir(Path::new(optimised)), "{optimised}");
+        }
+    }
+}
