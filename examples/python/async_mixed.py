@@ -200,6 +200,7 @@ def against_inline(rows):
             r["note"] = f"p99 1/{inline['p99_ns'] / max(r['p99_ns'], 1):.1f} of cpu-inline's"
 
 
+# ANCHOR: gather
 async def io_gather(args, port):
     start = time.perf_counter()
     outcomes = await asyncio.gather(*(fetch(port, n) for n in range(args.requests)),
@@ -208,8 +209,10 @@ async def io_gather(args, port):
     whole = sum(1 for n, body in enumerate(outcomes) if body == body_for(n))
     return row("io-gather", args, args.requests, args.requests, whole, wall,
                delay_ms=args.delay_ms, note=f"{wall / (args.delay_ms / 1000):.1f}x one delay")
+# ANCHOR_END: gather
 
 
+# ANCHOR: tutorial
 async def mixed(variant, args, port, executor):
     """--tasks tasks: fetch an item, then sum squares from its number, beside a heartbeat."""
     loop = asyncio.get_running_loop()
@@ -249,6 +252,7 @@ def run_variant(variant, args, port):
     with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
         list(pool.map(abs, range(args.workers)))  # start the workers before the clock does
         return asyncio.run(mixed(variant, args, port, pool))
+# ANCHOR_END: tutorial
 
 
 def sized(low, high):

@@ -1,42 +1,8 @@
-//! Many concurrent I/O waits on one `tokio` runtime, and the CPU-bound work kept off it: a task
-//! gives its worker thread back only at an `.await`, so CPU work between two `.await`s holds up
-//! every other task on that worker, timers and sockets included, until it is handed to threads
-//! of its own (`spawn_blocking`, a `rayon` pool) and awaited from there.
-//!
-//! # The Python original
-//!
-//! The tutorial's last single-machine program: `asyncio.gather` over many downloads, and
-//! `loop.run_in_executor(ProcessPoolExecutor(), crunch, data)` for the CPU-bound part, because
-//! CPU work on the event loop freezes every other coroutine and threads would not help under
-//! the GIL. `examples/python/async_mixed.py` runs it beside this lesson. Rust keeps the shape
-//! (a `JoinSet` is the `gather`) but needs no second process: with no GIL, threads run the CPU
-//! work in parallel, and a oneshot channel brings each answer back to its task. And tokio has
-//! several workers where asyncio has one loop; CPU work still stalls it once every worker is in
-//! a CPU step.
-//!
-//! # What to watch for
-//!
-//! - `io-gather` finishes in about one server delay, not `--requests` of them.
-//! - p50/p99/max are the heartbeat's lateness: a task that wants to run every millisecond, each
-//!   tick timed against its schedule. Under `cpu-inline` its p99 and max grow to the length of
-//!   the CPU phase; under `cpu-spawn-blocking` and `cpu-rayon` they stay near the scheduling
-//!   noise. Each offloaded row must show a p99 at most 1/[`measure::check::FACTOR`] of
-//!   `cpu-inline`'s from the same run, or it is wrong; compared when `cpu-inline` ran and the
-//!   sizes make it hold every worker for [`measure::check::STALL_FLOOR`] or more.
-//! - The note's thread count: `cpu-inline` computes on the runtime's own workers, `cpu-rayon`
-//!   on the pool's threads, `cpu-spawn-blocking` on blocking-pool threads, a semaphore letting
-//!   at most `--workers` of them compute at once.
-//! - Every answer is checked against the closed form of the sum.
-//!
-//! # Running it
-//!
-//! ```text
-//! cargo run --release -p async-mixed
-//! cargo run --release -p async-mixed -- --variant cpu-inline --variant cpu-rayon --json
-//! python3 examples/python/async_mixed.py
-//! ```
-//!
-//! Benchmark figures are in `docs/results.md`.
+//! Many concurrent I/O waits on one `tokio` runtime, and the CPU-bound work kept off it: the
+//! Rust answer to `asyncio.gather` and `loop.run_in_executor`. A task gives its worker thread
+//! back only at an `.await`, so CPU work between two `.await`s holds up every other task on that
+//! worker, timers and sockets included, until it is handed to threads of its own
+//! (`spawn_blocking`, a `rayon` pool) and awaited from there.
 //!
 //! # The steps, in reading order
 //!
@@ -47,6 +13,10 @@
 //!
 //! Then [`measure`] runs each beside a heartbeat against a slow local service, and [`verdict`]
 //! says what the numbers mean.
+//!
+//! Read: `book/src/async-mixed.md` (the chapter: the Python original, each step, the figures).
+//! Copy: `examples/async_mixed.rs` (step 3 in one file, a timer standing in for the request).
+//! Run: `cargo run --release -p async-mixed`.
 
 pub mod steps;
 

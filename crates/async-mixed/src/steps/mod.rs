@@ -15,6 +15,7 @@ pub mod s2_cpu_inline;
 pub mod s3_spawn_blocking;
 pub mod s4_rayon;
 
+// ANCHOR: runtime
 /// Builds the multi-threaded runtime a step runs on, with `workers` worker threads.
 ///
 /// Built by hand rather than with `#[tokio::main]` so the reader sees what the macro hides: a
@@ -30,7 +31,9 @@ pub fn runtime(workers: usize) -> std::io::Result<Runtime> {
         .enable_time()
         .build()
 }
+// ANCHOR_END: runtime
 
+// ANCHOR: errors
 /// Why a request or a task of a step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -63,3 +66,4 @@ pub fn panicked(step: &'static str, err: JoinError) -> StepError {
     };
     StepError::Panicked { step, message }
 }
+// ANCHOR_END: errors

@@ -5,6 +5,7 @@
 //! response, the worker runs the others, so `requests` requests take about one server delay,
 //! not `requests` of them.
 
+// ANCHOR: pattern
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -58,3 +59,4 @@ pub async fn run(
     }
     Ok(fetched)
 }
+// ANCHOR_END: pattern

@@ -5,6 +5,7 @@
 //! what goes wrong is everything else on the runtime, which the heartbeat in
 //! [`crate::measure`] shows.
 
+// ANCHOR: pattern
 use std::hint::black_box;
 use std::thread::ThreadId;
 
@@ -114,3 +115,4 @@ pub async fn join_all(
     }
     Ok(mixed)
 }
+// ANCHOR_END: pattern

@@ -5,6 +5,7 @@
 //! free again at the task's next `.await`, and the heartbeat stays on time. A semaphore bounds
 //! how many sums run at once.
 
+// ANCHOR: pattern
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -64,3 +65,4 @@ pub async fn run(
     }
     join_all("cpu-spawn-blocking", set).await
 }
+// ANCHOR_END: pattern

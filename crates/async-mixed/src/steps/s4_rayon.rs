@@ -5,6 +5,7 @@
 //! Since step 3: the pool itself is sized to the cores, so the steps queue for one of its
 //! threads with no semaphore, and the same few threads serve every step.
 
+// ANCHOR: pattern
 use std::sync::Arc;
 
 use rayon::{ThreadPool, ThreadPoolBuildError};
@@ -70,3 +71,4 @@ pub async fn run(
     }
     join_all("cpu-rayon", set).await
 }
+// ANCHOR_END: pattern
