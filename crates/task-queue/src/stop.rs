@@ -6,6 +6,12 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+/// What the demo fails with when the user pressed Ctrl-C: the binary exits with status 130,
+/// as a shell reports a program that SIGINT ended, rather than 1 (a failure) or 2 (bad input).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
 /// Set once on SIGINT, SIGTERM, or when the parent that started us is gone; every apalis
 /// worker the supervisor starts, and every wait between them, ends on it.
 #[derive(Debug, Clone)]
@@ -55,8 +61,11 @@ async fn orphaned(parent_pid: Option<u32>) {
     let Some(parent) = parent_pid else {
         return std::future::pending().await;
     };
-    // Polling getppid is the portable way to notice (Linux's PR_SET_PDEATHSIG would need
-    // unsafe code between fork and exec, which std's `Command` does for us otherwise).
+    // Polling getppid, not Linux's PR_SET_PDEATHSIG: a re-executed worker can ask for that
+    // signal itself, safely, at its start (`prctl`, no code between fork and exec), but the
+    // kernel sends it when the parent *thread* that started the worker ends, not the parent
+    // process: a demo that started workers from a short-lived thread would lose them while it
+    // runs on. getppid changes only when the parent process is gone, and works beyond Linux.
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         if nix::unistd::getppid().as_raw() as u32 != parent {

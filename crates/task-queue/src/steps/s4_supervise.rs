@@ -5,8 +5,9 @@
 //! locked", a dropped Redis connection), where Celery's workers reconnect on their own. So the
 //! process runs the worker in a loop: when it ends on an error, the loop connects again,
 //! asks the broker whether the fault is one that passes ([`Queue::probe`]), waits with
-//! [`Backoff`] while it does, and starts a new apalis worker. Only a fault that does not pass
-//! (the file is no queue, the password is refused) ends the process.
+//! [`Backoff`] while it does, and starts a new apalis worker. A fault that does not pass (a
+//! damaged, read-only or full file, a Redis out of memory, a refused password) ends the
+//! process, said once: the worker's error says so by its type, or the probe does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,7 +34,8 @@ pub enum WorkerEnded {
 }
 
 /// Runs one worker until SIGINT or SIGTERM (or the parent's death); jobs in hand are finished
-/// and jobs fetched but not started are handed back to the broker before it returns.
+/// and jobs fetched but not started are handed back to the broker before it returns. Ends
+/// with [`WorkerEnded::ForGood`] on a fault that waiting does not cure.
 pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEnded> {
     let stop = Stop::on_signals(options.parent_pid)?;
     let name = worker_name();
@@ -58,17 +60,18 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEn
     };
     let outage = Arc::new(Mutex::new(Outage::new(name.clone())));
     let mut backoff = Backoff::default();
-    for generation in 0u64.. {
+    let mut generation = 0u64;
+    let ended = loop {
         // Each restart is a new worker to the broker, under a new name: the jobs the failed
         // one held go back on the queue once its heartbeat has been silent long enough, as a
         // killed worker's do (reusing the name would be refused until then).
-        let incarnation = if generation == 0 {
-            name.clone()
-        } else {
-            format!("{name}-r{generation}")
+        let incarnation = match generation {
+            0 => name.clone(),
+            n => format!("{name}-r{n}"),
         };
+        generation += 1;
         let healthy = Arc::new(AtomicBool::new(false));
-        let ended = run_once(
+        let ran = run_once(
             &queue,
             incarnation,
             &options,
@@ -77,24 +80,30 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEn
             &healthy,
             &outage,
         );
-        let Err(error) = ended.await else {
-            return Ok(());
+        let error = match ran.await {
+            Err(error) if !stop.is_set() => error,
+            _ => break Ok(()),
         };
-        if stop.is_set() {
-            return Ok(());
+        // A damaged, read-only or full file, a Redis over its memory: a new worker would fail
+        // the same way at once, forever. Said once (by the caller), and the process ends.
+        if fault::permanent_cause(&error) {
+            break Err(WorkerEnded::ForGood(error.to_string()));
         }
         // Relaxed: a flag read after the worker that set it has ended.
         if healthy.load(Ordering::Relaxed) {
             backoff = Backoff::default();
         }
         locked(&outage).begin(&error);
-        match recover(broker, &options.queue, &mut backoff, &stop).await? {
-            Some(fresh) => queue = fresh,
-            None => return Ok(()),
+        match recover(broker, &options.queue, &mut backoff, &stop).await {
+            Ok(Some(fresh)) => queue = fresh,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
         }
         state.deliveries = queue.deliveries(&options.queue);
-    }
-    Ok(())
+    };
+    // Closed, not dropped: the jobs this process committed to a SQLite file leave its log.
+    queue.close().await;
+    ended
 }
 
 /// Connects to the broker again, with backoff, until it answers ([`Queue::probe`]) or `stop`

@@ -1,0 +1,141 @@
+//! `task-queue submit`: jobs sent in chunks, held back while the queue is long (backpressure,
+//! see [`BACKLOG`]), and a clear stop when nobody takes them or the broker is full.
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use timing::usage_error;
+
+use crate::broker::{BACKLOG, CHUNK, HEARTBEAT, MISSED_HEARTBEATS};
+use crate::fault::{self, patiently};
+use crate::queue::Queue;
+use crate::steps::s1_job::{self as job, Job};
+use crate::steps::s2_producer::new_ids;
+
+/// How `task-queue submit` names itself when it waits for a busy broker.
+const SUBMIT: &str = "task-queue submit";
+
+impl Queue {
+    /// How many jobs of queue `name` wait for a worker: what backpressure needs, asked once
+    /// per chunk. On SQLite a count over apalis' index of pending jobs, not `Queue::status`,
+    /// which reads every job in the queue (half a second at a million).
+    pub async fn pending(&mut self, name: &str) -> anyhow::Result<u64> {
+        match self {
+            Self::Sqlite(s) => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM Jobs
+                     WHERE job_type = ?1 AND status = 'Pending' AND lock_by IS NULL",
+                )
+                .bind(name)
+                .fetch_one(s.pool())
+                .await?;
+                Ok(u64::try_from(n)?)
+            }
+            Self::Redis(_) => Ok(self.status(name).await?.pending),
+        }
+    }
+
+    /// How many workers of queue `name` beat their heartbeat within the time after which
+    /// apalis takes a worker for dead: the workers apalis itself counts as alive.
+    pub async fn live_workers(&mut self, name: &str) -> anyhow::Result<u64> {
+        let dead_after = (HEARTBEAT * MISSED_HEARTBEATS as u32).as_secs();
+        match self {
+            Self::Sqlite(s) => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM Workers
+                     WHERE worker_type = ?1 AND strftime('%s', 'now') - last_seen <= ?2",
+                )
+                .bind(name)
+                .bind(i64::try_from(dead_after)?)
+                .fetch_one(s.pool())
+                .await?;
+                Ok(u64::try_from(n)?)
+            }
+            Self::Redis(s) => {
+                // `<queue>:workers` scores each worker with the time of its last beat.
+                let since = job::now_us() / 1_000_000 - dead_after;
+                let workers = s.get_config().workers_set();
+                Ok(redis::cmd("ZCOUNT")
+                    .arg(workers)
+                    .arg(since)
+                    .arg("+inf")
+                    .query_async(s.get_connection())
+                    .await?)
+            }
+        }
+    }
+
+    /// Submits `jobs` in chunks of [`CHUNK`], waiting while [`BACKLOG`] or more jobs of queue
+    /// `name` are pending; each chunk's jobs are stamped with the time they are sent. A busy
+    /// broker is waited out ([`patiently`]). Fails (a usage error: the user's to fix) when the
+    /// backlog is full and no worker is alive, or none takes a job within `patience`, or the
+    /// broker refuses more for good (a full disk, Redis' `maxmemory`); the error says how many
+    /// jobs were queued before, since submitting the same count again would queue those twice.
+    pub async fn submit_paced(
+        &mut self,
+        name: &str,
+        jobs: &mut [Job],
+        max_attempts: usize,
+        patience: Duration,
+    ) -> anyhow::Result<usize> {
+        let total = jobs.len();
+        let mut sent = 0;
+        for chunk in jobs.chunks_mut(CHUNK) {
+            let why = match self.room(name, patience).await {
+                Ok(()) => self.send(chunk, max_attempts).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = why {
+                let left = total - sent;
+                return Err(usage_error(format!(
+                    "{}; {sent} of {total} jobs were queued before it: to queue the rest, submit \
+                     --jobs {left} once that is fixed (--jobs {total} again would queue the first \
+                     {sent} twice)",
+                    fault::describe(&e)
+                )));
+            }
+            sent += chunk.len();
+        }
+        Ok(sent)
+    }
+
+    /// Waits until fewer than [`BACKLOG`] jobs of queue `name` are pending. Fails at once when
+    /// no worker has been alive for the time apalis takes to call one dead (a worker just
+    /// started has beaten by then), and after `patience` when workers are alive but take
+    /// nothing: waiting on would be silence, not progress.
+    async fn room(&mut self, name: &str, patience: Duration) -> anyhow::Result<()> {
+        let waiting_since = Instant::now();
+        let grace = HEARTBEAT * MISSED_HEARTBEATS as u32;
+        loop {
+            let pending = patiently(SUBMIT, None, async || self.pending(name).await).await?;
+            if pending < BACKLOG as u64 {
+                return Ok(());
+            }
+            let waited = waiting_since.elapsed();
+            if waited > grace
+                && patiently(SUBMIT, None, async || self.live_workers(name).await).await? == 0
+            {
+                bail!(
+                    "{pending} jobs are waiting in queue {name} and no worker is running: start \
+                     one (task-queue worker --broker ...)"
+                );
+            }
+            if waited > patience {
+                bail!(
+                    "{pending} jobs are waiting in queue {name} and none was taken for {patience:?}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Sends one chunk, stamped with the time it is sent, under new task ids.
+    async fn send(&mut self, chunk: &mut [Job], max_attempts: usize) -> anyhow::Result<()> {
+        let now = job::now_us();
+        chunk.iter_mut().for_each(|job| job.enqueued_us = now);
+        let ids = new_ids(chunk.len());
+        let chunk = &*chunk;
+        let send = async || Ok(self.submit(chunk, &ids, max_attempts).await?);
+        patiently(SUBMIT, None, send).await
+    }
+}
