@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use apalis::prelude::TaskId;
 use timing::usage_error;
 
 use crate::broker::{BACKLOG, CHUNK, HEARTBEAT, MISSED_HEARTBEATS};
@@ -53,7 +54,7 @@ impl Queue {
             }
             Self::Redis(s) => {
                 // `<queue>:workers` scores each worker with the time of its last beat.
-                let since = job::now_us() / 1_000_000 - dead_after;
+                let since = (job::now_us() / 1_000_000).saturating_sub(dead_after);
                 let workers = s.get_config().workers_set();
                 Ok(redis::cmd("ZCOUNT")
                     .arg(workers)
@@ -81,22 +82,47 @@ impl Queue {
         let total = jobs.len();
         let mut sent = 0;
         for chunk in jobs.chunks_mut(CHUNK) {
+            let ids = new_ids(chunk.len());
             let why = match self.room(name, patience).await {
-                Ok(()) => self.send(chunk, max_attempts).await,
+                Ok(()) => self.send(chunk, &ids, max_attempts).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = why {
-                let left = total - sent;
-                return Err(usage_error(format!(
-                    "{}; {sent} of {total} jobs were queued before it: to queue the rest, submit \
-                     --jobs {left} once that is fixed (--jobs {total} again would queue the first \
-                     {sent} twice)",
-                    fault::describe(&e)
-                )));
+                // A failed SQLite chunk is a rolled-back transaction; a Redis script that ran
+                // out of memory halfway keeps what it wrote: count what arrived, by id.
+                let arrived = self.arrived(&ids).await.ok();
+                return Err(usage_error(refused(&e, sent, arrived, total)));
             }
             sent += chunk.len();
         }
         Ok(sent)
+    }
+
+    /// How many of `ids` the broker holds: jobs with data under their id.
+    async fn arrived(&mut self, ids: &[TaskId]) -> anyhow::Result<usize> {
+        let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        match self {
+            Self::Sqlite(s) => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM json_each(?1) AS wanted
+                     CROSS JOIN Jobs ON Jobs.id = wanted.value",
+                )
+                .bind(serde_json::to_string(&wanted)?)
+                .fetch_one(s.pool())
+                .await?;
+                Ok(usize::try_from(n)?)
+            }
+            Self::Redis(s) => {
+                let mut pipe = redis::pipe();
+                for id in &wanted {
+                    pipe.cmd("HEXISTS")
+                        .arg(s.get_config().job_data_hash())
+                        .arg(id);
+                }
+                let held: Vec<bool> = pipe.query_async(s.get_connection()).await?;
+                Ok(held.into_iter().filter(|&h| h).count())
+            }
+        }
     }
 
     /// Waits until fewer than [`BACKLOG`] jobs of queue `name` are pending. Fails at once when
@@ -129,13 +155,40 @@ impl Queue {
         }
     }
 
-    /// Sends one chunk, stamped with the time it is sent, under new task ids.
-    async fn send(&mut self, chunk: &mut [Job], max_attempts: usize) -> anyhow::Result<()> {
+    /// Sends one chunk under `ids`, stamped with the time it is sent; again under the same ids
+    /// after a transient fault (see step 2).
+    async fn send(
+        &mut self,
+        chunk: &mut [Job],
+        ids: &[TaskId],
+        max_attempts: usize,
+    ) -> anyhow::Result<()> {
         let now = job::now_us();
         chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-        let ids = new_ids(chunk.len());
         let chunk = &*chunk;
-        let send = async || Ok(self.submit(chunk, &ids, max_attempts).await?);
+        let send = async || Ok(self.submit(chunk, ids, max_attempts).await?);
         patiently(SUBMIT, None, send).await
+    }
+}
+
+/// What `submit` says when the broker refused a chunk with `error`: how many jobs are queued
+/// (`sent` before the chunk, `arrived` of it, when that could be counted) and what to submit
+/// next, since the same `--jobs` again would queue those twice.
+fn refused(error: &anyhow::Error, sent: usize, arrived: Option<usize>, total: usize) -> String {
+    let cause = fault::describe(error);
+    match arrived {
+        Some(arrived) => {
+            let queued = sent + arrived;
+            format!(
+                "{cause}; {queued} of {total} jobs reached the queue before it: to queue the \
+                 rest, submit --jobs {} once that is fixed (--jobs {total} again would queue \
+                 the first {queued} twice)",
+                total - queued
+            )
+        }
+        None => format!(
+            "{cause}; {sent} of {total} jobs reached the queue before it, and perhaps part of \
+             the next {CHUNK}: count them with task-queue status before you submit the rest"
+        ),
     }
 }
