@@ -89,7 +89,7 @@ pub(crate) struct WorkerFlags {
     #[arg(long, default_value_t = 4, value_parser = timing::between(1, 256))]
     pub(crate) concurrency: u64,
     /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = timing::between(0, 20))]
+    #[arg(long, default_value_t = 2, value_parser = timing::between(0, job::MAX_RETRIES.0 as u64))]
     pub(crate) retries: u64,
 }
 

@@ -25,8 +25,9 @@ use crate::cli::{
 };
 
 /// The attempts `submit` allows a job in the broker. The workers give up after their own
-/// `--retries`, which `submit` does not know; this only bounds redelivery by the broker.
-const MAX_ATTEMPTS: usize = 25;
+/// `--retries`, which `submit` does not know: it allows the most any worker takes, and a few
+/// redeliveries more (on SQLite a job a dead worker held counts an attempt).
+const MAX_ATTEMPTS: usize = job::MAX_RETRIES.attempts() + 4;
 
 /// How long `submit` waits for a full queue to drain, while workers are alive, before saying
 /// that none takes jobs (with no worker alive it says so within seconds).

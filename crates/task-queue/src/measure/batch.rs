@@ -16,7 +16,7 @@ use super::DemoOptions;
 use crate::broker::{BACKLOG, CHUNK};
 use crate::fault::patiently;
 use crate::queue::{Finished, Queue};
-use crate::steps::s1_job::{self as job, Job};
+use crate::steps::s1_job::{self as job, Job, Retries};
 use crate::steps::s2_producer::new_ids;
 
 /// How the producer names itself when it waits for a busy broker.
@@ -79,7 +79,8 @@ impl Batch {
         chunk.iter_mut().for_each(|job| job.enqueued_us = now);
         let ids = new_ids(chunk.len());
         let chunk = &*chunk;
-        let send = async || Ok(queue.submit(chunk, &ids, options.retries + 1).await?);
+        let attempts = Retries(options.retries).attempts();
+        let send = async || Ok(queue.submit(chunk, &ids, attempts).await?);
         runtime.block_on(patiently(PRODUCER, Some(stop), send))?;
         for (id, job) in ids.iter().zip(chunk.iter()) {
             self.waiting.insert(job.n, id.clone());

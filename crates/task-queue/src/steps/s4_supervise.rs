@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::broker::{Broker, BrokerError};
 use crate::fault::{self, Backoff, Outage, locked};
 use crate::queue::Queue;
-use crate::steps::s1_job::WorkerState;
+use crate::steps::s1_job::{Retries, WorkerState};
 use crate::steps::s3_worker::{WorkerOptions, run_once, worker_name};
 use crate::stop::Stop;
 
@@ -55,7 +55,7 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEn
         );
     }
     let mut state = WorkerState {
-        retries: options.retries,
+        retries: Retries(options.retries),
         deliveries: queue.deliveries(&options.queue),
     };
     let outage = Arc::new(Mutex::new(Outage::new(name.clone())));
