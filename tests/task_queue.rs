@@ -485,6 +485,35 @@ fn rows_say_how_many_jobs_are_in_flight() {
     );
 }
 
+/// The table for people shows the redeliveries beside the jobs in flight, and its legend says
+/// what they are, as `--json` names the field.
+#[test]
+fn the_table_shows_and_explains_redeliveries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = bin(LESSON)
+        .env("TMPDIR", tmp.path())
+        .args([
+            "--queue",
+            &unique_queue("legend"),
+            "--workers",
+            "1",
+            "--jobs",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("in flight; 0 redeliveries"), "{table}");
+    let legend = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("redeliveries"));
+    assert!(
+        legend.is_some_and(|l| l.contains("no retry explains")),
+        "{table}"
+    );
+}
+
 /// A child that is killed and reaped even when the test fails half-way.
 struct Reaped(std::process::Child);
 

@@ -92,8 +92,8 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
     );
     report.legend("check: jobs whose result equals the closed form, of all jobs submitted");
     report.legend(
-        "redeliveries (--json): deliveries of a job beyond its first that no retry explains, \
-         counted in the broker: jobs a dead worker held, run again",
+        "redeliveries (in the note, and a field of --json): deliveries of a job beyond its \
+         first that no retry explains, counted in the broker: jobs a dead worker held, run again",
     );
     let brokers = args.brokers()?;
     for broker in &brokers {
