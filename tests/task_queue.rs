@@ -351,6 +351,44 @@ fn ctrl_c_stops_the_workers_and_leaves_the_queue_consistent() {
     );
 }
 
+/// Ctrl-C on a worker started by hand: it stops cleanly and exits 130, as the demo does
+/// (SIGTERM, what the demo sends its workers, stays a plain stop: see `stop_worker`).
+#[test]
+fn ctrl_c_stops_a_worker_with_status_130() {
+    let queue = unique_queue("worker-ctrl-c");
+    let dir = tempfile::tempdir().unwrap();
+    let broker = format!("sqlite://{}", dir.path().join("q.db").display());
+    let log = dir.path().join("worker.log");
+    let worker = Command::new(bin_path(LESSON))
+        .args(["worker", "--broker", &broker, "--queue", &queue])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // Its signal handlers are in place before it says it is pulling jobs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("pulling jobs")
+    {
+        assert!(Instant::now() < deadline, "the worker did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = worker.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = wait_bounded(worker, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(
+        processes_with(&queue).is_empty(),
+        "the worker is still running"
+    );
+}
+
 /// Waits for `child` to exit, at most `limit`; kills it and fails the test after that.
 fn wait_bounded(child: std::process::Child, limit: Duration) -> Output {
     let pid = child.id().to_string();

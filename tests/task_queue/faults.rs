@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{
-    LESSON, PrivateRedis, Reaped, ok_row, processes_with, redis_command, status, unique_queue,
-    wait_bounded, wait_for_done,
+    LESSON, PrivateRedis, Reaped, assert_nothing_left, ok_row, processes_with, redis_command,
+    status, unique_queue, wait_bounded, wait_for_done,
 };
 use crate::support::{bin, bin_path, json_rows};
 
@@ -120,6 +120,24 @@ fn a_damaged_queue_file_ends_a_worker_once() {
     assert_eq!(exit.code(), Some(2), "{said}");
     assert_eq!(said.matches("malformed").count(), 1, "{said}");
     assert!(!said.contains("answers again"), "{said}");
+    // The demo on the same file ends too, with the same status, and leaves no worker.
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = bin(LESSON)
+        .env("TMPDIR", tmp.path())
+        .args([
+            "--json",
+            "--workers",
+            "1",
+            "--jobs",
+            "100",
+            "--timeout-s",
+            "100",
+        ])
+        .args(["--queue", &queue, "--broker", &broker])
+        .output()
+        .unwrap();
+    assert_eq!(demo.status.code(), Some(2), "{demo:?}");
+    assert_nothing_left(&queue, tmp.path());
 }
 
 /// Once `submit` exits, its jobs are in the file `--broker` names, not only in SQLite's log

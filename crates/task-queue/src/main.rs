@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Parser as _;
 use task_queue::fault::{self, patiently};
 use task_queue::steps::s1_job as job;
 use task_queue::steps::s3_worker::WorkerOptions;
-use task_queue::steps::s4_supervise::{self, WorkerEnded};
+use task_queue::steps::s4_supervise;
 use task_queue::steps::s5_processes::WorkersFailed;
-use task_queue::stop::Interrupted;
+use task_queue::stop::{Interrupted, Stop};
 use task_queue::{Broker, BrokerError, DemoOptions, LESSON, measure, verdict};
 use timing::{Report, usage_error};
 
@@ -151,14 +152,17 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.die_on_job {
         task_queue::deliveries::die_on_delivery(n);
     }
-    match runtime()?.block_on(s4_supervise::run(&broker, options)) {
-        Ok(()) => {}
-        Err(e @ (WorkerEnded::Broker(_) | WorkerEnded::ForGood(_))) => {
-            return Err(usage_error(e.to_string()));
-        }
-        Err(other) => return Err(other.into()),
+    let (ended, interrupted) = runtime()?.block_on(async {
+        let stop = Stop::on_signals(args.parent_pid).context("cannot watch for signals")?;
+        let ended = s4_supervise::run(&broker, options, &stop).await;
+        anyhow::Ok((ended, stop.interrupted()))
+    })?;
+    match ended {
+        // Ctrl-C: stopped cleanly, and said with the shell's status for it; SIGTERM is 0.
+        Ok(()) if interrupted => Ok(ExitCode::from(130)),
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(usage_error(e.to_string())),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {

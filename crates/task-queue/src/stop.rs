@@ -2,6 +2,8 @@
 //! A flag every part of the worker can wait on (each apalis worker the supervisor starts, each
 //! backoff between them), rather than one future that only the first could consume.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -15,7 +17,11 @@ pub struct Interrupted(pub String);
 /// Set once on SIGINT, SIGTERM, or when the parent that started us is gone; every apalis
 /// worker the supervisor starts, and every wait between them, ends on it.
 #[derive(Debug, Clone)]
-pub struct Stop(watch::Receiver<bool>);
+pub struct Stop {
+    set: watch::Receiver<bool>,
+    /// Whether it was SIGINT (Ctrl-C), for the exit status: 130 then, 0 on SIGTERM.
+    interrupted: Arc<AtomicBool>,
+}
 
 impl Stop {
     /// Starts watching the signals (and `parent_pid`, if given) on the current runtime.
@@ -24,27 +30,39 @@ impl Stop {
         let (set, watched) = watch::channel(false);
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&interrupted);
         tokio::spawn(async move {
             tokio::select! {
-                _ = interrupt.recv() => {}
+                // Relaxed: the channel's send below publishes it to whoever wakes on it.
+                _ = interrupt.recv() => flag.store(true, Ordering::Relaxed),
                 _ = terminate.recv() => {}
                 () = orphaned(parent_pid) => {}
             }
             // Nobody listening any more is fine: the worker is already on its way out.
             let _ = set.send(true);
         });
-        Ok(Self(watched))
+        Ok(Self {
+            set: watched,
+            interrupted,
+        })
+    }
+
+    /// Whether it was set by SIGINT (Ctrl-C).
+    pub fn interrupted(&self) -> bool {
+        // Relaxed: read after the worker has stopped on the flag, which the send published.
+        self.is_set() && self.interrupted.load(Ordering::Relaxed)
     }
 
     /// Whether it is set.
     pub fn is_set(&self) -> bool {
-        *self.0.borrow()
+        *self.set.borrow()
     }
 
     /// Completes once it is set.
     pub async fn wait(&self) {
         // An error means the sender is gone without setting the flag: it never will.
-        if self.0.clone().wait_for(|set| *set).await.is_err() {
+        if self.set.clone().wait_for(|set| *set).await.is_err() {
             std::future::pending::<()>().await;
         }
     }

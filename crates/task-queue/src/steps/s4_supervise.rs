@@ -25,19 +25,15 @@ pub enum WorkerEnded {
     /// The broker was not there, or not usable, at start: the user's to fix.
     #[error(transparent)]
     Broker(#[from] BrokerError),
-    /// The signal handlers could not be installed.
-    #[error("cannot watch for signals: {0}")]
-    Signals(#[from] std::io::Error),
     /// The broker worked, then failed in a way that waiting does not cure.
     #[error("the broker failed for good: {0}")]
     ForGood(String),
 }
 
-/// Runs one worker until SIGINT or SIGTERM (or the parent's death); jobs in hand are finished
-/// and jobs fetched but not started are handed back to the broker before it returns. Ends
-/// with [`WorkerEnded::ForGood`] on a fault that waiting does not cure.
-pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEnded> {
-    let stop = Stop::on_signals(options.parent_pid)?;
+/// Runs one worker until `stop` (SIGINT, SIGTERM, the parent's death); jobs in hand are
+/// finished and jobs fetched but not started are handed back to the broker before it returns.
+/// Ends with [`WorkerEnded::ForGood`] on a fault that waiting does not cure.
+pub async fn run(broker: &Broker, options: WorkerOptions, stop: &Stop) -> Result<(), WorkerEnded> {
     let name = worker_name();
     let connect = broker.connect_patiently(&options.queue, &name);
     let mut queue = tokio::select! {
@@ -94,7 +90,7 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEn
             backoff = Backoff::default();
         }
         locked(&outage).begin(&error);
-        match recover(broker, &options.queue, &mut backoff, &stop).await {
+        match recover(broker, &options.queue, &mut backoff, stop).await {
             Ok(Some(fresh)) => queue = fresh,
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
@@ -132,8 +128,8 @@ async fn recover(
                     transient: true, ..
                 },
             ) => continue,
-            // An error of its own, not `WorkerEnded::Broker`: that one means bad input
-            // (exit 2), and this broker was good input until now.
+            // `ForGood`, not `WorkerEnded::Broker`: the broker was there when the worker
+            // started, and the message says it failed since.
             Err(e) => return Err(WorkerEnded::ForGood(e.to_string())),
         };
         match fresh.probe().await {
