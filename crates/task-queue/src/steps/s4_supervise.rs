@@ -72,7 +72,7 @@ pub async fn run(broker: &Broker, options: WorkerOptions, stop: &Stop) -> Result
             incarnation,
             &options,
             &state,
-            &stop,
+            stop,
             &healthy,
             &outage,
         );
