@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{
     LESSON, PrivateRedis, Reaped, assert_nothing_left, ok_row, processes_with, redis_command,
-    status, unique_queue, wait_bounded, wait_for_done,
+    required_redis_url, status, unique_queue, wait_bounded, wait_for_done,
 };
 use crate::support::{bin, bin_path, json_rows};
 
@@ -176,14 +176,10 @@ fn submitted_jobs_are_in_the_queue_file_itself() {
 /// `submit` with no worker on the queue: once the backlog is full it says that nobody takes
 /// the jobs and how many it queued (a usage error: start a worker), instead of a minute of
 /// silence and then a failure.
-#[test]
-fn submit_without_a_worker_says_so_and_how_many_it_queued() {
-    let queue = unique_queue("no-worker");
-    let dir = tempfile::tempdir().unwrap();
-    let broker = format!("sqlite://{}", dir.path().join("q.db").display());
+fn submit_without_a_worker(broker: &str, queue: &str) {
     let submit = bin(LESSON)
         .args([
-            "submit", "--broker", &broker, "--queue", &queue, "--jobs", "3000",
+            "submit", "--broker", broker, "--queue", queue, "--jobs", "3000",
         ])
         .output()
         .unwrap();
@@ -196,6 +192,19 @@ fn submit_without_a_worker_says_so_and_how_many_it_queued() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn submit_without_a_worker_says_so_and_how_many_it_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = format!("sqlite://{}", dir.path().join("q.db").display());
+    submit_without_a_worker(&broker, &unique_queue("no-worker"));
+}
+
+#[test]
+#[ignore = "needs REDIS_URL: run with --ignored and a Redis server"]
+fn redis_submit_without_a_worker_says_so_and_how_many_it_queued() {
+    submit_without_a_worker(&required_redis_url(), &unique_queue("no-worker-redis"));
 }
 
 /// Redis' `used_memory`, in bytes.

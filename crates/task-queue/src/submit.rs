@@ -16,6 +16,11 @@ use crate::steps::s2_producer::new_ids;
 /// How `task-queue submit` names itself when it waits for a busy broker.
 const SUBMIT: &str = "task-queue submit";
 
+/// How long `submit` waits, with the backlog full, for a worker to be alive before it says
+/// none is running. Longer than a worker takes to beat again after a broker restart (its
+/// backoff and a heartbeat), so that a restart is not mistaken for no worker at all.
+const ALONE: Duration = Duration::from_secs(10);
+
 impl Queue {
     /// How many jobs of queue `name` wait for a worker: what backpressure needs, asked once
     /// per chunk. On SQLite a count over apalis' index of pending jobs, not `Queue::status`,
@@ -125,28 +130,30 @@ impl Queue {
         }
     }
 
-    /// Waits until fewer than [`BACKLOG`] jobs of queue `name` are pending. Fails at once when
-    /// no worker has been alive for the time apalis takes to call one dead (a worker just
-    /// started has beaten by then), and after `patience` when workers are alive but take
-    /// nothing: waiting on would be silence, not progress.
+    /// Waits until fewer than [`BACKLOG`] jobs of queue `name` are pending. Fails when no
+    /// worker has been alive for [`ALONE`] on end, and after `patience` when workers are alive
+    /// but take nothing: waiting on would be silence, not progress.
     async fn room(&mut self, name: &str, patience: Duration) -> anyhow::Result<()> {
         let waiting_since = Instant::now();
-        let grace = HEARTBEAT * MISSED_HEARTBEATS as u32;
+        let mut alone_since: Option<Instant> = None;
         loop {
             let pending = patiently(SUBMIT, None, async || self.pending(name).await).await?;
             if pending < BACKLOG as u64 {
                 return Ok(());
             }
-            let waited = waiting_since.elapsed();
-            if waited > grace
-                && patiently(SUBMIT, None, async || self.live_workers(name).await).await? == 0
-            {
+            let live = patiently(SUBMIT, None, async || self.live_workers(name).await).await?;
+            alone_since = if live == 0 {
+                alone_since.or(Some(Instant::now()))
+            } else {
+                None
+            };
+            if alone_since.is_some_and(|since| since.elapsed() > ALONE) {
                 bail!(
                     "{pending} jobs are waiting in queue {name} and no worker is running: start \
                      one (task-queue worker --broker ...)"
                 );
             }
-            if waited > patience {
+            if waiting_since.elapsed() > patience {
                 bail!(
                     "{pending} jobs are waiting in queue {name} and none was taken for {patience:?}"
                 );
