@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::anyhow;
 use apalis::prelude::TaskId;
 use timing::usage_error;
 
@@ -20,6 +20,11 @@ const SUBMIT: &str = "task-queue submit";
 /// none is running. Longer than a worker takes to beat again after a broker restart (its
 /// backoff and a heartbeat), so that a restart is not mistaken for no worker at all.
 const ALONE: Duration = Duration::from_secs(10);
+
+/// Jobs wait in a full backlog and no worker takes them.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Untaken(String);
 
 impl Queue {
     /// How many jobs of queue `name` wait for a worker: what backpressure needs, asked once
@@ -96,7 +101,14 @@ impl Queue {
                 // A failed SQLite chunk is a rolled-back transaction; a Redis script that ran
                 // out of memory halfway keeps what it wrote: count what arrived, by id.
                 let arrived = self.arrived(&ids).await.ok();
-                return Err(usage_error(refused(&e, sent, arrived, total)));
+                let said = refused(&e, sent, arrived, total);
+                // The user's to fix (broker's header): a full or broken broker, no taker.
+                let theirs = fault::is_permanent(&e) || e.is::<Untaken>();
+                return Err(if theirs {
+                    usage_error(said)
+                } else {
+                    anyhow!(said)
+                });
             }
             sent += chunk.len();
         }
@@ -148,15 +160,17 @@ impl Queue {
                 None
             };
             if alone_since.is_some_and(|since| since.elapsed() > ALONE) {
-                bail!(
+                return Err(Untaken(format!(
                     "{pending} jobs are waiting in queue {name} and no worker is running: start \
                      one (task-queue worker --broker ...)"
-                );
+                ))
+                .into());
             }
             if waiting_since.elapsed() > patience {
-                bail!(
+                return Err(Untaken(format!(
                     "{pending} jobs are waiting in queue {name} and none was taken for {patience:?}"
-                );
+                ))
+                .into());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
