@@ -14,11 +14,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::stop::Interrupted;
+
 mod kinds;
 
 pub use kinds::{is_permanent, is_transient, permanent_cause, transient_cause};
-
-use crate::stop::Interrupted;
 
 /// The first wait after a failure.
 pub const FIRST_WAIT: Duration = Duration::from_millis(50);
