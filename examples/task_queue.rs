@@ -56,9 +56,16 @@ async fn main() -> Result<(), BoxDynError> {
 
 async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
     let pool = SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
+    let result = produce_and_work(&pool).await;
+    // Closed on every path before `main` removes the file (closing also merges SQLite's log).
+    pool.close().await;
+    result
+}
+
+async fn produce_and_work(pool: &SqlitePool) -> Result<(), BoxDynError> {
     // Creates apalis' tables (once). A queue meant to run hundreds of thousands of jobs also
     // needs SQLite's planner statistics pinned: crates/task-queue/src/sqlite_broker.rs says why.
-    SqliteStorage::setup(&pool).await?;
+    SqliteStorage::setup(pool).await?;
 
     // Name the queue: the default is the job's Rust type path, which producer and worker
     // must then spell alike. A short heartbeat makes a dead worker's jobs come back soon.
@@ -67,16 +74,16 @@ async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
         .heartbeat_interval(Duration::from_secs(1));
 
     // Producer: `square.delay(n)` in Celery.
-    let mut producer = SqliteStorage::<u64>::new(&pool).with_config(config.clone());
+    let mut producer = SqliteStorage::<u64>::new(pool).with_config(config.clone());
     for n in 0..JOBS {
         producer.push(n).await?;
     }
 
-    // Worker: polls every 100 ms when idle (without a poll strategy it would look again only
-    // on its heartbeat; much more often and, on SQLite, each look's write transaction keeps
-    // the file's lock from a producer), runs up to 4 jobs at once, retries a failing job twice.
+    // Worker: polls every 100 ms when idle (without a poll strategy it looks again only on its
+    // heartbeat; much more often, each look's SQLite write lock holds off the producer), runs
+    // up to 4 jobs at once, retries a failing job twice.
     let results = Results::default();
-    let backend = SqliteStorage::<u64>::new(&pool)
+    let backend = SqliteStorage::<u64>::new(pool)
         .with_config(config)
         .poll_with_interval(Duration::from_millis(100));
     let worker = WorkerBuilder::new(format!("example-{}", std::process::id()))
@@ -87,7 +94,23 @@ async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
         .build(square);
     let running = tokio::spawn(worker.run());
 
-    // Wait until every job has a result, then check each against the closed form.
+    // Wait until every job has a result; however the wait ends, the worker is stopped and
+    // waited for before the pool closes (a detached worker would write to a deleted file).
+    let waited = wait_for(&results).await;
+    running.abort(); // a worker waits for jobs forever; in a real program, `run_until(signal)`
+    let _ = running.await; // "cancelled", or the worker's own error: the results tell the rest
+    waited?;
+    let results = results.lock().map_err(|_| "results lock poisoned")?;
+    // An error, not an assert: a panic here would skip the removal of the queue's file.
+    if let Some(n) = (0..JOBS).find(|n| results.get(n) != Some(&(n * n))) {
+        return Err(format!("job {n}: result missing or wrong").into());
+    }
+    println!("{JOBS} jobs squared by the worker, every result checked");
+    Ok(())
+}
+
+/// Waits, at most 30 s, until every job has a result.
+async fn wait_for(results: &Results) -> Result<(), BoxDynError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while results.lock().map_err(|_| "results lock poisoned")?.len() < JOBS as usize {
         if tokio::time::Instant::now() > deadline {
@@ -95,12 +118,5 @@ async fn run(path: &std::path::Path) -> Result<(), BoxDynError> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    running.abort(); // a worker waits for jobs forever; in a real program, `run_until(signal)`
-    let results = results.lock().map_err(|_| "results lock poisoned")?;
-    // An error, not an assert: a panic here would skip the removal of the queue's file.
-    if let Some(n) = (0..JOBS).find(|n| results.get(n) != Some(&(n * n))) {
-        return Err(format!("job {n}: result missing or wrong").into());
-    }
-    println!("{JOBS} jobs squared by the worker, every result checked");
     Ok(())
 }

@@ -13,6 +13,8 @@ use crate::support::{
     assert_design_fields, assert_usage_error, assert_usage_errors, bin, bin_path, json_rows, row,
 };
 
+mod faults;
+
 const LESSON: &str = "task-queue";
 
 /// A queue name no other test uses, so that leftover processes can be found by it.
@@ -288,6 +290,10 @@ fn bad_input_and_a_missing_broker_are_usage_errors() {
         let err = assert_usage_error(LESSON, args);
         assert!(err.contains("must be a whole number from 1 to"), "{err}");
     }
+    for flag in ["--fail-jobs", "--kill-after"] {
+        let err = assert_usage_error(LESSON, &[flag, "-3", "--jobs", "5"]);
+        assert!(err.contains("must be a whole number from 0 to"), "{err}");
+    }
 }
 
 /// A server that accepts the connection (the kernel does, from the listen backlog) and never
@@ -303,7 +309,7 @@ fn a_broker_that_never_answers_is_a_usage_error() {
     drop(silent);
 }
 
-/// Ctrl-C mid-run: the demo stops its workers and exits 1, nothing is left behind, and the
+/// Ctrl-C mid-run: the demo stops its workers and exits 130, nothing is left behind, and the
 /// queue it leaves is consistent: a worker started afterwards finishes every job it holds.
 #[test]
 fn ctrl_c_stops_the_workers_and_leaves_the_queue_consistent() {
@@ -330,7 +336,7 @@ fn ctrl_c_stops_the_workers_and_leaves_the_queue_consistent() {
     let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
     assert!(sent.success());
     let output = wait_bounded(demo, Duration::from_secs(120));
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
     assert_nothing_left(&queue, tmp.path());
     let status = drain(&broker, &queue);
@@ -342,6 +348,44 @@ fn ctrl_c_stops_the_workers_and_leaves_the_queue_consistent() {
         (status["done"].as_u64(), status["failed"].as_u64()),
         (Some(total), Some(0)),
         "{status}"
+    );
+}
+
+/// Ctrl-C on a worker started by hand: it stops cleanly and exits 130, as the demo does
+/// (SIGTERM, what the demo sends its workers, stays a plain stop: see `stop_worker`).
+#[test]
+fn ctrl_c_stops_a_worker_with_status_130() {
+    let queue = unique_queue("worker-ctrl-c");
+    let dir = tempfile::tempdir().unwrap();
+    let broker = format!("sqlite://{}", dir.path().join("q.db").display());
+    let log = dir.path().join("worker.log");
+    let worker = Command::new(bin_path(LESSON))
+        .args(["worker", "--broker", &broker, "--queue", &queue])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // Its signal handlers are in place before it says it is pulling jobs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("pulling jobs")
+    {
+        assert!(Instant::now() < deadline, "the worker did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = worker.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = wait_bounded(worker, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(
+        processes_with(&queue).is_empty(),
+        "the worker is still running"
     );
 }
 
@@ -476,6 +520,35 @@ fn rows_say_how_many_jobs_are_in_flight() {
         (r["in_flight"].as_u64(), r["items"].as_u64()),
         (Some(6), Some(50)),
         "{r}"
+    );
+}
+
+/// The table for people shows the redeliveries beside the jobs in flight, and its legend says
+/// what they are, as `--json` names the field.
+#[test]
+fn the_table_shows_and_explains_redeliveries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = bin(LESSON)
+        .env("TMPDIR", tmp.path())
+        .args([
+            "--queue",
+            &unique_queue("legend"),
+            "--workers",
+            "1",
+            "--jobs",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("in flight; 0 redeliveries"), "{table}");
+    let legend = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("redeliveries"));
+    assert!(
+        legend.is_some_and(|l| l.contains("no retry explains")),
+        "{table}"
     );
 }
 
@@ -673,26 +746,40 @@ struct PrivateRedis {
     port: u16,
     dir: tempfile::TempDir,
     server: Reaped,
+    /// More `redis-server` flags, given again on a restart.
+    extra: Vec<String>,
 }
 
 impl PrivateRedis {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let dir = tempfile::tempdir().unwrap();
-        let server = Reaped(Self::spawn(port, dir.path()));
-        let redis = Self { port, dir, server };
+        let extra: Vec<String> = extra.iter().map(ToString::to_string).collect();
+        let server = Reaped(Self::spawn(port, dir.path(), &extra));
+        let redis = Self {
+            port,
+            dir,
+            server,
+            extra,
+        };
         redis.wait_until_up();
         redis
     }
 
-    fn spawn(port: u16, dir: &Path) -> std::process::Child {
+    fn spawn(port: u16, dir: &Path, extra: &[String]) -> std::process::Child {
         Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "yes", "--dir"])
+            .args(["--save", "", "--appendonly", "yes"])
+            .args(extra)
+            .arg("--dir")
             .arg(dir)
             .stdout(Stdio::null())
             .spawn()
@@ -713,7 +800,7 @@ impl PrivateRedis {
         let exit = self.server.0.wait().unwrap();
         assert!(exit.success(), "redis-server exited with {exit}");
         std::thread::sleep(Duration::from_secs(1));
-        self.server = Reaped(Self::spawn(self.port, self.dir.path()));
+        self.server = Reaped(Self::spawn(self.port, self.dir.path(), &self.extra));
         self.wait_until_up();
     }
 }

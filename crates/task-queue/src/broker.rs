@@ -6,6 +6,16 @@
 //! worker. Here the heartbeat is 1 s and three missed beats make a worker dead, so a killed
 //! worker's job runs again within a few seconds. The price is one small write per worker per
 //! second, which is nothing next to the jobs.
+//!
+//! # Exit status: whose fault is a broker fault
+//!
+//! One rule for every `task-queue` command. A broker the user must set right is bad input,
+//! exit status 2 (`timing::UsageError`), whether it shows at start or mid-run: one that is not
+//! there, a URL that names nothing, a path that cannot be written, a file that is damaged,
+//! read-only or on a full disk, a Redis over its `maxmemory` or refusing the password, and a
+//! queue that no worker takes jobs from. A fault that passes by itself (a lock, a dropped
+//! connection, a restart) is waited out, never an exit. Exit status 1 is the program's own
+//! failure: a wrong result, a job that failed for good, workers that keep dying; 130 is Ctrl-C.
 
 use std::path::PathBuf;
 use std::str::FromStr;

@@ -78,7 +78,7 @@ pub(crate) struct JobArgs {
     #[arg(long, default_value_t = 0, value_parser = timing::between(0, 1_000_000))]
     pub(crate) work: u64,
     /// Fault injection: the first N jobs always fail.
-    #[arg(long, default_value_t = 0, hide = true)]
+    #[arg(long, default_value_t = 0, hide = true, value_parser = timing::between(0, 1_000_000))]
     pub(crate) fail_jobs: u64,
 }
 
@@ -89,7 +89,7 @@ pub(crate) struct WorkerFlags {
     #[arg(long, default_value_t = 4, value_parser = timing::between(1, 256))]
     pub(crate) concurrency: u64,
     /// Retries of a failing job before it is recorded as failed.
-    #[arg(long, default_value_t = 2, value_parser = timing::between(0, 20))]
+    #[arg(long, default_value_t = 2, value_parser = timing::between(0, job::MAX_RETRIES.0 as u64))]
     pub(crate) retries: u64,
 }
 
@@ -126,7 +126,7 @@ pub(crate) struct DemoArgs {
     #[arg(long, hide = true, value_parser = timing::between(1, u64::MAX))]
     pub(crate) die_on_job: Option<u64>,
     /// Fault injection: send SIGKILL to the first worker after N results.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, value_parser = timing::between(0, u64::MAX))]
     pub(crate) kill_after: Option<u64>,
 }
 

@@ -61,6 +61,7 @@ pub mod scratch;
 mod sqlite_broker;
 pub mod status;
 pub mod stop;
+pub mod submit;
 pub mod verdict;
 
 /// The lesson's name, as every row spells it.

@@ -10,11 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Parser as _;
-use task_queue::fault::patiently;
+use task_queue::fault::{self, patiently};
 use task_queue::steps::s1_job as job;
 use task_queue::steps::s3_worker::WorkerOptions;
-use task_queue::steps::s4_supervise::{self, WorkerEnded};
+use task_queue::steps::s4_supervise;
+use task_queue::steps::s5_processes::WorkersFailed;
+use task_queue::stop::{Interrupted, Stop};
 use task_queue::{Broker, BrokerError, DemoOptions, LESSON, measure, verdict};
 use timing::{Report, usage_error};
 
@@ -23,10 +26,12 @@ use crate::cli::{
 };
 
 /// The attempts `submit` allows a job in the broker. The workers give up after their own
-/// `--retries`, which `submit` does not know; this only bounds redelivery by the broker.
-const MAX_ATTEMPTS: usize = 25;
+/// `--retries`, which `submit` does not know: it allows the most any worker takes, and a few
+/// redeliveries more (on SQLite a job a dead worker held counts an attempt).
+const MAX_ATTEMPTS: usize = job::MAX_RETRIES.attempts() + 4;
 
-/// How long `submit` waits for a full queue to drain before saying no worker is running.
+/// How long `submit` waits for a full queue to drain, while workers are alive, before saying
+/// that none takes jobs (with no worker alive it says so within seconds).
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
@@ -51,10 +56,20 @@ fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A broker error is the user's to fix (start the server, pick a path): exit status 2.
-fn broker_usage(err: anyhow::Error) -> anyhow::Error {
+/// The errors that are the user's to fix become usage errors (exit status 2), by the rule
+/// `broker`'s header states: a broker that is not there or not usable at start
+/// ([`BrokerError`]), a fault that waiting does not cure met later (a damaged, read-only or full
+/// file, Redis out of memory: [`fault::is_permanent`]), and a demo whose worker exited with 2
+/// for either. Anything else stays a failure of the program (1).
+fn user_fault(err: anyhow::Error) -> anyhow::Error {
+    let worker_said_2 = err.chain().any(|cause| {
+        matches!(cause.downcast_ref(), Some(WorkersFailed::KeptDying(status)) if status.code() == Some(2))
+    });
     match err.downcast::<BrokerError>() {
         Ok(e) => usage_error(e.to_string()),
+        Err(other) if worker_said_2 || fault::is_permanent(&other) => {
+            usage_error(fault::describe(&other))
+        }
         Err(other) => other,
     }
 }
@@ -77,13 +92,24 @@ fn run_demo(common: &timing::CommonArgs, args: &DemoArgs) -> anyhow::Result<Exit
          (wall clocks; failed jobs not included)",
     );
     report.legend("check: jobs whose result equals the closed form, of all jobs submitted");
+    report.legend(
+        "redeliveries (in the note, and a field of --json): deliveries of a job beyond its \
+         first that no retry explains, counted in the broker: jobs a dead worker held, run again",
+    );
     let brokers = args.brokers()?;
     for broker in &brokers {
         let kind = broker.as_ref().map_or("sqlite", Broker::kind);
         check_size(options.jobs, options.work, kind, options.workers)?;
     }
     for broker in brokers {
-        let outcome = demo_on(broker, &options, &stop)?;
+        let outcome = match demo_on(broker, &options, &stop) {
+            Err(e) if e.chain().any(|cause| cause.is::<Interrupted>()) => {
+                // Ctrl-C: the workers are stopped; the shell's convention for it is 130.
+                eprintln!("{e:#}");
+                return Ok(ExitCode::from(130));
+            }
+            outcome => outcome?,
+        };
         for line in verdict::lines(&outcome, options.retries) {
             report.verdict(line);
         }
@@ -112,7 +138,7 @@ fn demo_on(
             (Broker::Sqlite(dir.path().join("queue.db")), Some(dir))
         }
     };
-    measure::run(&broker, options, stop).map_err(broker_usage)
+    measure::run(&broker, options, stop).map_err(user_fault)
 }
 
 fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
@@ -126,12 +152,17 @@ fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.die_on_job {
         task_queue::deliveries::die_on_delivery(n);
     }
-    match runtime()?.block_on(s4_supervise::run(&broker, options)) {
-        Ok(()) => {}
-        Err(WorkerEnded::Broker(e)) => return Err(usage_error(e.to_string())),
-        Err(other) => return Err(other.into()),
+    let (ended, interrupted) = runtime()?.block_on(async {
+        let stop = Stop::on_signals(args.parent_pid).context("cannot watch for signals")?;
+        let ended = s4_supervise::run(&broker, options, &stop).await;
+        anyhow::Ok((ended, stop.interrupted()))
+    })?;
+    match ended {
+        // Ctrl-C: stopped cleanly, and said with the shell's status for it; SIGTERM is 0.
+        Ok(()) if interrupted => Ok(ExitCode::from(130)),
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(usage_error(e.to_string())),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
@@ -145,11 +176,14 @@ fn run_submit(json: bool, args: SubmitArgs) -> anyhow::Result<ExitCode> {
             let mut queue = broker
                 .connect_patiently(queue_name, "task-queue submit")
                 .await?;
-            queue
+            let sent = queue
                 .submit_paced(queue_name, &mut jobs, MAX_ATTEMPTS, PATIENCE)
-                .await
+                .await;
+            // Closed on every path, so that the jobs sent are in the file, not only its log.
+            queue.close().await;
+            sent
         })
-        .map_err(broker_usage)?;
+        .map_err(user_fault)?;
     if json || args.json {
         let line =
             serde_json::json!({"submitted": sent, "queue": queue_name, "broker": broker.masked()});
@@ -170,9 +204,11 @@ fn run_status(json: bool, args: StatusArgs) -> anyhow::Result<ExitCode> {
         .block_on(async {
             let who = "task-queue status";
             let mut queue = broker.connect_patiently(queue_name, who).await?;
-            patiently(who, None, async || queue.status(queue_name).await).await
+            let status = patiently(who, None, async || queue.status(queue_name).await).await;
+            queue.close().await;
+            status
         })
-        .map_err(broker_usage)?;
+        .map_err(user_fault)?;
     if json || args.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {

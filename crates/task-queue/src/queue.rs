@@ -66,6 +66,18 @@ impl Queue {
         Ok(())
     }
 
+    /// Closes the queue's connections before the process ends. On SQLite the last connection
+    /// to close merges the write-ahead log (`<file>-wal`) into the file and removes the log;
+    /// a process that just exits leaves its commits in the log, and a copy of the file the
+    /// `--broker` URL names is then an empty queue. (Merging explicitly, with
+    /// `PRAGMA wal_checkpoint`, would wait on the other processes' reads and gain nothing: one
+    /// still running merges the log itself.) Redis keeps nothing in this process.
+    pub async fn close(self) {
+        if let Self::Sqlite(s) = self {
+            s.pool().close().await;
+        }
+    }
+
     /// The final records of those of `ids` that have finished (done, or failed for good),
     /// with their delivery counts.
     pub async fn finished(&mut self, ids: &[TaskId]) -> anyhow::Result<Vec<(TaskId, Finished)>> {

@@ -7,20 +7,10 @@
 //! named by `apalis_redis::Config`) and are easy to check by hand with `sqlite3` or
 //! `redis-cli`.
 
-use std::time::{Duration, Instant};
-
-use anyhow::bail;
 use serde::Serialize;
 use sqlx::Row as _;
 
-use crate::broker::{BACKLOG, CHUNK};
-use crate::fault::patiently;
 use crate::queue::Queue;
-use crate::steps::s1_job::{self as job, Job};
-use crate::steps::s2_producer::new_ids;
-
-/// How `task-queue submit` names itself when it waits for a busy broker.
-const SUBMIT: &str = "task-queue submit";
 
 /// The state of a queue.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,66 +41,6 @@ impl Queue {
                 redis_status(s.get_connection(), &config).await
             }
         }
-    }
-}
-
-impl Queue {
-    /// How many jobs of queue `name` wait for a worker: what backpressure needs, asked once
-    /// per chunk. On SQLite a count over apalis' index of pending jobs, not [`Queue::status`],
-    /// which reads every job in the queue (half a second at a million).
-    pub async fn pending(&mut self, name: &str) -> anyhow::Result<u64> {
-        match self {
-            Self::Sqlite(s) => {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM Jobs
-                     WHERE job_type = ?1 AND status = 'Pending' AND lock_by IS NULL",
-                )
-                .bind(name)
-                .fetch_one(s.pool())
-                .await?;
-                Ok(u64::try_from(n)?)
-            }
-            Self::Redis(_) => Ok(self.status(name).await?.pending),
-        }
-    }
-
-    /// Submits `jobs` in chunks of [`CHUNK`], waiting while [`BACKLOG`] or more jobs of queue
-    /// `name` are pending (backpressure, see `BACKLOG`); each chunk's jobs are stamped with
-    /// the time they are sent. Fails when the backlog does not shrink within `patience`: then
-    /// no worker is running. A busy broker is waited out ([`patiently`]), and does not count
-    /// against `patience`.
-    pub async fn submit_paced(
-        &mut self,
-        name: &str,
-        jobs: &mut [Job],
-        max_attempts: usize,
-        patience: Duration,
-    ) -> anyhow::Result<usize> {
-        let mut sent = 0;
-        for chunk in jobs.chunks_mut(CHUNK) {
-            let waiting_since = Instant::now();
-            loop {
-                let pending = patiently(SUBMIT, None, async || self.pending(name).await).await?;
-                if pending < BACKLOG as u64 {
-                    break;
-                }
-                if waiting_since.elapsed() > patience {
-                    bail!(
-                        "{pending} jobs are waiting in queue {name} and none was taken for {patience:?}: \
-                         start a worker (task-queue worker --broker ...) and submit again"
-                    );
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            let now = job::now_us();
-            chunk.iter_mut().for_each(|job| job.enqueued_us = now);
-            let ids = new_ids(chunk.len());
-            let chunk = &*chunk;
-            let send = async || Ok(self.submit(chunk, &ids, max_attempts).await?);
-            patiently(SUBMIT, None, send).await?;
-            sent += ids.len();
-        }
-        Ok(sent)
     }
 }
 

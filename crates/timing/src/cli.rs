@@ -52,7 +52,7 @@ pub fn selected<V: ValueEnum + Clone + PartialEq>(chosen: &[V]) -> Vec<V> {
 
 /// An error the user made (bad input, a broker that is not there, a path that cannot be written),
 /// as opposed to a failure of the program. [`main_with`] exits with status 2 for it, as `clap`
-/// does for a malformed flag.
+/// does for a malformed flag. Which broker faults count: task-queue's `broker` module header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageError(pub String);
 

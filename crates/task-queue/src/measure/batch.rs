@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use apalis::prelude::TaskId;
 use tokio::runtime::Runtime;
@@ -15,7 +16,7 @@ use super::DemoOptions;
 use crate::broker::{BACKLOG, CHUNK};
 use crate::fault::patiently;
 use crate::queue::{Finished, Queue};
-use crate::steps::s1_job::{self as job, Job};
+use crate::steps::s1_job::{self as job, Job, Retries};
 use crate::steps::s2_producer::new_ids;
 
 /// How the producer names itself when it waits for a busy broker.
@@ -78,7 +79,8 @@ impl Batch {
         chunk.iter_mut().for_each(|job| job.enqueued_us = now);
         let ids = new_ids(chunk.len());
         let chunk = &*chunk;
-        let send = async || Ok(queue.submit(chunk, &ids, options.retries + 1).await?);
+        let attempts = Retries(options.retries).attempts();
+        let send = async || Ok(queue.submit(chunk, &ids, attempts).await?);
         runtime.block_on(patiently(PRODUCER, Some(stop), send))?;
         for (id, job) in ids.iter().zip(chunk.iter()) {
             self.waiting.insert(job.n, id.clone());
@@ -88,16 +90,24 @@ impl Batch {
         Ok(())
     }
 
-    /// Moves the waiting jobs that finished to `finished`. Waits out a busy broker unless
-    /// `stop` is set.
+    /// Moves the waiting jobs that finished to `finished`, and returns how long the look that
+    /// answered took. Waits out a busy broker unless `stop` is set; the time spent waiting is
+    /// not in the answer: it says what a look costs the broker, and the demo paces its looks
+    /// by it (a pause stretched by an outage would idle the demo long after the broker is back).
     pub fn collect(
         &mut self,
         runtime: &Runtime,
         queue: &mut Queue,
         stop: &AtomicBool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Duration> {
         let slice: Vec<TaskId> = self.waiting.values().take(LOOK).cloned().collect();
-        let look = async || queue.finished(&slice).await;
+        let mut took = Duration::ZERO;
+        let look = async || {
+            let started = Instant::now();
+            let answer = queue.finished(&slice).await;
+            took = started.elapsed();
+            answer
+        };
         let results = runtime.block_on(patiently(PRODUCER, Some(stop), look))?;
         for (id, record) in results {
             if let Some(n) = self.numbers.remove(&id.to_string()) {
@@ -105,6 +115,6 @@ impl Batch {
                 self.finished.push((n, record));
             }
         }
-        Ok(())
+        Ok(took)
     }
 }

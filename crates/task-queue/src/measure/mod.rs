@@ -18,6 +18,7 @@ use timing::{Row, Stopwatch};
 
 use crate::broker::Broker;
 use crate::steps::s5_processes::Workers;
+use crate::stop::Interrupted;
 use batch::{Batch, PRODUCER};
 
 /// The shortest pause between two looks for finished jobs.
@@ -85,20 +86,35 @@ pub fn run(
         .context("starting the async runtime")?;
     // Connect first: a broker that is not there is reported before any worker starts.
     let mut queue = runtime.block_on(broker.connect_patiently(&options.queue, PRODUCER))?;
-    let mut workers = start_workers(broker, options)?;
+    let ran = start_workers(broker, options).and_then(|mut workers| {
+        let produced = produce(&runtime, &mut queue, &mut workers, options, stop);
+        // Stopped before the queue closes, on every path: the last process to close a SQLite
+        // file merges its log into it (see `Queue::close`).
+        workers.stop(Duration::from_secs(5));
+        Ok((produced?, workers.restarts))
+    });
+    runtime.block_on(queue.close());
+    let ((wall, batch), restarts) = ran?;
+    Ok(tally::check(broker, options, &batch, wall, restarts))
+}
 
+/// The producer side of step 2, instrumented: sends while the backlog allows, looks for
+/// finished jobs by id, until every job is finished; returns the wall time and the jobs.
+fn produce(
+    runtime: &tokio::runtime::Runtime,
+    queue: &mut crate::Queue,
+    workers: &mut Workers,
+    options: &DemoOptions,
+    stop: &AtomicBool,
+) -> anyhow::Result<(Duration, Batch)> {
     let watch = Stopwatch::start();
     let mut batch = Batch::new(options);
     let bar = progress_bar(options);
     let mut kill_after = options.kill_after;
-    // The producer side of step 2, instrumented: send while the backlog allows, look for
-    // finished jobs by id.
     while !batch.all_finished() {
-        batch.submit_more(&runtime, &mut queue, options, stop)?;
-        keep_going(stop, &mut workers, &batch, &watch, options)?;
-        let look = Stopwatch::start();
-        batch.collect(&runtime, &mut queue, stop)?;
-        let looked = look.elapsed();
+        batch.submit_more(runtime, queue, options, stop)?;
+        keep_going(stop, workers, &batch, &watch, options)?;
+        let looked = batch.collect(runtime, queue, stop)?;
         bar.set_position(batch.finished.len() as u64);
         if kill_after.is_some_and(|after| batch.finished.len() as u64 >= after) {
             workers.kill_first()?;
@@ -110,16 +126,8 @@ pub fn run(
         // workers, not by this look.
         std::thread::sleep((looked * LOOK_PAUSE_PER_LOOK).max(LOOK_PAUSE));
     }
-    let wall = watch.elapsed();
     bar.finish_and_clear();
-    workers.stop(Duration::from_secs(5));
-    Ok(tally::check(
-        broker,
-        options,
-        &batch,
-        wall,
-        workers.restarts,
-    ))
+    Ok((watch.elapsed(), batch))
 }
 
 /// Starts `options.workers` worker processes on `broker`; the first gets the fault injection.
@@ -156,7 +164,7 @@ fn keep_going(
     // Acquire pairs with the Release store in the Ctrl-C handler.
     if stop.load(Ordering::Acquire) {
         workers.stop(Duration::from_secs(5));
-        bail!(
+        return Err(Interrupted(format!(
             "interrupted: workers stopped after {} of {} jobs were seen done; the other {} sent \
              jobs stay on the queue, done or pending for the next worker (a temporary queue \
              goes with its file), {} were never sent",
@@ -164,7 +172,8 @@ fn keep_going(
             options.jobs,
             batch.submitted - batch.finished.len(),
             batch.jobs.len() - batch.submitted
-        );
+        ))
+        .into());
     }
     workers.check()?;
     if watch.elapsed() > options.timeout {

@@ -94,8 +94,8 @@ pub(super) fn check(
         .extra("concurrency", options.concurrency)
         .extra("in_flight", options.workers * options.concurrency)
         .note(format!(
-            "{} worker processes x {} jobs each at once = {} in flight; redeliveries: \
-             deliveries counted in the broker that no retry explains",
+            "{} worker processes x {} jobs each at once = {} in flight; {redeliveries} \
+             redeliveries",
             options.workers,
             options.concurrency,
             options.workers * options.concurrency

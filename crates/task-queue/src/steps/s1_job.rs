@@ -5,13 +5,11 @@
 //! that every result can be checked against a number the demo computes on its own. It is
 //! idempotent, keyed by its task id: apalis stores the result under that id, so a job that
 //! runs twice (delivery is at least once) overwrites its own result instead of adding one.
-//! Each delivery is counted under the same id before the work starts ([`Deliveries`]), so
-//! that a redelivery shows as a count, not a guess.
 
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
+use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, RetryPolicy, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::deliveries::Deliveries;
@@ -25,15 +23,12 @@ pub struct Job {
     pub work: u64,
     /// When set, the job always fails: it shows retries and a job that fails for good.
     pub fail: bool,
-    /// When the producer enqueued it, in microseconds since the Unix epoch. Wall-clock time,
-    /// not `Instant`, because producer and worker are different processes (or machines: then
-    /// their clocks must agree, as with any cross-machine latency).
+    /// When the producer enqueued it, in microseconds since the Unix epoch: wall-clock time, not
+    /// `Instant`, as producer and worker are different processes (machines: clocks must agree).
     pub enqueued_us: u64,
 }
 
-/// What a worker returns for a job. apalis stores it in the broker under the job's task id, so
-/// a job that runs twice (at-least-once delivery) overwrites its own result instead of adding a
-/// second one: that is what makes the job idempotent.
+/// What a worker returns for a job, stored by apalis under the job's task id (see the header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Output {
     /// The computed value.
@@ -44,9 +39,8 @@ pub struct Output {
     pub worker_pid: u32,
 }
 
-/// The computation: `n * n` when `work` is 0 (the tutorial's `square`), else the sum of
-/// `n * k` for `k` in `0..work`. `black_box` keeps the optimiser from replacing the loop by
-/// its closed form, which [`expected`] uses to check it.
+/// The computation: `n * n` when `work` is 0 (the tutorial's `square`), else the sum of `n * k`
+/// for `k` in `0..work`; `black_box` keeps the optimiser from using [`expected`]'s closed form.
 pub fn compute(n: u64, work: u64) -> u64 {
     if work == 0 {
         return n * n;
@@ -87,11 +81,34 @@ pub fn now_us() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
+/// The retry limit, in one place: the retries in the worker (`policy`), the attempt whose failure
+/// is final (`is_last`) and the broker's bound (`attempts`, given by the producer) follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retries(pub usize);
+
+/// The most retries a worker takes (`--retries`).
+pub const MAX_RETRIES: Retries = Retries(20);
+
+impl Retries {
+    /// apalis' policy: a failed job runs again, in the same worker, this many times.
+    pub fn policy(self) -> RetryPolicy {
+        RetryPolicy::retries(self.0)
+    }
+    /// The broker's bound on a job's attempts (`max_attempts`): the first and the retries.
+    pub const fn attempts(self) -> usize {
+        self.0 + 1
+    }
+    /// Whether `attempt` is the last one, whose failure is final.
+    pub fn is_last(self, attempt: &Attempt) -> bool {
+        attempt.current() > self.0
+    }
+}
+
 /// What every delivery on one worker process shares, handed to the handler by apalis' `Data`.
 #[derive(Debug, Clone)]
 pub struct WorkerState {
-    /// Retries after the first attempt; the attempt after the last retry gives up for good.
-    pub retries: usize,
+    /// How often a failing job is retried.
+    pub retries: Retries,
     /// Where each delivery is counted, by task id, in the broker.
     pub deliveries: Deliveries,
 }
@@ -103,10 +120,8 @@ pub struct WorkerState {
 /// hand its jobs to someone else. A failure is a plain error while retries remain (apalis'
 /// `RetryPolicy` runs the job again in this worker), and an `AbortError` on the last attempt,
 /// which both backends record as final (`Killed` in apalis' words) instead of re-queueing it.
-///
-/// The delivery is counted first, in the broker, under the job's task id (where the broker
-/// does not count it itself): a worker killed mid-job has then already counted it, and the
-/// rerun counts a second.
+/// The delivery is counted first (see [`Deliveries`]): a worker killed mid-job has then
+/// already counted it, and the rerun counts a second.
 pub async fn handle(
     job: Job,
     id: TaskId,
@@ -120,7 +135,7 @@ pub async fn handle(
             job.n,
             attempt.current()
         );
-        if attempt.current() > state.retries {
+        if state.retries.is_last(&attempt) {
             return Err(AbortError::new(message).into());
         }
         return Err(message.into());

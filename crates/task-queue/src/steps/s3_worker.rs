@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apalis::prelude::{
-    BackendExt, Event, EventListenerExt, RetryPolicy, WorkerBuilder, WorkerBuilderExt,
-    WorkerContext, WorkerError,
+    BackendExt, Event, EventListenerExt, WorkerBuilder, WorkerBuilderExt, WorkerContext,
+    WorkerError,
 };
 
 use crate::fault::{Outage, locked};
@@ -78,7 +78,7 @@ pub async fn run_once(
             WorkerBuilder::new(name)
                 .backend(storage.poll_with_interval(POLL_INTERVAL))
                 .data(state.clone())
-                .retry(RetryPolicy::retries(options.retries))
+                .retry(state.retries.policy())
                 .concurrency(options.concurrency)
                 .on_event(on_event)
                 .build(job::handle)
@@ -89,7 +89,7 @@ pub async fn run_once(
             WorkerBuilder::new(name)
                 .backend(storage.poll_with_interval(POLL_INTERVAL))
                 .data(state.clone())
-                .retry(RetryPolicy::retries(options.retries))
+                .retry(state.retries.policy())
                 .concurrency(options.concurrency)
                 .on_event(on_event)
                 .build(job::handle)

@@ -5,8 +5,9 @@
 //! locked", a dropped Redis connection), where Celery's workers reconnect on their own. So the
 //! process runs the worker in a loop: when it ends on an error, the loop connects again,
 //! asks the broker whether the fault is one that passes ([`Queue::probe`]), waits with
-//! [`Backoff`] while it does, and starts a new apalis worker. Only a fault that does not pass
-//! (the file is no queue, the password is refused) ends the process.
+//! [`Backoff`] while it does, and starts a new apalis worker. A fault that does not pass (a
+//! damaged, read-only or full file, a Redis out of memory, a refused password) ends the
+//! process, said once: the worker's error says so by its type, or the probe does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::broker::{Broker, BrokerError};
 use crate::fault::{self, Backoff, Outage, locked};
 use crate::queue::Queue;
-use crate::steps::s1_job::WorkerState;
+use crate::steps::s1_job::{Retries, WorkerState};
 use crate::steps::s3_worker::{WorkerOptions, run_once, worker_name};
 use crate::stop::Stop;
 
@@ -24,18 +25,15 @@ pub enum WorkerEnded {
     /// The broker was not there, or not usable, at start: the user's to fix.
     #[error(transparent)]
     Broker(#[from] BrokerError),
-    /// The signal handlers could not be installed.
-    #[error("cannot watch for signals: {0}")]
-    Signals(#[from] std::io::Error),
     /// The broker worked, then failed in a way that waiting does not cure.
     #[error("the broker failed for good: {0}")]
     ForGood(String),
 }
 
-/// Runs one worker until SIGINT or SIGTERM (or the parent's death); jobs in hand are finished
-/// and jobs fetched but not started are handed back to the broker before it returns.
-pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEnded> {
-    let stop = Stop::on_signals(options.parent_pid)?;
+/// Runs one worker until `stop` (SIGINT, SIGTERM, the parent's death); jobs in hand are
+/// finished and jobs fetched but not started are handed back to the broker before it returns.
+/// Ends with [`WorkerEnded::ForGood`] on a fault that waiting does not cure.
+pub async fn run(broker: &Broker, options: WorkerOptions, stop: &Stop) -> Result<(), WorkerEnded> {
     let name = worker_name();
     let connect = broker.connect_patiently(&options.queue, &name);
     let mut queue = tokio::select! {
@@ -53,48 +51,55 @@ pub async fn run(broker: &Broker, options: WorkerOptions) -> Result<(), WorkerEn
         );
     }
     let mut state = WorkerState {
-        retries: options.retries,
+        retries: Retries(options.retries),
         deliveries: queue.deliveries(&options.queue),
     };
     let outage = Arc::new(Mutex::new(Outage::new(name.clone())));
     let mut backoff = Backoff::default();
-    for generation in 0u64.. {
+    let mut generation = 0u64;
+    let ended = loop {
         // Each restart is a new worker to the broker, under a new name: the jobs the failed
         // one held go back on the queue once its heartbeat has been silent long enough, as a
         // killed worker's do (reusing the name would be refused until then).
-        let incarnation = if generation == 0 {
-            name.clone()
-        } else {
-            format!("{name}-r{generation}")
+        let incarnation = match generation {
+            0 => name.clone(),
+            n => format!("{name}-r{n}"),
         };
+        generation += 1;
         let healthy = Arc::new(AtomicBool::new(false));
-        let ended = run_once(
+        let ran = run_once(
             &queue,
             incarnation,
             &options,
             &state,
-            &stop,
+            stop,
             &healthy,
             &outage,
         );
-        let Err(error) = ended.await else {
-            return Ok(());
+        let error = match ran.await {
+            Err(error) if !stop.is_set() => error,
+            _ => break Ok(()),
         };
-        if stop.is_set() {
-            return Ok(());
+        // A damaged, read-only or full file, a Redis over its memory: a new worker would fail
+        // the same way at once, forever. Said once (by the caller), and the process ends.
+        if fault::permanent_cause(&error) {
+            break Err(WorkerEnded::ForGood(error.to_string()));
         }
         // Relaxed: a flag read after the worker that set it has ended.
         if healthy.load(Ordering::Relaxed) {
             backoff = Backoff::default();
         }
         locked(&outage).begin(&error);
-        match recover(broker, &options.queue, &mut backoff, &stop).await? {
-            Some(fresh) => queue = fresh,
-            None => return Ok(()),
+        match recover(broker, &options.queue, &mut backoff, stop).await {
+            Ok(Some(fresh)) => queue = fresh,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
         }
         state.deliveries = queue.deliveries(&options.queue);
-    }
-    Ok(())
+    };
+    // Closed, not dropped: the jobs this process committed to a SQLite file leave its log.
+    queue.close().await;
+    ended
 }
 
 /// Connects to the broker again, with backoff, until it answers ([`Queue::probe`]) or `stop`
@@ -123,8 +128,8 @@ async fn recover(
                     transient: true, ..
                 },
             ) => continue,
-            // An error of its own, not `WorkerEnded::Broker`: that one means bad input
-            // (exit 2), and this broker was good input until now.
+            // `ForGood`, not `WorkerEnded::Broker`: the broker was there when the worker
+            // started, and the message says it failed since.
             Err(e) => return Err(WorkerEnded::ForGood(e.to_string())),
         };
         match fresh.probe().await {
