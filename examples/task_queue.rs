@@ -15,7 +15,10 @@
 //! ```toml
 //! [dependencies]
 //! apalis = "=1.0.0"
-//! apalis-sqlite = "=1.0.0"
+//! # A local file needs no TLS: without its default features apalis-sqlite has no runtime of
+//! # its own, and sqlx's `runtime-tokio` gives it one.
+//! apalis-sqlite = { version = "=1.0.0", default-features = false, features = ["tokio", "migrate", "json"] }
+//! sqlx = { version = "0.9", default-features = false, features = ["sqlite", "runtime-tokio"] }
 //! tokio = { version = "1", features = ["rt-multi-thread", "macros", "time"] }
 //! ```
 

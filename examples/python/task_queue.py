@@ -37,6 +37,7 @@ except ImportError:
 # The worker process imports this module by name, so the broker reaches it through the
 # environment rather than through argv.
 BROKER = os.environ.get("TASK_QUEUE_TWIN_BROKER", "redis://127.0.0.1:6379/0")
+# ANCHOR: tutorial
 app = Celery("task_queue", broker=BROKER, backend=BROKER)
 app.conf.update(result_expires=300, worker_hijack_root_logger=False)
 
@@ -44,6 +45,7 @@ app.conf.update(result_expires=300, worker_hijack_root_logger=False)
 @app.task
 def square(x):
     return x * x
+# ANCHOR_END: tutorial
 
 
 def start_worker(broker, queue, children):
@@ -102,10 +104,12 @@ def main():
     try:
         wait_until_ready(worker)
         start = time.perf_counter()
+        # ANCHOR: delay
         pending = ResultSet([square.apply_async((i,), queue=queue) for i in range(args.jobs)])
         # Every result at once, as the Rust producer waits for them: one native join (the
         # Redis backend's pub/sub) rather than a round trip per job.
         total = sum(pending.join_native(timeout=120))
+        # ANCHOR_END: delay
         wall = time.perf_counter() - start
         pending.forget()
     finally:

@@ -1,43 +1,8 @@
-//! A distributed task queue: producers put jobs on a broker, worker processes (on one machine
-//! or many) pull them, and every job is done at least once, even when a worker is killed or
-//! the broker fails for a while. The broker is a SQLite file by default (no server) or a
-//! Redis server (`--broker redis://...`) when workers run on several machines.
-//!
-//! # The Python original
-//!
-//! The tutorial ends with Celery: `@app.task def square(x)`, `square.delay(4)`, and
-//! `celery -A tasks worker` on as many machines as you like, all pulling from one Redis
-//! (`examples/python/task_queue.py`). Here it is `apalis` 1.0: a job is a `Serialize` struct,
-//! a worker an async function, the broker a backend crate. What differs: no pickling and no
-//! task registry (the compiler checks the job's type); delivery is at least once, so a job can
-//! run twice and must be idempotent (results keyed by task id); and apalis ends a worker on
-//! the first broker error, so a supervising loop restarts it (step 4), where Celery's workers
-//! reconnect by themselves. Celery acknowledges a job when it starts by default, so a worker
-//! killed mid-job loses it; apalis gives a dead worker's jobs to another once its heartbeat
-//! stops ([`broker::HEARTBEAT`] x [`broker::MISSED_HEARTBEATS`], shortened from apalis'
-//! default of a minute or more). Producers keep at most [`broker::BACKLOG`] jobs waiting,
-//! since apalis-redis 1.0.0 fails on a long backlog; and a SQLite queue is opened with fixed
-//! planner statistics, without which some of apalis-sqlite's queries slow down as the queue
-//! grows.
-//!
-//! # What to watch for
-//!
-//! - jobs/s and enqueue-to-done latency per backend (latency crosses processes, so it is taken
-//!   from the wall clock); `check` counts jobs whose result equals the closed form.
-//! - `redeliveries`: deliveries no retry explains, counted by the handler in the broker; after
-//!   a worker was killed (`worker_restarts`) they say whether it held jobs, and `check` stays
-//!   `ok`. Benchmark figures are in `docs/results.md`.
-//!
-//! # Running it
-//!
-//! ```text
-//! cargo run --release -p task-queue                                 # demo on a temporary SQLite file
-//! cargo run --release -p task-queue -- demo --broker redis://127.0.0.1:6379
-//! # or by hand, one command per terminal (or per machine, sharing one Redis):
-//! cargo run --release -p task-queue -- worker --broker sqlite:///tmp/q.db
-//! cargo run --release -p task-queue -- submit --broker sqlite:///tmp/q.db --jobs 1000
-//! cargo run --release -p task-queue -- status --broker sqlite:///tmp/q.db
-//! ```
+//! A distributed task queue, Celery's model: producers put jobs on a broker, worker processes
+//! (on one machine or many) pull them, and every job is done at least once, even when a worker
+//! is killed or the broker fails for a while. The broker is a SQLite file by default (no
+//! server) or Redis (`--broker redis://...`) when workers run on several machines; the jobs are
+//! `apalis` 1.0's, and every result is checked by its task id.
 //!
 //! # The steps, in reading order
 //!
@@ -47,7 +12,12 @@
 //! 4. [`steps::s4_supervise`]: surviving broker faults: the worker restarted with backoff.
 //! 5. [`steps::s5_processes`]: several worker processes, a killed one replaced.
 //!
-//! Then [`measure`] runs the demo and builds its row, and [`verdict`] says what it means.
+//! Beside them: [`broker`] and [`queue`] connect to either backend, [`fault`] tells faults that
+//! pass from faults that do not, [`measure`] runs the demo and [`verdict`] says what it means.
+//!
+//! Read: `book/src/task-queue.md` (the chapter: Celery's program, each step, the figures).
+//! Copy: `examples/task_queue.rs` (a producer and a worker on a SQLite file, in one process).
+//! Run: `cargo run --release -p task-queue`.
 
 pub mod steps;
 

@@ -6,6 +6,7 @@
 //! worker on request (fault injection) while it waits.
 
 mod batch;
+mod kill;
 mod tally;
 
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 //! idempotent, keyed by its task id: apalis stores the result under that id, so a job that
 //! runs twice (delivery is at least once) overwrites its own result instead of adding one.
 
+// ANCHOR: pattern
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -147,6 +148,7 @@ pub async fn handle(
         worker_pid: std::process::id(),
     })
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

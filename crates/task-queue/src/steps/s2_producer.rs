@@ -6,6 +6,7 @@
 //! batch sent again after a broker fault sends the same jobs, not new ones. A batch goes in
 //! one write: one transaction on SQLite, one script call on Redis.
 
+// ANCHOR: pattern
 use apalis::prelude::{TaskBuilder, TaskId, TaskSink as _, TaskSinkError};
 use futures::stream;
 use ulid::Ulid;
@@ -58,3 +59,4 @@ impl Queue {
         Ok(())
     }
 }
+// ANCHOR_END: pattern

@@ -6,6 +6,7 @@
 //! heartbeat into the broker (a silent worker's jobs go back on the queue), retries a failing
 //! job, and runs until a stop signal, handing back the jobs it fetched but did not start.
 
+// ANCHOR: pattern
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -98,6 +99,7 @@ pub async fn run_once(
         }
     }
 }
+// ANCHOR_END: pattern
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 //! damaged, read-only or full file, a Redis out of memory, a refused password) ends the
 //! process, said once: the worker's error says so by its type, or the probe does.
 
+// ANCHOR: pattern
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -139,3 +140,4 @@ async fn recover(
         }
     }
 }
+// ANCHOR_END: pattern

@@ -11,6 +11,7 @@
 //! worker is a whole tokio program. A fresh process is also exactly what a worker on another
 //! machine is.
 
+// ANCHOR: pattern
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,7 @@ pub enum WorkersFailed {
     KeptDying(ExitStatus),
 }
 
-fn start_error(what: &'static str) -> impl FnOnce(std::io::Error) -> WorkersFailed {
+pub(crate) fn start_error(what: &'static str) -> impl FnOnce(std::io::Error) -> WorkersFailed {
     move |source| WorkersFailed::Start { what, source }
 }
 
@@ -45,7 +46,7 @@ fn start_error(what: &'static str) -> impl FnOnce(std::io::Error) -> WorkersFail
 #[derive(Debug)]
 pub struct Workers {
     /// The running children.
-    children: Vec<Child>,
+    pub(crate) children: Vec<Child>,
     /// The arguments every worker gets (`worker --broker ...`).
     args: Vec<String>,
     /// Workers that died and were replaced.
@@ -71,7 +72,7 @@ impl Workers {
         Ok(workers)
     }
 
-    fn spawn(&mut self, extra: &[String]) -> Result<(), WorkersFailed> {
+    pub(crate) fn spawn(&mut self, extra: &[String]) -> Result<(), WorkersFailed> {
         let exe = std::env::current_exe().map_err(start_error("finding this program"))?;
         let child = Command::new(exe)
             .args(&self.args)
@@ -82,25 +83,6 @@ impl Workers {
             .map_err(start_error("starting a worker process"))?;
         self.children.push(child);
         Ok(())
-    }
-
-    /// Kills the first worker with SIGKILL, a real `kill -9` that gives it no chance to hand
-    /// its jobs back, reaps it and starts a replacement. Reaping it here, rather than leaving
-    /// its exit to [`Workers::check`], makes the restart certain to be counted even when the
-    /// last jobs finish right after the kill.
-    pub fn kill_first(&mut self) -> Result<(), WorkersFailed> {
-        if self.children.is_empty() {
-            return Ok(());
-        }
-        let mut child = self.children.remove(0);
-        // `kill` fails only when the child was already reaped, which only `check` does, and
-        // it then left the list; `wait` reaps it either way.
-        let _ = child.kill();
-        child
-            .wait()
-            .map_err(start_error("reaping the killed worker"))?;
-        self.restarts += 1;
-        self.spawn(&[])
     }
 
     /// Reaps workers that exited and starts replacements; fails when they keep dying.
@@ -154,3 +136,4 @@ impl Drop for Workers {
         self.stop(Duration::from_secs(5));
     }
 }
+// ANCHOR_END: pattern
