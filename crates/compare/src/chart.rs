@@ -89,6 +89,8 @@ pub fn write_svg(plans: &[Plan], pairs: &[Pair], machine: &str, path: &Path) -> 
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .x_labels(6)
+        .x_label_formatter(&|v| format!("{v}"))
         .y_labels(rows)
         .y_label_formatter(&|v| {
             let i = v.round();

@@ -62,7 +62,11 @@ pub fn parallelism_sentence(pairs: &[crate::Pair]) -> Option<String> {
     }
     let cores = timing::cores() as f64;
     let mut capped = Vec::new();
-    for pair in pairs.iter().filter(|p| p.lesson == "cpu-processes") {
+    let cpu_bound: Vec<&crate::Pair> = pairs
+        .iter()
+        .filter(|p| p.lesson == "cpu-processes")
+        .collect();
+    for pair in &cpu_bound {
         for (side, row, variant) in [
             ("Python", &pair.python, pair.python_variant()),
             ("Rust", &pair.rust, pair.rust_variant()),
@@ -73,21 +77,28 @@ pub fn parallelism_sentence(pairs: &[crate::Pair]) -> Option<String> {
             }
         }
     }
-    let tail = if capped.is_empty() {
+    let range = if (high - low).abs() < 0.05 {
+        format!("{high:.1}")
+    } else {
+        format!("{low:.1} to {high:.1}")
+    };
+    let tail = if cpu_bound.is_empty() {
+        String::new()
+    } else if capped.is_empty() {
         format!(
-            "every parallel `cpu-processes` variant ran with at least three quarters of the \
+            "; every parallel `cpu-processes` variant ran with at least three quarters of the \
              {cores} cores, so its speedup is the language's and the mechanism's"
         )
     } else {
         format!(
-            "it found under three quarters of the {cores} cores before {}: their gain over \
+            "; it found under three quarters of the {cores} cores before {}: their gain over \
              sequential was capped by the machine at that moment, not by the language",
             capped.join(", ")
         )
     };
     Some(format!(
-        "A probe just before each side (two spinning threads against one) found {low:.1} to \
-         {high:.1} CPUs free; {tail}."
+        "A probe just before each side (two spinning threads against one) found {range} CPUs \
+         free{tail}."
     ))
 }
 
@@ -147,6 +158,10 @@ mod tests {
         assert!(!text.contains("Rust's `fork`"), "{text}");
         let text = parallelism_sentence(&[pair("fork", cores, cores)]).unwrap();
         assert!(text.contains("every parallel"), "{text}");
+        let mut other = pair("lock", 1.0, 1.0);
+        other.lesson = "race-lock".into();
+        let text = parallelism_sentence(&[other]).unwrap();
+        assert!(!text.contains("cpu-processes"), "{text}");
         assert_eq!(parallelism_sentence(&[]), None);
     }
 

@@ -30,11 +30,26 @@ impl Pair {
         self.rust["variant"].as_str().unwrap_or("?")
     }
 
-    /// How many times faster the Rust row did its work: the ratio of work rates (items per
-    /// second), which stays fair where the plan gives each side its own sizes; the ratio of wall
-    /// times where a side reports no rate.
+    /// Each side's rate of work, Python's then Rust's: items per second, or, where both rows
+    /// say how much `work` one item is (loop steps a task, as async-mixed's CPU rows do), that
+    /// work per second, since the two sides' items then differ in size.
+    pub fn rates(&self) -> (f64, f64) {
+        let per_item = |row: &Value| Some(number(row, "work")).filter(|w| *w > 0.0);
+        let (py_size, rs_size) = match (per_item(&self.python), per_item(&self.rust)) {
+            (Some(py), Some(rs)) => (py, rs),
+            _ => (1.0, 1.0),
+        };
+        (
+            number(&self.python, "per_s") * py_size,
+            number(&self.rust, "per_s") * rs_size,
+        )
+    }
+
+    /// How many times faster the Rust row did its work: the ratio of [`Pair::rates`], which
+    /// stays fair where the plan gives each side its own sizes; the ratio of wall times where a
+    /// side reports no rate.
     pub fn speedup(&self) -> f64 {
-        let (py_rate, rs_rate) = (number(&self.python, "per_s"), number(&self.rust, "per_s"));
+        let (py_rate, rs_rate) = self.rates();
         if py_rate > 0.0 && rs_rate > 0.0 {
             return rs_rate / py_rate;
         }
@@ -118,4 +133,37 @@ pub fn refusal(plan: &Plan, pair: &Pair) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn rates_count_the_work_an_item_is_where_both_rows_say() {
+        let pair = |py: Value, rs: Value| Pair {
+            lesson: "async-mixed".into(),
+            python: py,
+            rust: rs,
+            cross_mechanism: false,
+        };
+        // Rust ran half as many tasks a second, each a thousand times the work: 500x the work.
+        let sized = pair(
+            json!({"per_s": 100.0, "wall_s": 1.0, "work": 1_000}),
+            json!({"per_s": 50.0, "wall_s": 1.0, "work": 1_000_000}),
+        );
+        assert!(
+            (sized.speedup() - 500.0).abs() < 1e-9,
+            "{}",
+            sized.speedup()
+        );
+        // Without a size on both sides, items per second as before.
+        let plain = pair(
+            json!({"per_s": 100.0, "wall_s": 1.0}),
+            json!({"per_s": 50.0, "wall_s": 1.0, "work": 1_000_000}),
+        );
+        assert!((plain.speedup() - 0.5).abs() < 1e-9, "{}", plain.speedup());
+    }
 }

@@ -30,11 +30,12 @@ fn cells(pair: &Pair) -> [String; 10] {
             "WRONG".to_string()
         }
     };
-    let side = |row: &Value| {
+    let (py_rate, rs_rate) = pair.rates();
+    let side = |row: &Value, rate: f64| {
         format!(
             "{} ({})",
             fmt_ns(number(row, "wall_s") * 1e9),
-            fmt_rate(number(row, "per_s"))
+            fmt_rate(rate)
         )
     };
     let mechanism = |row: &Value| row["mechanism"].as_str().unwrap_or("?").to_string();
@@ -47,8 +48,8 @@ fn cells(pair: &Pair) -> [String; 10] {
         } else {
             mechanism(&pair.rust)
         },
-        side(&pair.python),
-        side(&pair.rust),
+        side(&pair.python, py_rate),
+        side(&pair.rust, rs_rate),
         format!("{:.1}x", pair.speedup()),
         p99s(pair),
         check(&pair.python),
