@@ -2,7 +2,6 @@
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::bin_path;
 
@@ -53,22 +52,7 @@ fn interrupt(name: &str, args: &[&str]) -> (ExitStatus, String) {
     let mut announced = String::new();
     stderr.read_line(&mut announced).expect("stderr reads");
     assert!(announced.contains("about"), "{name}: {announced:?}");
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    assert!(sent.expect("kill runs").success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{name}: no exit within 30 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = crate::support::interrupt_and_wait(&mut child, name);
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).expect("stderr reads");
     (status, rest)

@@ -218,23 +218,7 @@ fn ctrl_c_leaves_no_worker_behind() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let sent = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status();
-    assert!(sent.expect("kill runs").success());
-    // Bounded, so a handler that never fires fails the test instead of hanging the suite.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no exit within 30 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = crate::support::interrupt_and_wait(&mut child, "pool-batch");
     assert_eq!(status.code(), Some(130), "{status}");
     assert!(
         workers_of(pid).is_empty(),

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -198,22 +198,7 @@ fn ctrl_c_exits_130() {
         }
     });
     let first = rx.recv_timeout(Duration::from_secs(60));
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    assert!(sent.expect("kill runs").success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no exit within 30 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = crate::support::interrupt_and_wait(&mut child, "threads-basic");
     let first = first.expect("the run announced itself on stderr");
     assert!(first.starts_with("fetching 100 pages"), "{first}");
     assert_eq!(status.code(), Some(130), "{status}");

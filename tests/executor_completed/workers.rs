@@ -133,22 +133,7 @@ fn ctrl_c_leaves_no_worker_behind() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(tagged_pids(&tag).len() >= 3, "workers never appeared");
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("no exit within 30 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = crate::support::interrupt_and_wait(&mut child, "executor-completed");
     assert_eq!(status.code(), Some(130), "{status}");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();

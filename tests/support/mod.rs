@@ -166,3 +166,27 @@ pub fn variant_names(rows: &[Value]) -> Vec<&str> {
         })
         .collect()
 }
+
+/// Sends SIGINT (Ctrl-C) to `child` and waits for it to exit, at most 30 s: a handler that never
+/// fires fails the test (the child killed and reaped) instead of hanging the suite.
+pub fn interrupt_and_wait(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(
+        sent.expect("kill runs").success(),
+        "{what}: kill -INT failed"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: no exit within 30 s of SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
