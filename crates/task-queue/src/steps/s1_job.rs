@@ -6,7 +6,7 @@
 //! idempotent, keyed by its task id: apalis stores the result under that id, so a job that
 //! runs twice (delivery is at least once) overwrites its own result instead of adding one.
 
-// ANCHOR: pattern
+// ANCHOR: job
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -82,6 +82,8 @@ pub fn now_us() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
+// ANCHOR_END: job
+// ANCHOR: handler
 /// The retry limit, in one place: the retries in the worker (`policy`), the attempt whose failure
 /// is final (`is_last`) and the broker's bound (`attempts`, given by the producer) follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +150,7 @@ pub async fn handle(
         worker_pid: std::process::id(),
     })
 }
-// ANCHOR_END: pattern
+// ANCHOR_END: handler
 
 #[cfg(test)]
 mod tests {
