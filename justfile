@@ -80,6 +80,13 @@ bench:
     cat target/bench.txt
     target/release/results target/bench.txt --into docs/results.md
 
+# Each lesson over the size that matters (threads, chunk, message size, tasks), Rust beside its
+# Python twin at the same points: `just sweep --quick`, `just sweep --lesson race-lock`. Writes
+# target/compare/sweep.jsonl; a full run also docs/sweeps/, docs/results.md and the book's pages.
+sweep *args:
+    cargo build --release --workspace
+    target/release/sweep {{args}}
+
 # `yes` keeps the other core busy; the row is JSON, and docs/results.md has a run.
 # task-queue's SQLite backend under load: 1 000 000 jobs, or `just bench-queue 200000`.
 bench-queue jobs="1000000":

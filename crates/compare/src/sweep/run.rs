@@ -1,0 +1,149 @@
+//! Runs one lesson's sweep: both sides at every point, a few runs each, and the limit beside.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+use super::child::{self, Outcome};
+use super::record::Point;
+use super::stats::summarise;
+use super::{Lang, Limit, Series, Spec, Y};
+use crate::pair::number;
+
+/// Where the programs are and what the points share.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The directory of the release lesson binaries.
+    pub bin_dir: PathBuf,
+    /// The Python interpreter.
+    pub python: PathBuf,
+    /// The twins' directory.
+    pub scripts: PathBuf,
+    /// Runs a point.
+    pub runs: usize,
+    /// [`crate::machine::describe`], written into every point.
+    pub machine: String,
+}
+
+/// A lesson's points, and a line for each point whose rows were wrong (not broken on purpose).
+pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec<String>)> {
+    let mut points = Vec::new();
+    let mut wrong = Vec::new();
+    for &x in spec.points(quick) {
+        eprintln!("sweep: {} {}={x} ({} runs)", spec.lesson, spec.x_name, setup.runs);
+        let parallelism = crate::machine::parallelism();
+        let mut runs = Vec::new();
+        for _ in 0..setup.runs {
+            // The two sides alternate, so a burst of load on the shared machine falls on both.
+            let rust = child::run(&setup.bin_dir.join(spec.lesson), &with_json((spec.rust_args)(x)))
+                .with_context(|| format!("{} {}={x}: the Rust side", spec.lesson, spec.x_name))?;
+            let script = setup.scripts.join(spec.script);
+            let mut py_args = vec![script.display().to_string()];
+            py_args.extend(with_json((spec.python_args)(x)));
+            let python = child::run(&setup.python, &py_args)
+                .with_context(|| format!("{} {}={x}: the Python side", spec.lesson, spec.x_name))?;
+            wrong.extend(wrong_rows(spec, x, "Rust", &rust.rows));
+            wrong.extend(wrong_rows(spec, x, "Python", &python.rows));
+            runs.push((rust, python));
+        }
+        let at = |series: &Series, ys: Vec<f64>, mechanism: String| Point {
+            lesson: spec.lesson.into(),
+            series: series.name.into(),
+            language: series.lang.name(),
+            mechanism,
+            x_name: spec.x_name,
+            x,
+            y_name: series.y.name(),
+            y: summarise(&ys).expect("every run gave a figure"),
+            machine: setup.machine.clone(),
+            parallelism,
+        };
+        for series in spec.series {
+            let (ys, mechanism) = figures(series, x, &runs)
+                .with_context(|| format!("{} {}={x}", spec.lesson, spec.x_name))?;
+            points.push(at(series, ys, mechanism));
+        }
+        if let Some((series, ys)) = limit(spec, x) {
+            points.push(at(&series, ys, "limit".into()));
+        }
+    }
+    Ok((points, wrong))
+}
+
+/// `args` with `--json` first.
+fn with_json(args: Vec<String>) -> Vec<String> {
+    std::iter::once("--json".to_string()).chain(args).collect()
+}
+
+/// One line for each row that is wrong and not broken on purpose.
+fn wrong_rows(spec: &Spec, x: u64, side: &str, rows: &[Value]) -> Vec<String> {
+    rows.iter()
+        .filter(|row| !crate::as_expected(row))
+        .map(|row| {
+            format!(
+                "{} {}={x}: {side} {} gave {} where {} was expected",
+                spec.lesson, spec.x_name, row["variant"], row["result"], row["expected"]
+            )
+        })
+        .collect()
+}
+
+/// The series' figure in each run, and its row's mechanism.
+fn figures(series: &Series, x: u64, runs: &[(Outcome, Outcome)]) -> Result<(Vec<f64>, String)> {
+    let mut ys = Vec::new();
+    let mut mechanism = String::new();
+    for (rust, python) in runs {
+        let side = if series.lang == Lang::Rust { rust } else { python };
+        let row = find(&side.rows, series.variant)?;
+        mechanism = row["mechanism"].as_str().unwrap_or("").to_string();
+        ys.push(figure(series.y, x, row, side)?);
+    }
+    Ok((ys, mechanism))
+}
+
+/// The row of `variant`, or an error naming what did run.
+fn find<'a>(rows: &'a [Value], variant: &str) -> Result<&'a Value> {
+    rows.iter()
+        .find(|r| r["variant"] == variant)
+        .with_context(|| {
+            let ran: Vec<String> = rows.iter().map(|r| r["variant"].to_string()).collect();
+            format!("no row of variant {variant:?}; the run gave {}", ran.join(", "))
+        })
+}
+
+/// What `y` reads from `row` at point `x`.
+fn figure(y: Y, x: u64, row: &Value, side: &Outcome) -> Result<f64> {
+    Ok(match y {
+        Y::PerS => number(row, "per_s"),
+        Y::Lost => number(row, "expected") - number(row, "result"),
+        Y::Speedup => {
+            let sequential = number(find(&side.rows, "sequential")?, "per_s");
+            if sequential <= 0.0 {
+                bail!("the sequential row has no rate to compare with");
+            }
+            number(row, "per_s") / sequential
+        }
+        Y::PerItemNs => number(row, "wall_s") / number(row, "items").max(1.0) * 1e9,
+        Y::MegabytesPerS => number(row, "per_s") * x as f64 / 1e6,
+        Y::WallS => number(row, "wall_s"),
+        Y::PeakRssMib => side.peak_rss_mib,
+    })
+}
+
+/// The machine's limit at `x` as a series of its own with its figures, where the spec has one.
+fn limit(spec: &Spec, x: u64) -> Option<(Series, Vec<f64>)> {
+    let first = spec.series.first()?.y;
+    let (name, ys) = match spec.limit {
+        Limit::None => return None,
+        Limit::Cores => ("ideal: min(workers, cores)", vec![x.min(timing::cores() as u64) as f64]),
+        Limit::Memcpy => ("memcpy (this machine)", super::memcpy::probe(3)),
+        Limit::OneDelay(s) => ("ideal: one delay", vec![s]),
+    };
+    Some((Series { name, lang: Lang::Machine, variant: "", y: first }, ys))
+}
+
+/// The twins' directory in this source tree.
+pub fn scripts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/python")
+}

@@ -1,0 +1,203 @@
+//! A lesson's sweep as an SVG: a panel per figure (rate, lost updates, memory), one line per
+//! series with its runs' range as a bar at each point, the machine's limit dashed, a legend.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use plotters::prelude::*;
+
+use super::record::Point;
+use super::words::{curve, series_names};
+
+/// The series' colours, in order; Rust and Python series share the palette, their markers differ.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// A range is drawn on a log axis when its ends are this far apart.
+const WIDE: f64 = 20.0;
+
+/// Draws `points` (one lesson's) into `path`, titled with the machine.
+pub fn write(points: &[Point], title: &str, path: &Path) -> Result<()> {
+    let mut y_names: Vec<&'static str> = Vec::new();
+    for p in points {
+        if !y_names.contains(&p.y_name) {
+            y_names.push(p.y_name);
+        }
+    }
+    let root = SVGBackend::new(path, (900, 60 + 420 * y_names.len() as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let (band, rest) = root.split_vertically(40);
+    band.draw(&Text::new(title.to_string(), (12, 12), ("sans-serif", 15)))
+        .map_err(plot_error)?;
+    // A series keeps its colour in every panel: its place among all of the lesson's series.
+    let all = series_names(points);
+    let panels = rest.split_evenly((y_names.len(), 1));
+    for (panel, y_name) in panels.iter().zip(&y_names) {
+        let these: Vec<&Point> = points.iter().filter(|p| p.y_name == *y_name).collect();
+        draw_panel(panel, &these, &all)?;
+    }
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+/// The axis range of `values` with some room, and whether it is wide enough for a log scale.
+fn range(values: impl Iterator<Item = f64> + Clone) -> (f64, f64, bool) {
+    let low = values.clone().fold(f64::INFINITY, f64::min);
+    let high = values.fold(0.0, f64::max);
+    let log = low > 0.0 && high / low >= WIDE;
+    if log {
+        (low / 1.5, high * 1.5, true)
+    } else {
+        (low.min(0.0), (high * 1.1).max(1e-9), false)
+    }
+}
+
+/// One panel: the series reading one figure, on log axes where their range is wide.
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    points: &[&Point],
+    all: &[String],
+) -> Result<()> {
+    let owned: Vec<Point> = points.iter().map(|p| (*p).clone()).collect();
+    let (x_lo, x_hi, _) = range(owned.iter().map(|p| p.x as f64));
+    let ys = owned.iter().flat_map(|p| [p.y.min, p.y.max]);
+    let (y_lo, y_hi, y_log) = range(ys);
+    let x_log = x_hi / x_lo.max(1e-9) >= WIDE / 2.0;
+    let x_name = owned.first().map_or("x", |p| p.x_name);
+    let y_name = owned.first().map_or("y", |p| p.y_name);
+    let x_range = if x_log { (x_lo / 1.3, x_hi * 1.3) } else { (x_lo.min(0.0), x_hi * 1.05) };
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(14).x_label_area_size(36).y_label_area_size(70);
+    let label = |v: &f64| super::words::figure(*v);
+    let x_desc = format!("{x_name}{}", if x_log { " (log scale)" } else { "" });
+    let y_desc = format!("{y_name}{}", if y_log { " (log scale)" } else { "" });
+    // The four combinations of axes are four types; a macro keeps one body for them all.
+    macro_rules! draw {
+        ($x:expr, $y:expr) => {{
+            let mut chart = builder.build_cartesian_2d($x, $y).map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_label_formatter(&label)
+                .y_label_formatter(&label)
+                .x_desc(x_desc.as_str())
+                .y_desc(y_desc.as_str())
+                .draw()
+                .map_err(plot_error)?;
+            series(&mut chart, &owned, all)?;
+        }};
+    }
+    match (x_log, y_log) {
+        (true, true) => draw!((x_range.0..x_range.1).log_scale(), (y_lo..y_hi).log_scale()),
+        (true, false) => draw!((x_range.0..x_range.1).log_scale(), y_lo..y_hi),
+        (false, true) => draw!(x_range.0..x_range.1, (y_lo..y_hi).log_scale()),
+        (false, false) => draw!(x_range.0..x_range.1, y_lo..y_hi),
+    }
+    Ok(())
+}
+
+/// Each series as a line with markers and range bars (the limit dashed and black), then the legend.
+fn series<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    points: &[Point],
+    all: &[String],
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    for name in &series_names(points) {
+        let line: Vec<(f64, f64)> = curve(points, name).iter().map(|&(x, y)| (x as f64, y)).collect();
+        let mine: Vec<&Point> = points.iter().filter(|p| &p.series == name).collect();
+        if mine.first().is_some_and(|p| p.language == "machine") {
+            chart
+                .draw_series(DashedLineSeries::new(line, 8, 5, BLACK.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(name.as_str())
+                .legend(|(x, y)| Rectangle::new([(x, y - 1), (x + 18, y + 1)], BLACK.filled()));
+            continue;
+        }
+        let i = all.iter().position(|n| n == name).unwrap_or(0);
+        let colour = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(name.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled()));
+        let python = mine.first().is_some_and(|p| p.language == "Python");
+        // Rust's markers are filled and Python's hollow, so two series of one colour never meet.
+        let marker = if python { colour.stroke_width(2) } else { colour.filled() };
+        chart
+            .draw_series(line.iter().map(|&at| Circle::new(at, 4, marker)))
+            .map_err(plot_error)?;
+        // The runs' range as a thin bar (stroke 1, where the line is 2) through each point.
+        chart
+            .draw_series(mine.iter().map(|p| {
+                let x = p.x as f64;
+                PathElement::new(vec![(x, p.y.min), (x, p.y.max)], colour.stroke_width(1))
+            }))
+            .map_err(plot_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
+}
+
+fn plot_error(err: impl std::fmt::Debug) -> anyhow::Error {
+    anyhow!("drawing the sweep: {err:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::record::tests::point;
+
+    #[test]
+    fn each_series_is_one_line_with_a_legend_entry_and_the_limit_is_dashed() {
+        let mut points = Vec::new();
+        for x in [1, 4, 16, 64] {
+            let f = x as f64;
+            points.push(point("Rust mutex", "per_s", x, &[1e7 / f, 2e7 / f, 3e7 / f]));
+            points.push(point("Python lock", "per_s", x, &[1e5, 2e5]));
+            let mut limit = point("ideal", "per_s", x, &[3e7]);
+            limit.language = "machine";
+            points.push(limit);
+            points.push(point("Rust racy", "lost", x, &[0.0, f * 100.0]));
+        }
+        let path = std::env::temp_dir().join(format!("sweep-svg-{}.svg", std::process::id()));
+        write(&points, "test machine", &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        // A series' line is its one polyline of stroke 2 in its colour; its range bars are 1 wide.
+        let lines = |colour: &str| {
+            svg.lines()
+                .filter(|l| l.contains("<polyline") && l.contains(colour))
+                .filter(|l| l.contains("stroke-width=\"2\""))
+                .count()
+        };
+        assert_eq!(lines("#1F77B4"), 1, "Rust mutex, first colour");
+        assert_eq!(lines("#FF7F0E"), 1, "Python lock, second colour");
+        assert_eq!(lines("#D62728"), 1, "Rust racy, the fourth series, in its own panel");
+        let dashes = svg
+            .lines()
+            .filter(|l| l.contains("<polyline") && l.contains("#000000"))
+            .count();
+        assert!(dashes > 3, "the limit is drawn in dashes: {dashes}");
+        for name in ["Rust mutex", "Python lock", "ideal", "Rust racy"] {
+            assert!(svg.contains(&format!(">{name}<")) || svg.contains(name), "{name}");
+        }
+        assert!(svg.contains("(log scale)"), "wide ranges are on log axes");
+    }
+}
