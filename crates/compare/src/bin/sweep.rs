@@ -72,7 +72,11 @@ fn run() -> Result<ExitCode> {
             MAX_SECONDS / 60.0
         )));
     }
-    eprintln!("sweep: {} lessons, estimated {:.1} min", specs.len(), estimate / 60.0);
+    eprintln!(
+        "sweep: {} lessons, estimated {:.1} min",
+        specs.len(),
+        estimate / 60.0
+    );
     let setup = Setup {
         bin_dir: bin_dir(&specs)?,
         python: cli.python.clone(),
@@ -90,11 +94,19 @@ fn run() -> Result<ExitCode> {
     }
     let seconds = started.elapsed().as_secs_f64();
     write(&cli, &points, &setup.machine, seconds)?;
-    eprintln!("sweep: {} points in {:.1} min", points.len(), seconds / 60.0);
+    eprintln!(
+        "sweep: {} points in {:.1} min",
+        points.len(),
+        seconds / 60.0
+    );
     for line in &wrong {
         eprintln!("wrong: {line}");
     }
-    Ok(if wrong.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if wrong.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Writes sweep.jsonl, and on a full run the charts and pages.
@@ -113,7 +125,13 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
         machine: machine.into(),
         seconds,
     };
-    pages::write_all(points, &origin, &cli.svg_into, &cli.book_into, &cli.write_into)
+    pages::write_all(
+        points,
+        &origin,
+        &cli.svg_into,
+        &cli.book_into,
+        &cli.write_into,
+    )
 }
 
 /// The specs named with `--lesson`, or all of them.
@@ -121,7 +139,10 @@ fn chosen(names: &[String]) -> Result<Vec<Spec>> {
     for name in names {
         if !SPECS.iter().any(|s| s.lesson == name) {
             let known: Vec<&str> = SPECS.iter().map(|s| s.lesson).collect();
-            return Err(usage_error(format!("no sweep of {name:?}; known: {}", known.join(", "))));
+            return Err(usage_error(format!(
+                "no sweep of {name:?}; known: {}",
+                known.join(", ")
+            )));
         }
     }
     Ok(SPECS
@@ -134,7 +155,10 @@ fn chosen(names: &[String]) -> Result<Vec<Spec>> {
 /// The release lesson binaries beside this program; a debug build or a missing lesson refused.
 fn bin_dir(specs: &[Spec]) -> Result<PathBuf> {
     let exe = std::env::current_exe().context("finding this program's own path")?;
-    let dir = exe.parent().context("this program has no directory")?.to_path_buf();
+    let dir = exe
+        .parent()
+        .context("this program has no directory")?
+        .to_path_buf();
     if lessons::is_debug_dir(&dir) {
         return Err(usage_error(format!(
             "{} holds debug builds, whose timings say nothing: run `just sweep`",

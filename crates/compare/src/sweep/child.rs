@@ -51,7 +51,11 @@ pub fn run(program: &std::path::Path, args: &[String]) -> Result<Outcome> {
     let (status, rss_kib) = wait4(child.id())?;
     let stderr = errs.join().unwrap_or_default();
     if status != 0 {
-        bail!("{} exited with status {status}: {}", program.display(), stderr.trim());
+        bail!(
+            "{} exited with status {status}: {}",
+            program.display(),
+            stderr.trim()
+        );
     }
     let rows = crate::parse_rows(&stdout).context("reading its rows")?;
     Ok(Outcome {
@@ -96,7 +100,10 @@ mod tests {
         let out = run(std::path::Path::new("sh"), &["-c".into(), script.into()]).unwrap();
         assert_eq!(out.rows.len(), 1);
         assert!(out.peak_rss_mib > 0.0, "{}", out.peak_rss_mib);
-        let failed = run(std::path::Path::new("sh"), &["-c".into(), "echo no >&2; exit 3".into()]);
+        let failed = run(
+            std::path::Path::new("sh"),
+            &["-c".into(), "echo no >&2; exit 3".into()],
+        );
         let msg = format!("{:#}", failed.unwrap_err());
         assert!(msg.contains("status 3") && msg.contains("no"), "{msg}");
     }

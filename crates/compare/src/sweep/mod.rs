@@ -113,10 +113,12 @@ pub struct Spec {
     pub full: &'static [u64],
     /// The points of `--quick`.
     pub quick: &'static [u64],
-    /// The Rust side's arguments at a point (besides `--json`).
-    pub rust_args: fn(u64) -> Vec<String>,
-    /// The Python side's arguments at a point (besides `--json`).
-    pub python_args: fn(u64) -> Vec<String>,
+    /// The Rust side's invocations at a point, each its arguments (besides `--json`): more than
+    /// one where two variants need sizes of their own. Their rows are read as one run's.
+    pub rust_args: fn(u64) -> Vec<Vec<String>>,
+    /// The Python side's invocations at a point, as for Rust; none for a lesson swept in Rust
+    /// alone.
+    pub python_args: fn(u64) -> Vec<Vec<String>>,
     /// The lines drawn; their `y` names the chart's panels.
     pub series: &'static [Series],
     /// The limit drawn beside the series of the first panel.
@@ -151,9 +153,12 @@ impl Spec {
     }
 }
 
-/// Arguments from string slices and a point, for the specs' argument functions.
-pub fn args(fixed: &[&str], more: &[(&str, u64)]) -> Vec<String> {
-    let mut out: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+/// One invocation's arguments: `--variant V` for each of `variants`, then `--flag value` pairs.
+pub fn args(variants: &[&str], more: &[(&str, u64)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in variants {
+        out.extend(["--variant".to_string(), v.to_string()]);
+    }
     for (flag, value) in more {
         out.push(format!("--{flag}"));
         out.push(value.to_string());

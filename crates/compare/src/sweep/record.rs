@@ -66,7 +66,11 @@ pub(crate) mod tests {
         Point {
             lesson: "race-lock".into(),
             series: series.into(),
-            language: if series.starts_with("Python") { "Python" } else { "Rust" },
+            language: if series.starts_with("Python") {
+                "Python"
+            } else {
+                "Rust"
+            },
             mechanism: "threads".into(),
             x_name: "workers",
             x,
@@ -87,15 +91,32 @@ pub(crate) mod tests {
         assert_eq!(text.lines().count(), 2);
         let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         let keys = [
-            "lesson", "series", "language", "mechanism", "x_name", "x", "y_name", "y", "y_min",
-            "y_max", "runs", "machine", "parallelism",
+            "lesson",
+            "series",
+            "language",
+            "mechanism",
+            "x_name",
+            "x",
+            "y_name",
+            "y",
+            "y_min",
+            "y_max",
+            "runs",
+            "machine",
+            "parallelism",
         ];
         assert_eq!(first.as_object().unwrap().len(), keys.len());
         for key in keys {
             assert!(first.get(key).is_some(), "{key} missing: {first}");
         }
-        assert_eq!((first["y"].as_f64(), first["y_min"].as_f64()), (Some(2.0), Some(1.0)));
-        assert_eq!((first["y_max"].as_f64(), first["runs"].as_u64()), (Some(3.0), Some(3)));
+        assert_eq!(
+            (first["y"].as_f64(), first["y_min"].as_f64()),
+            (Some(2.0), Some(1.0))
+        );
+        assert_eq!(
+            (first["y_max"].as_f64(), first["runs"].as_u64()),
+            (Some(3.0), Some(3))
+        );
         assert_eq!(first["language"], "Rust");
     }
 }

@@ -31,17 +31,19 @@ pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec
     let mut points = Vec::new();
     let mut wrong = Vec::new();
     for &x in spec.points(quick) {
-        eprintln!("sweep: {} {}={x} ({} runs)", spec.lesson, spec.x_name, setup.runs);
+        eprintln!(
+            "sweep: {} {}={x} ({} runs)",
+            spec.lesson, spec.x_name, setup.runs
+        );
         let parallelism = crate::machine::parallelism();
         let mut runs = Vec::new();
         for _ in 0..setup.runs {
             // The two sides alternate, so a burst of load on the shared machine falls on both.
-            let rust = child::run(&setup.bin_dir.join(spec.lesson), &with_json((spec.rust_args)(x)))
+            let bin = setup.bin_dir.join(spec.lesson);
+            let rust = side(&bin, &[], (spec.rust_args)(x))
                 .with_context(|| format!("{} {}={x}: the Rust side", spec.lesson, spec.x_name))?;
-            let script = setup.scripts.join(spec.script);
-            let mut py_args = vec![script.display().to_string()];
-            py_args.extend(with_json((spec.python_args)(x)));
-            let python = child::run(&setup.python, &py_args)
+            let script = setup.scripts.join(spec.script).display().to_string();
+            let python = side(&setup.python, &[script], (spec.python_args)(x))
                 .with_context(|| format!("{} {}={x}: the Python side", spec.lesson, spec.x_name))?;
             wrong.extend(wrong_rows(spec, x, "Rust", &rust.rows));
             wrong.extend(wrong_rows(spec, x, "Python", &python.rows));
@@ -71,9 +73,25 @@ pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec
     Ok((points, wrong))
 }
 
-/// `args` with `--json` first.
-fn with_json(args: Vec<String>) -> Vec<String> {
-    std::iter::once("--json".to_string()).chain(args).collect()
+/// One side's run: each invocation of `program` (after `first`, with `--json`), their rows
+/// together and the largest peak memory among them.
+fn side(program: &Path, first: &[String], invocations: Vec<Vec<String>>) -> Result<Outcome> {
+    let mut all = Outcome {
+        rows: Vec::new(),
+        peak_rss_mib: 0.0,
+    };
+    for args in invocations {
+        let args: Vec<String> = first
+            .iter()
+            .cloned()
+            .chain(["--json".into()])
+            .chain(args)
+            .collect();
+        let one = child::run(program, &args)?;
+        all.rows.extend(one.rows);
+        all.peak_rss_mib = all.peak_rss_mib.max(one.peak_rss_mib);
+    }
+    Ok(all)
 }
 
 /// One line for each row that is wrong and not broken on purpose.
@@ -94,7 +112,11 @@ fn figures(series: &Series, x: u64, runs: &[(Outcome, Outcome)]) -> Result<(Vec<
     let mut ys = Vec::new();
     let mut mechanism = String::new();
     for (rust, python) in runs {
-        let side = if series.lang == Lang::Rust { rust } else { python };
+        let side = if series.lang == Lang::Rust {
+            rust
+        } else {
+            python
+        };
         let row = find(&side.rows, series.variant)?;
         mechanism = row["mechanism"].as_str().unwrap_or("").to_string();
         ys.push(figure(series.y, x, row, side)?);
@@ -108,7 +130,10 @@ fn find<'a>(rows: &'a [Value], variant: &str) -> Result<&'a Value> {
         .find(|r| r["variant"] == variant)
         .with_context(|| {
             let ran: Vec<String> = rows.iter().map(|r| r["variant"].to_string()).collect();
-            format!("no row of variant {variant:?}; the run gave {}", ran.join(", "))
+            format!(
+                "no row of variant {variant:?}; the run gave {}",
+                ran.join(", ")
+            )
         })
 }
 
@@ -136,11 +161,22 @@ fn limit(spec: &Spec, x: u64) -> Option<(Series, Vec<f64>)> {
     let first = spec.series.first()?.y;
     let (name, ys) = match spec.limit {
         Limit::None => return None,
-        Limit::Cores => ("ideal: min(workers, cores)", vec![x.min(timing::cores() as u64) as f64]),
+        Limit::Cores => (
+            "ideal: min(workers, cores)",
+            vec![x.min(timing::cores() as u64) as f64],
+        ),
         Limit::Memcpy => ("memcpy (this machine)", super::memcpy::probe(3)),
         Limit::OneDelay(s) => ("ideal: one delay", vec![s]),
     };
-    Some((Series { name, lang: Lang::Machine, variant: "", y: first }, ys))
+    Some((
+        Series {
+            name,
+            lang: Lang::Machine,
+            variant: "",
+            y: first,
+        },
+        ys,
+    ))
 }
 
 /// The twins' directory in this source tree.

@@ -73,9 +73,16 @@ fn draw_panel<DB: DrawingBackend>(
     let x_log = x_hi / x_lo.max(1e-9) >= WIDE / 2.0;
     let x_name = owned.first().map_or("x", |p| p.x_name);
     let y_name = owned.first().map_or("y", |p| p.y_name);
-    let x_range = if x_log { (x_lo / 1.3, x_hi * 1.3) } else { (x_lo.min(0.0), x_hi * 1.05) };
+    let x_range = if x_log {
+        (x_lo / 1.3, x_hi * 1.3)
+    } else {
+        (x_lo.min(0.0), x_hi * 1.05)
+    };
     let mut builder = ChartBuilder::on(area);
-    builder.margin(14).x_label_area_size(36).y_label_area_size(70);
+    builder
+        .margin(14)
+        .x_label_area_size(36)
+        .y_label_area_size(70);
     let label = |v: &f64| super::words::figure(*v);
     let x_desc = format!("{x_name}{}", if x_log { " (log scale)" } else { "" });
     let y_desc = format!("{y_name}{}", if y_log { " (log scale)" } else { "" });
@@ -114,7 +121,10 @@ where
     CT: CoordTranslate<From = (f64, f64)>,
 {
     for name in &series_names(points) {
-        let line: Vec<(f64, f64)> = curve(points, name).iter().map(|&(x, y)| (x as f64, y)).collect();
+        let line: Vec<(f64, f64)> = curve(points, name)
+            .iter()
+            .map(|&(x, y)| (x as f64, y))
+            .collect();
         let mine: Vec<&Point> = points.iter().filter(|p| &p.series == name).collect();
         if mine.first().is_some_and(|p| p.language == "machine") {
             chart
@@ -133,7 +143,11 @@ where
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled()));
         let python = mine.first().is_some_and(|p| p.language == "Python");
         // Rust's markers are filled and Python's hollow, so two series of one colour never meet.
-        let marker = if python { colour.stroke_width(2) } else { colour.filled() };
+        let marker = if python {
+            colour.stroke_width(2)
+        } else {
+            colour.filled()
+        };
         chart
             .draw_series(line.iter().map(|&at| Circle::new(at, 4, marker)))
             .map_err(plot_error)?;
@@ -169,7 +183,12 @@ mod tests {
         let mut points = Vec::new();
         for x in [1, 4, 16, 64] {
             let f = x as f64;
-            points.push(point("Rust mutex", "per_s", x, &[1e7 / f, 2e7 / f, 3e7 / f]));
+            points.push(point(
+                "Rust mutex",
+                "per_s",
+                x,
+                &[1e7 / f, 2e7 / f, 3e7 / f],
+            ));
             points.push(point("Python lock", "per_s", x, &[1e5, 2e5]));
             let mut limit = point("ideal", "per_s", x, &[3e7]);
             limit.language = "machine";
@@ -189,14 +208,21 @@ mod tests {
         };
         assert_eq!(lines("#1F77B4"), 1, "Rust mutex, first colour");
         assert_eq!(lines("#FF7F0E"), 1, "Python lock, second colour");
-        assert_eq!(lines("#D62728"), 1, "Rust racy, the fourth series, in its own panel");
+        assert_eq!(
+            lines("#D62728"),
+            1,
+            "Rust racy, the fourth series, in its own panel"
+        );
         let dashes = svg
             .lines()
             .filter(|l| l.contains("<polyline") && l.contains("#000000"))
             .count();
         assert!(dashes > 3, "the limit is drawn in dashes: {dashes}");
         for name in ["Rust mutex", "Python lock", "ideal", "Rust racy"] {
-            assert!(svg.contains(&format!(">{name}<")) || svg.contains(name), "{name}");
+            assert!(
+                svg.contains(&format!(">{name}<")) || svg.contains(name),
+                "{name}"
+            );
         }
         assert!(svg.contains("(log scale)"), "wide ranges are on log axes");
     }

@@ -127,10 +127,16 @@ pub fn tables(points: &[Point]) -> String {
     y_names.sort_unstable();
     y_names.dedup();
     for y_name in y_names {
-        let these: Vec<Point> = points.iter().filter(|p| p.y_name == y_name).cloned().collect();
+        let these: Vec<Point> = points
+            .iter()
+            .filter(|p| p.y_name == y_name)
+            .cloned()
+            .collect();
         let names = series_names(&these);
         let x_name = these.first().map_or("x", |p| p.x_name);
-        out.push_str(&format!("\n`{y_name}`, median (least to most) of the runs:\n\n"));
+        out.push_str(&format!(
+            "\n`{y_name}`, median (least to most) of the runs:\n\n"
+        ));
         out.push_str(&format!("| {x_name} | {} |\n", names.join(" | ")));
         out.push_str(&format!("|---:|{}\n", "---:|".repeat(names.len())));
         let mut xs: Vec<u64> = these.iter().map(|p| p.x).collect();
@@ -139,14 +145,17 @@ pub fn tables(points: &[Point]) -> String {
             let cells: Vec<String> = names
                 .iter()
                 .map(|n| {
-                    these.iter().find(|p| &p.series == n && p.x == x).map_or("-".into(), |p| {
-                        if p.y.runs > 1 {
-                            let (lo, hi) = (figure(p.y.min), figure(p.y.max));
-                            format!("{} ({lo} to {hi})", figure(p.y.median))
-                        } else {
-                            figure(p.y.median)
-                        }
-                    })
+                    these
+                        .iter()
+                        .find(|p| &p.series == n && p.x == x)
+                        .map_or("-".into(), |p| {
+                            if p.y.runs > 1 {
+                                let (lo, hi) = (figure(p.y.min), figure(p.y.max));
+                                format!("{} ({lo} to {hi})", figure(p.y.median))
+                            } else {
+                                figure(p.y.median)
+                            }
+                        })
                 })
                 .collect();
             out.push_str(&format!("| {x} | {} |\n", cells.join(" | ")));
@@ -166,7 +175,10 @@ mod tests {
         let curve = [(1, 100.0), (2, 100.0), (4, 100.0), (8, 50.0), (16, 25.0)];
         let b = bend(&curve).unwrap();
         assert_eq!(b.x, 4);
-        assert!((b.before - 1.0).abs() < 1e-9 && (b.after - 0.5).abs() < 1e-9, "{b:?}");
+        assert!(
+            (b.before - 1.0).abs() < 1e-9 && (b.after - 0.5).abs() < 1e-9,
+            "{b:?}"
+        );
         let text = sentence("Rust mutex", "workers", "per_s", &curve);
         assert!(text.contains("it bends at workers = 4"), "{text}");
         assert!(text.contains("by 1.00 before, by 0.50 after"), "{text}");
@@ -201,8 +213,14 @@ mod tests {
             point("Python lock", "per_s", 2, &[2e5]),
         ];
         let md = tables(&points);
-        assert!(md.contains("| workers | Rust mutex | Python lock |"), "{md}");
-        assert!(md.contains("| 1 | 2.00 M (1.00 M to 3.00 M) | 100 k |"), "{md}");
+        assert!(
+            md.contains("| workers | Rust mutex | Python lock |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 1 | 2.00 M (1.00 M to 3.00 M) | 100 k |"),
+            "{md}"
+        );
         assert!(md.contains("| 2 | 4.00 M | 200 k |"), "{md}");
         assert_eq!(sentences(&points).len(), 2);
     }
