@@ -4,6 +4,12 @@
 //! `rusage` (with its reaped descendants'). `getrusage(RUSAGE_CHILDREN)` would give the largest
 //! of *every* child this program ever reaped, so a small run after a big one would report the
 //! big one's peak; reading `/proc/<pid>/status` `VmHWM` would have to race the child's exit.
+//!
+//! Linux folds the peak of the memory a process had before `exec` into its `ru_maxrss`, and a
+//! child starts with its parent's (a copy after `fork`, the same one under `posix_spawn`). This
+//! program holds large buffers at times (the memcpy probe), so it never starts a measured child
+//! itself: it starts a fresh copy of itself as a launcher ([`LAUNCH`]), a few MiB, which starts
+//! the child, reaps it with `wait4` and reports its peak on stderr's last line.
 
 #![allow(unsafe_code)] // `wait4` has no safe wrapper in std: `Child::wait` drops the rusage.
 
@@ -22,10 +28,19 @@ pub struct Outcome {
     pub peak_rss_mib: f64,
 }
 
-/// Runs `program args...`, waits for it with `wait4` and parses its rows; a failed exit is an
-/// error carrying its stderr.
+/// The first argument that makes this program a launcher: `sweep --launch PROGRAM ARGS...`.
+pub const LAUNCH: &str = "--launch";
+
+/// The launcher's last line on stderr, before the child's peak in KiB.
+const PEAK: &str = "sweep-launch: peak KiB ";
+
+/// Runs `program args...` through a launcher, and parses its rows; a failed exit is an error
+/// carrying its stderr.
 pub fn run(program: &std::path::Path, args: &[String]) -> Result<Outcome> {
-    let mut child = Command::new(program)
+    let me = std::env::current_exe().context("finding this program, to launch from")?;
+    let mut child = Command::new(me)
+        .arg(LAUNCH)
+        .arg(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -48,20 +63,46 @@ pub fn run(program: &std::path::Path, args: &[String]) -> Result<Outcome> {
         .context("the child's stdout is piped")?
         .read_to_string(&mut stdout)
         .context("reading the child's rows")?;
-    let (status, rss_kib) = wait4(child.id())?;
+    let (status, _) = wait4(child.id())?;
     let stderr = errs.join().unwrap_or_default();
+    let (stderr, peak) = stderr.rsplit_once(PEAK).unwrap_or((&stderr, ""));
     if status != 0 {
-        bail!(
-            "{} exited with status {status}: {}",
-            program.display(),
-            stderr.trim()
-        );
+        let (program, stderr) = (program.display(), stderr.trim());
+        bail!("{program} exited with status {status}: {stderr}");
     }
+    let rss_kib: f64 = peak
+        .trim()
+        .parse()
+        .context("the launcher reported no peak")?;
     let rows = crate::parse_rows(&stdout).context("reading its rows")?;
     Ok(Outcome {
         rows,
-        peak_rss_mib: rss_kib as f64 / 1024.0,
+        peak_rss_mib: rss_kib / 1024.0,
     })
+}
+
+/// The launcher: runs `PROGRAM ARGS...` (the arguments after [`LAUNCH`]) with this process's
+/// stdin, stdout and stderr, reaps it with `wait4`, prints its peak and exits as it did.
+pub fn launch(mut args: impl Iterator<Item = String>) -> std::process::ExitCode {
+    let Some(program) = args.next() else {
+        eprintln!("{LAUNCH} needs a program to run");
+        return std::process::ExitCode::from(2);
+    };
+    let outcome = Command::new(&program)
+        .args(args)
+        .spawn()
+        .map_err(anyhow::Error::from)
+        .and_then(|c| wait4(c.id()));
+    match outcome {
+        Ok((status, kib)) => {
+            eprintln!("{PEAK}{kib}");
+            std::process::ExitCode::from(u8::try_from(status).unwrap_or(1))
+        }
+        Err(err) => {
+            eprintln!("starting {program}: {err:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
 }
 
 /// Reaps `pid`: its exit code (128 + the signal when killed) and its peak RSS in KiB.
@@ -95,16 +136,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_child_s_rows_and_peak_memory_come_back() {
-        let script = r#"echo '{"variant":"v","correct":true,"wall_s":1}'"#;
-        let out = run(std::path::Path::new("sh"), &["-c".into(), script.into()]).unwrap();
-        assert_eq!(out.rows.len(), 1);
-        assert!(out.peak_rss_mib > 0.0, "{}", out.peak_rss_mib);
-        let failed = run(
-            std::path::Path::new("sh"),
-            &["-c".into(), "echo no >&2; exit 3".into()],
-        );
-        let msg = format!("{:#}", failed.unwrap_err());
-        assert!(msg.contains("status 3") && msg.contains("no"), "{msg}");
+    fn wait4_gives_the_exit_status_and_a_peak() {
+        let child = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
+        let (status, kib) = wait4(child.id()).unwrap();
+        assert_eq!(status, 3);
+        assert!(kib > 0, "{kib}");
     }
 }
