@@ -136,6 +136,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::zombie_processes)] // `wait4` reaps it, which clippy cannot see.
     fn wait4_gives_the_exit_status_and_a_peak() {
         let child = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
         let (status, kib) = wait4(child.id()).unwrap();

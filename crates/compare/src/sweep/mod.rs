@@ -8,7 +8,9 @@
 //! says where each bends, from the figures. A point any of whose rows is wrong (and not broken on
 //! purpose, as [`crate::as_expected`] says) fails the run.
 
+pub mod against;
 pub mod child;
+pub mod legend;
 pub mod memcpy;
 pub mod pages;
 pub mod record;

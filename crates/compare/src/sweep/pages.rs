@@ -37,7 +37,8 @@ impl Origin {
 pub fn lesson_body(points: &[Point], image: &str) -> String {
     let lesson = points.first().map_or("", |p| p.lesson.as_str());
     let mut out = format!("![{lesson}: how its cost grows]({image})\n\n");
-    for line in words::sentences(points) {
+    let limit = super::against::sentence(points);
+    for line in words::sentences(points).into_iter().chain(limit) {
         out.push_str(&format!("- {line}\n"));
     }
     out.push_str(&words::tables(points));

@@ -6,25 +6,20 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
+use super::legend::{colour_of, is, legend};
 use super::record::Point;
 use super::words::{curve, series_names};
 
-/// The series' colours, in order; Rust and Python series share the palette, their markers differ.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
-
-/// A range is drawn on a log axis when its ends are this far apart.
+/// A figure's range is drawn on a log axis when its ends are this far apart; the swept sizes,
+/// which double or grow tenfold, already from this ratio on.
 const WIDE: f64 = 20.0;
+const WIDE_X: f64 = 8.0;
 
-/// Draws `points` (one lesson's) into `path`, titled with the machine.
+/// The width of the chart, and of the legend beside it (beside, so it never hides a line).
+const CHART_W: u32 = 760;
+const LEGEND_W: u32 = 250;
+
+/// Draws `points` (one lesson's) into `path`, titled with the machine: a panel per figure.
 pub fn write(points: &[Point], title: &str, path: &Path) -> Result<()> {
     let mut y_names: Vec<&'static str> = Vec::new();
     for p in points {
@@ -32,7 +27,8 @@ pub fn write(points: &[Point], title: &str, path: &Path) -> Result<()> {
             y_names.push(p.y_name);
         }
     }
-    let root = SVGBackend::new(path, (900, 60 + 420 * y_names.len() as u32)).into_drawing_area();
+    let size = (CHART_W + LEGEND_W, 40 + 400 * y_names.len() as u32);
+    let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
     let (band, rest) = root.split_vertically(40);
     band.draw(&Text::new(title.to_string(), (12, 12), ("sans-serif", 15)))
@@ -41,76 +37,90 @@ pub fn write(points: &[Point], title: &str, path: &Path) -> Result<()> {
     let all = series_names(points);
     let panels = rest.split_evenly((y_names.len(), 1));
     for (panel, y_name) in panels.iter().zip(&y_names) {
-        let these: Vec<&Point> = points.iter().filter(|p| p.y_name == *y_name).collect();
-        draw_panel(panel, &these, &all)?;
+        let these: Vec<Point> = points
+            .iter()
+            .filter(|p| p.y_name == *y_name)
+            .cloned()
+            .collect();
+        let (chart, key) = panel.split_horizontally(CHART_W);
+        draw_panel(&chart, &these, &all)?;
+        legend(&key, &these, &all)?;
     }
     root.present().map_err(plot_error)?;
     Ok(())
 }
 
-/// The axis range of `values` with some room, and whether it is wide enough for a log scale.
-fn range(values: impl Iterator<Item = f64> + Clone) -> (f64, f64, bool) {
-    let low = values.clone().fold(f64::INFINITY, f64::min);
-    let high = values.fold(0.0, f64::max);
-    let log = low > 0.0 && high / low >= WIDE;
-    if log {
-        (low / 1.5, high * 1.5, true)
+/// The least and most of `values`.
+fn ends(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    })
+}
+
+/// An x label: the swept value as a whole number, with k or M past ten thousand.
+fn x_label(v: &f64) -> String {
+    if v.abs() >= 1e4 {
+        super::words::figure(*v)
     } else {
-        (low.min(0.0), (high * 1.1).max(1e-9), false)
+        format!("{v:.0}")
     }
 }
 
 /// One panel: the series reading one figure, on log axes where their range is wide.
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
-    points: &[&Point],
+    points: &[Point],
     all: &[String],
 ) -> Result<()> {
-    let owned: Vec<Point> = points.iter().map(|p| (*p).clone()).collect();
-    let (x_lo, x_hi, _) = range(owned.iter().map(|p| p.x as f64));
-    let ys = owned.iter().flat_map(|p| [p.y.min, p.y.max]);
-    let (y_lo, y_hi, y_log) = range(ys);
-    let x_log = x_hi / x_lo.max(1e-9) >= WIDE / 2.0;
-    let x_name = owned.first().map_or("x", |p| p.x_name);
-    let y_name = owned.first().map_or("y", |p| p.y_name);
+    let (x_lo, x_hi) = ends(points.iter().map(|p| p.x as f64));
+    let (y_lo, y_hi) = ends(points.iter().flat_map(|p| [p.y.min, p.y.max]));
+    let x_log = x_lo > 0.0 && x_hi / x_lo >= WIDE_X;
+    let y_log = y_lo > 0.0 && y_hi / y_lo >= WIDE;
     let x_range = if x_log {
         (x_lo / 1.3, x_hi * 1.3)
     } else {
         (x_lo.min(0.0), x_hi * 1.05)
     };
+    let y_range = if y_log {
+        (y_lo / 1.5, y_hi * 1.5)
+    } else {
+        (y_lo.min(0.0), (y_hi * 1.1).max(1e-9))
+    };
+    let (x_name, y_name) = points.first().map_or(("x", "y"), |p| (p.x_name, p.y_name));
     let mut builder = ChartBuilder::on(area);
     builder
         .margin(14)
         .x_label_area_size(36)
         .y_label_area_size(70);
-    let label = |v: &f64| super::words::figure(*v);
+    let y_label = |v: &f64| super::words::figure(*v);
     let x_desc = format!("{x_name}{}", if x_log { " (log scale)" } else { "" });
     let y_desc = format!("{y_name}{}", if y_log { " (log scale)" } else { "" });
+    let ((x0, x1), (y0, y1)) = (x_range, y_range);
     // The four combinations of axes are four types; a macro keeps one body for them all.
     macro_rules! draw {
         ($x:expr, $y:expr) => {{
             let mut chart = builder.build_cartesian_2d($x, $y).map_err(plot_error)?;
             chart
                 .configure_mesh()
-                .x_label_formatter(&label)
-                .y_label_formatter(&label)
+                .x_label_formatter(&x_label)
+                .y_label_formatter(&y_label)
                 .x_desc(x_desc.as_str())
                 .y_desc(y_desc.as_str())
                 .draw()
                 .map_err(plot_error)?;
-            series(&mut chart, &owned, all)?;
+            series(&mut chart, points, all)?;
         }};
     }
     match (x_log, y_log) {
-        (true, true) => draw!((x_range.0..x_range.1).log_scale(), (y_lo..y_hi).log_scale()),
-        (true, false) => draw!((x_range.0..x_range.1).log_scale(), y_lo..y_hi),
-        (false, true) => draw!(x_range.0..x_range.1, (y_lo..y_hi).log_scale()),
-        (false, false) => draw!(x_range.0..x_range.1, y_lo..y_hi),
+        (true, true) => draw!((x0..x1).log_scale(), (y0..y1).log_scale()),
+        (true, false) => draw!((x0..x1).log_scale(), y0..y1),
+        (false, true) => draw!(x0..x1, (y0..y1).log_scale()),
+        (false, false) => draw!(x0..x1, y0..y1),
     }
     Ok(())
 }
 
-/// Each series as a line with markers and range bars (the limit dashed and black), then the legend.
+/// Each series as a line with markers and range bars, the limit dashed and black.
 fn series<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     points: &[Point],
@@ -125,25 +135,18 @@ where
             .iter()
             .map(|&(x, y)| (x as f64, y))
             .collect();
-        let mine: Vec<&Point> = points.iter().filter(|p| &p.series == name).collect();
-        if mine.first().is_some_and(|p| p.language == "machine") {
+        if is(points, name, "machine") {
             chart
                 .draw_series(DashedLineSeries::new(line, 8, 5, BLACK.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(name.as_str())
-                .legend(|(x, y)| Rectangle::new([(x, y - 1), (x + 18, y + 1)], BLACK.filled()));
+                .map_err(plot_error)?;
             continue;
         }
-        let i = all.iter().position(|n| n == name).unwrap_or(0);
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = colour_of(all, name);
         chart
             .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(name.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled()));
-        let python = mine.first().is_some_and(|p| p.language == "Python");
+            .map_err(plot_error)?;
         // Rust's markers are filled and Python's hollow, so two series of one colour never meet.
-        let marker = if python {
+        let marker = if is(points, name, "Python") {
             colour.stroke_width(2)
         } else {
             colour.filled()
@@ -152,24 +155,16 @@ where
             .draw_series(line.iter().map(|&at| Circle::new(at, 4, marker)))
             .map_err(plot_error)?;
         // The runs' range as a thin bar (stroke 1, where the line is 2) through each point.
-        chart
-            .draw_series(mine.iter().map(|p| {
-                let x = p.x as f64;
-                PathElement::new(vec![(x, p.y.min), (x, p.y.max)], colour.stroke_width(1))
-            }))
-            .map_err(plot_error)?;
+        let bars = points.iter().filter(|p| &p.series == name).map(|p| {
+            let x = p.x as f64;
+            PathElement::new(vec![(x, p.y.min), (x, p.y.max)], colour.stroke_width(1))
+        });
+        chart.draw_series(bars).map_err(plot_error)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(plot_error)?;
     Ok(())
 }
 
-fn plot_error(err: impl std::fmt::Debug) -> anyhow::Error {
+pub(crate) fn plot_error(err: impl std::fmt::Debug) -> anyhow::Error {
     anyhow!("drawing the sweep: {err:?}")
 }
 
