@@ -35,6 +35,11 @@ struct Cli {
     #[arg(long, default_value = "python3")]
     python: PathBuf,
 
+    /// The Python with `celery` and `redis` installed, for the task-queue twin
+    /// (`just sweep` makes it from examples/python/requirements-celery.txt).
+    #[arg(long, default_value = "target/compare/venv/bin/python")]
+    celery_python: PathBuf,
+
     /// Where sweep.jsonl goes.
     #[arg(long, default_value = "target/compare")]
     out: PathBuf,
@@ -86,6 +91,7 @@ fn run() -> Result<ExitCode> {
     let setup = Setup {
         bin_dir,
         python: cli.python.clone(),
+        celery_python: cli.celery_python.clone(),
         scripts: run::scripts_dir(),
         runs,
         machine: machine::describe(&cli.python.to_string_lossy()),

@@ -9,6 +9,7 @@
 //! purpose, as [`crate::as_expected`] says) fails the run.
 
 pub mod against;
+pub mod ceiling;
 pub mod child;
 pub mod legend;
 pub mod memcpy;
@@ -100,6 +101,8 @@ pub enum Limit {
     Memcpy,
     /// The run can take no less than one delay of this many seconds.
     OneDelay(f64),
+    /// The broker's jobs a second at most, from `redis-benchmark` in the same run.
+    Broker,
 }
 
 /// One lesson's sweep.
@@ -127,7 +130,13 @@ pub struct Spec {
     pub limit: Limit,
     /// About how long one run of both sides takes at a point, in seconds, for the estimate.
     pub seconds: fn(u64) -> f64,
+    /// Whether the lesson needs a Redis broker: one is found or started for it, its URL stands
+    /// for [`BROKER`] in the arguments, and the twin runs with the Celery environment's Python.
+    pub needs_redis: bool,
 }
+
+/// The argument that stands for the broker's URL in a spec's arguments.
+pub const BROKER: &str = "{broker}";
 
 impl Spec {
     /// The points of this run.

@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::child::{self, Outcome};
 use super::record::Point;
 use super::stats::summarise;
-use super::{Lang, Limit, Series, Spec, Y};
+use super::{BROKER, Lang, Limit, Series, Spec, Y};
+use crate::broker::Broker;
 use crate::pair::number;
 
 /// Where the programs are and what the points share.
@@ -18,6 +19,8 @@ pub struct Setup {
     pub bin_dir: PathBuf,
     /// The Python interpreter.
     pub python: PathBuf,
+    /// The Python with `celery` and `redis`, for a twin that needs a broker.
+    pub celery_python: PathBuf,
     /// The twins' directory.
     pub scripts: PathBuf,
     /// Runs a point.
@@ -28,49 +31,75 @@ pub struct Setup {
 
 /// A lesson's points, and a line for each point whose rows were wrong (not broken on purpose).
 pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec<String>)> {
+    // Started for a lesson that needs one, stopped (and reaped) when the lesson is done.
+    let broker = match spec.needs_redis {
+        true => Some(Broker::find_or_start().with_context(|| {
+            format!("{}: no REDIS_URL and no redis-server to start", spec.lesson)
+        })?),
+        false => None,
+    };
+    let url = broker.as_ref().map_or("", |b| b.url.as_str());
     let mut points = Vec::new();
     let mut wrong = Vec::new();
     for &x in spec.points(quick) {
-        eprintln!(
-            "sweep: {} {}={x} ({} runs)",
-            spec.lesson, spec.x_name, setup.runs
-        );
+        let (lesson, x_name) = (spec.lesson, spec.x_name);
+        eprintln!("sweep: {lesson} {x_name}={x} ({} runs)", setup.runs);
         let parallelism = crate::machine::parallelism();
-        let mut runs = Vec::new();
-        for _ in 0..setup.runs {
-            // The two sides alternate, so a burst of load on the shared machine falls on both.
-            let bin = setup.bin_dir.join(spec.lesson);
-            let rust = side(&bin, &[], (spec.rust_args)(x))
-                .with_context(|| format!("{} {}={x}: the Rust side", spec.lesson, spec.x_name))?;
-            let script = setup.scripts.join(spec.script).display().to_string();
-            let python = side(&setup.python, &[script], (spec.python_args)(x))
-                .with_context(|| format!("{} {}={x}: the Python side", spec.lesson, spec.x_name))?;
+        let runs = (0..setup.runs)
+            .map(|_| run_both(spec, setup, x, url))
+            .collect::<Result<Vec<_>>>()
+            .with_context(|| format!("{lesson} {x_name}={x}"))?;
+        for (rust, python) in &runs {
             wrong.extend(wrong_rows(spec, x, "Rust", &rust.rows));
             wrong.extend(wrong_rows(spec, x, "Python", &python.rows));
-            runs.push((rust, python));
         }
-        let at = |series: &Series, ys: Vec<f64>, mechanism: String| Point {
-            lesson: spec.lesson.into(),
-            series: series.name.into(),
-            language: series.lang.name(),
-            mechanism,
-            x_name: spec.x_name,
-            x,
-            y_name: series.y.name(),
-            y: summarise(&ys).expect("every run gave a figure"),
-            machine: setup.machine.clone(),
-            parallelism,
+        let at = |series: &Series, ys: Vec<f64>, mechanism: String| -> Result<Point> {
+            Ok(Point {
+                lesson: lesson.into(),
+                series: series.name.into(),
+                language: series.lang.name(),
+                mechanism,
+                x_name,
+                x,
+                y_name: series.y.name(),
+                y: summarise(&ys).with_context(|| format!("{}: no figure", series.name))?,
+                machine: setup.machine.clone(),
+                parallelism,
+            })
         };
         for series in spec.series {
-            let (ys, mechanism) = figures(series, x, &runs)
-                .with_context(|| format!("{} {}={x}", spec.lesson, spec.x_name))?;
-            points.push(at(series, ys, mechanism));
+            let (ys, mechanism) =
+                figures(series, x, &runs).with_context(|| format!("{lesson} {x_name}={x}"))?;
+            points.push(at(series, ys, mechanism)?);
         }
-        if let Some((series, ys)) = limit(spec, x) {
-            points.push(at(&series, ys, "limit".into()));
+        if let Some((series, ys)) = limit(spec, x, url)? {
+            points.push(at(&series, ys, "limit".into())?);
         }
     }
     Ok((points, wrong))
+}
+
+/// One run of both sides at `x`, Rust first: the two alternate, so a burst of load on the shared
+/// machine falls on both. `url` stands for [`BROKER`] in their arguments.
+fn run_both(spec: &Spec, setup: &Setup, x: u64, url: &str) -> Result<(Outcome, Outcome)> {
+    let with_url = |invocations: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        let swap = |a: String| if a == BROKER { url.to_string() } else { a };
+        invocations
+            .into_iter()
+            .map(|args| args.into_iter().map(swap).collect())
+            .collect()
+    };
+    let bin = setup.bin_dir.join(spec.lesson);
+    let rust = side(&bin, &[], with_url((spec.rust_args)(x))).context("the Rust side")?;
+    let script = setup.scripts.join(spec.script).display().to_string();
+    let python = if spec.needs_redis {
+        &setup.celery_python
+    } else {
+        &setup.python
+    };
+    let python =
+        side(python, &[script], with_url((spec.python_args)(x))).context("the Python side")?;
+    Ok((rust, python))
 }
 
 /// One side's run: each invocation of `program` (after `first`, with `--json`), their rows
@@ -156,27 +185,30 @@ fn figure(y: Y, x: u64, row: &Value, side: &Outcome) -> Result<f64> {
     })
 }
 
-/// The machine's limit at `x` as a series of its own with its figures, where the spec has one.
-fn limit(spec: &Spec, x: u64) -> Option<(Series, Vec<f64>)> {
-    let first = spec.series.first()?.y;
+/// The machine's limit at `x` as a series of its own with its figures, where the spec has one;
+/// `url` is the broker's.
+fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
+    let Some(first) = spec.series.first().map(|s| s.y) else {
+        return Ok(None);
+    };
+    let cores = timing::cores() as u64;
     let (name, ys) = match spec.limit {
-        Limit::None => return None,
-        Limit::Cores => (
-            "ideal: min(workers, cores)",
-            vec![x.min(timing::cores() as u64) as f64],
-        ),
+        Limit::None => return Ok(None),
+        Limit::Cores => ("ideal: min(workers, cores)", vec![x.min(cores) as f64]),
         Limit::Memcpy => ("memcpy (this machine)", super::memcpy::probe(3)),
         Limit::OneDelay(s) => ("ideal: one delay", vec![s]),
+        Limit::Broker => (
+            "Redis: one push + one pop a job",
+            vec![super::ceiling::jobs_per_s(url)?],
+        ),
     };
-    Some((
-        Series {
-            name,
-            lang: Lang::Machine,
-            variant: "",
-            y: first,
-        },
-        ys,
-    ))
+    let series = Series {
+        name,
+        lang: Lang::Machine,
+        variant: "",
+        y: first,
+    };
+    Ok(Some((series, ys)))
 }
 
 /// The twins' directory in this source tree.

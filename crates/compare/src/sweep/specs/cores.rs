@@ -43,6 +43,7 @@ pub const RACE_LOCK: Spec = Spec {
     ],
     limit: Limit::None,
     seconds: |w| 0.3 + 0.055 * w as f64,
+    needs_redis: false,
 };
 
 /// cpu-processes over workers: each parallel variant's speedup over its own side's sequential.
@@ -76,6 +77,7 @@ pub const CPU_PROCESSES: Spec = Spec {
     ],
     limit: Limit::Cores,
     seconds: |w| 2.2 + 0.1 * w as f64,
+    needs_redis: false,
 };
 
 /// pool-batch over chunk size: what each item costs, rayon beside as the floor.
@@ -123,6 +125,7 @@ pub const POOL_BATCH: Spec = Spec {
     ],
     limit: Limit::None,
     seconds: |c| 1.2 + 3.0 / c as f64,
+    needs_redis: false,
 };
 
 /// queue-ipc over message size: the pipes' bandwidth, memcpy as the ceiling.
@@ -155,4 +158,5 @@ pub const QUEUE_IPC: Spec = Spec {
     ],
     limit: Limit::Memcpy,
     seconds: |_| 1.0,
+    needs_redis: false,
 };

@@ -3,7 +3,7 @@
 
 use super::line;
 use crate::sweep::Lang::{Python as Py, Rust as Rs};
-use crate::sweep::{Limit, Spec, Y, args};
+use crate::sweep::{BROKER, Limit, Spec, Y, args};
 
 /// executor-completed over tasks: what each task costs, pool start-up included.
 pub const EXECUTOR_COMPLETED: Spec = Spec {
@@ -52,6 +52,7 @@ pub const EXECUTOR_COMPLETED: Spec = Spec {
     ],
     limit: Limit::None,
     seconds: |t| 0.5 + 0.000_15 * t as f64,
+    needs_redis: false,
 };
 
 /// async-mixed over concurrent requests: the wall time against one delay, and peak memory.
@@ -73,6 +74,7 @@ pub const ASYNC_MIXED: Spec = Spec {
     ],
     limit: Limit::OneDelay(0.050),
     seconds: |_| 0.8,
+    needs_redis: false,
 };
 
 /// threads-basic over requests: a thread each against a pool of eight, against one delay.
@@ -110,19 +112,43 @@ pub const THREADS_BASIC: Spec = Spec {
     ],
     limit: Limit::OneDelay(0.010),
     seconds: |r| 0.4 + 0.0055 * r as f64,
+    needs_redis: false,
 };
 
-/// task-queue over workers on SQLite: jobs a second.
+/// task-queue over workers: jobs a second on SQLite and on Redis, and Celery's on the same
+/// Redis, under the broker's own ceiling.
 pub const TASK_QUEUE: Spec = Spec {
     lesson: "task-queue",
-    // Swept in Rust alone: its Celery twin needs a Redis broker and its own environment.
     script: "task_queue.py",
     x_name: "workers",
     full: &[1, 2, 4],
     quick: &[1, 2],
-    rust_args: |w| vec![args(&["sqlite"], &[("workers", w), ("jobs", 2_000)])],
-    python_args: |_| Vec::new(),
-    series: &[line("Rust sqlite", Rs, "sqlite", Y::PerS)],
-    limit: Limit::None,
-    seconds: |_| 0.6,
+    // Rust moves jobs fast enough to need more of them to be timed; the rate is what is read.
+    rust_args: |w| {
+        vec![
+            args(&["sqlite"], &[("workers", w), ("jobs", 4_000)]),
+            [
+                args(&["redis"], &[("workers", w), ("jobs", 4_000)]),
+                vec!["--broker".into(), BROKER.into()],
+            ]
+            .concat(),
+        ]
+    },
+    python_args: |w| {
+        vec![
+            [
+                args(&[], &[("workers", w), ("jobs", 1_000)]),
+                vec!["--broker".into(), BROKER.into()],
+            ]
+            .concat(),
+        ]
+    },
+    series: &[
+        line("Rust sqlite", Rs, "sqlite", Y::PerS),
+        line("Rust redis", Rs, "redis", Y::PerS),
+        line("Python celery-prefork", Py, "celery-prefork", Y::PerS),
+    ],
+    limit: Limit::Broker,
+    seconds: |w| 8.0 + 1.0 * w as f64,
+    needs_redis: true,
 };
