@@ -44,6 +44,45 @@ pub fn sentence(points: &[Point]) -> Option<String> {
     })
 }
 
+/// One sentence on the CPUs the probe found free before the points ([`Point::parallelism`]), and
+/// the points that had under three quarters of the cores: on a shared machine those points'
+/// figures were capped by the moment, not by the language; `None` without points.
+pub fn cpus_sentence(points: &[Point], cores: usize) -> Option<String> {
+    let first = points.first()?;
+    let mut seen: Vec<(u64, f64)> = Vec::new();
+    for p in points {
+        if !seen.iter().any(|s| s.0 == p.x) {
+            seen.push((p.x, p.parallelism));
+        }
+    }
+    let low = seen.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+    let high = seen.iter().map(|s| s.1).fold(0.0, f64::max);
+    let floor = 0.75 * cores as f64;
+    let short: Vec<String> = seen
+        .iter()
+        .filter(|s| s.1 < floor)
+        .map(|s| s.0.to_string())
+        .collect();
+    let range = if (high - low).abs() < 0.05 {
+        format!("{high:.1}")
+    } else {
+        format!("{low:.1} to {high:.1}")
+    };
+    let tail = if short.is_empty() {
+        format!("; every point had at least {floor:.1}")
+    } else {
+        format!(
+            "; under {floor:.1} at {} = {}, whose figures the machine's load capped at that \
+             moment",
+            first.x_name,
+            short.join(", ")
+        )
+    };
+    Some(format!(
+        "A probe just before each point found {range} of the {cores} cores free{tail}."
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +109,24 @@ mod tests {
         );
         let wall = [point("Rust io-gather", "wall_s", 4, &[0.1])];
         assert_eq!(sentence(&wall), None);
+    }
+
+    #[test]
+    fn points_with_too_few_cpus_free_are_named() {
+        let mut points = vec![
+            point("Rust fork", "speedup", 1, &[1.0]),
+            point("Rust fork", "speedup", 2, &[1.2]),
+            point("Python fork", "speedup", 2, &[1.1]),
+        ];
+        points[1].parallelism = 1.1;
+        points[2].parallelism = 1.1;
+        let text = cpus_sentence(&points, 2).unwrap();
+        assert!(
+            text.contains("found 1.1 to 2.0 of the 2 cores free"),
+            "{text}"
+        );
+        assert!(text.contains("under 1.5 at workers = 2,"), "{text}");
+        let text = cpus_sentence(&points[..1], 2).unwrap();
+        assert!(text.contains("every point had at least 1.5"), "{text}");
     }
 }

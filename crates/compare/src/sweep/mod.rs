@@ -9,6 +9,7 @@
 //! purpose, as [`crate::as_expected`] says) fails the run.
 
 pub mod against;
+pub mod bend;
 pub mod ceiling;
 pub mod child;
 pub mod legend;

@@ -38,7 +38,12 @@ pub fn lesson_body(points: &[Point], image: &str) -> String {
     let lesson = points.first().map_or("", |p| p.lesson.as_str());
     let mut out = format!("![{lesson}: how its cost grows]({image})\n\n");
     let limit = super::against::sentence(points);
-    for line in words::sentences(points).into_iter().chain(limit) {
+    let cpus = super::against::cpus_sentence(points, timing::cores());
+    for line in words::sentences(points)
+        .into_iter()
+        .chain(limit)
+        .chain(cpus)
+    {
         out.push_str(&format!("- {line}\n"));
     }
     out.push_str(&words::tables(points));

@@ -13,7 +13,7 @@ use super::words::{curve, series_names};
 /// A figure's range is drawn on a log axis when its ends are this far apart; the swept sizes,
 /// which double or grow tenfold, already from this ratio on.
 const WIDE: f64 = 20.0;
-const WIDE_X: f64 = 8.0;
+const WIDE_X: f64 = 4.0;
 
 /// The width of the chart, and of the legend beside it (beside, so it never hides a line).
 const CHART_W: u32 = 760;
@@ -57,9 +57,12 @@ fn ends(values: impl Iterator<Item = f64>) -> (f64, f64) {
     })
 }
 
-/// An x label: the swept value as a whole number, with k or M past ten thousand.
+/// An x label: the swept values are whole numbers, so a tick between two has none; past ten
+/// thousand it gets k or M.
 fn x_label(v: &f64) -> String {
-    if v.abs() >= 1e4 {
+    if (v - v.round()).abs() > 1e-6 {
+        String::new()
+    } else if v.abs() >= 1e4 {
         super::words::figure(*v)
     } else {
         format!("{v:.0}")

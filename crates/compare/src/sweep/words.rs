@@ -1,6 +1,7 @@
 //! What a sweep says, in words and tables made from its figures: where each curve bends, and
 //! every point's median with its range.
 
+use super::bend::{Shape, shape};
 use super::record::Point;
 
 /// A figure in three significant digits, with k, M or G past a thousand.
@@ -18,39 +19,6 @@ pub fn figure(v: f64) -> String {
         _ => 3,
     };
     format!("{scaled:.digits$}{unit}")
-}
-
-/// Where a curve's slope changes most, read on log-log axes (where a power law is straight).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bend {
-    /// The point the slope changes at.
-    pub x: u64,
-    /// What each doubling of x multiplied y by, before it.
-    pub before: f64,
-    /// The same after it.
-    pub after: f64,
-}
-
-/// The bend of a curve of at least three points, all above zero; `None` for fewer, or when no
-/// change of slope reaches 0.2 (a factor of 1.15 a doubling): then the curve is one straight line.
-pub fn bend(curve: &[(u64, f64)]) -> Option<Bend> {
-    if curve.len() < 3 || curve.iter().any(|&(x, y)| x == 0 || y <= 0.0) {
-        return None;
-    }
-    let slopes: Vec<f64> = curve
-        .windows(2)
-        .map(|w| (w[1].1 / w[0].1).ln() / (w[1].0 as f64 / w[0].0 as f64).ln())
-        .collect();
-    let (i, change) = slopes
-        .windows(2)
-        .map(|s| (s[1] - s[0]).abs())
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
-    (change >= 0.2).then(|| Bend {
-        x: curve[i + 1].0,
-        before: 2f64.powf(slopes[i]),
-        after: 2f64.powf(slopes[i + 1]),
-    })
 }
 
 /// One sentence on a series' curve: its ends, where it first rises above zero if it starts
@@ -73,13 +41,14 @@ pub fn sentence(series: &str, x_name: &str, y_name: &str, curve: &[(u64, f64)]) 
             None => text.push_str("; zero throughout"),
         }
     }
-    match bend(&above) {
-        Some(b) => text.push_str(&format!(
-            "; it bends at {x_name} = {}: each doubling of {x_name} multiplied it by {:.2} \
-             before, by {:.2} after",
-            b.x, b.before, b.after
+    match shape(&above) {
+        Some(Shape::Bends { x, before, after }) => text.push_str(&format!(
+            "; it bends at {x_name} = {x}: each doubling of {x_name} multiplied it by {before:.2} \
+             up to there, by {after:.2} from there on"
         )),
-        None if above.len() >= 3 => text.push_str("; no bend: one slope throughout"),
+        Some(Shape::Straight(f)) => text.push_str(&format!(
+            "; no bend: each doubling of {x_name} multiplied it by {f:.2} throughout"
+        )),
         None => {}
     }
     text.push('.');
@@ -137,8 +106,12 @@ pub fn tables(points: &[Point]) -> String {
         out.push_str(&format!(
             "\n`{y_name}`, median (least to most) of the runs:\n\n"
         ));
-        out.push_str(&format!("| {x_name} | {} |\n", names.join(" | ")));
-        out.push_str(&format!("|---:|{}\n", "---:|".repeat(names.len())));
+        // The CPUs free before each point sit beside its figures: two vCPUs are sometimes one.
+        out.push_str(&format!(
+            "| {x_name} | {} | CPUs free |\n",
+            names.join(" | ")
+        ));
+        out.push_str(&format!("|---:|{}---:|\n", "---:|".repeat(names.len())));
         let mut xs: Vec<u64> = these.iter().map(|p| p.x).collect();
         xs.dedup();
         for x in xs {
@@ -158,7 +131,11 @@ pub fn tables(points: &[Point]) -> String {
                         })
                 })
                 .collect();
-            out.push_str(&format!("| {x} | {} |\n", cells.join(" | ")));
+            let cpus = these
+                .iter()
+                .find(|p| p.x == x)
+                .map_or(0.0, |p| p.parallelism);
+            out.push_str(&format!("| {x} | {} | {cpus:.1} |\n", cells.join(" | ")));
         }
     }
     out
@@ -170,26 +147,20 @@ mod tests {
     use crate::sweep::record::tests::point;
 
     #[test]
-    fn a_flat_then_falling_curve_bends_where_it_starts_to_fall() {
-        // Flat to 4, then halving with each doubling.
+    fn a_sentence_names_the_ends_the_bend_and_where_zero_ends() {
         let curve = [(1, 100.0), (2, 100.0), (4, 100.0), (8, 50.0), (16, 25.0)];
-        let b = bend(&curve).unwrap();
-        assert_eq!(b.x, 4);
-        assert!(
-            (b.before - 1.0).abs() < 1e-9 && (b.after - 0.5).abs() < 1e-9,
-            "{b:?}"
-        );
         let text = sentence("Rust mutex", "workers", "per_s", &curve);
-        assert!(text.contains("it bends at workers = 4"), "{text}");
-        assert!(text.contains("by 1.00 before, by 0.50 after"), "{text}");
-    }
-
-    #[test]
-    fn a_straight_curve_has_no_bend_and_zeros_are_named() {
+        assert_eq!(
+            text,
+            "Rust mutex: per_s 100 at workers = 1, 25.0 at 16; it bends at workers = 4: each \
+             doubling of workers multiplied it by 1.00 up to there, by 0.50 from there on."
+        );
         let straight = [(1, 1.0), (2, 2.0), (4, 4.0), (8, 8.0)];
-        assert_eq!(bend(&straight), None);
         let text = sentence("s", "tasks", "wall_s", &straight);
-        assert!(text.contains("no bend"), "{text}");
+        assert!(
+            text.contains("no bend: each doubling of tasks multiplied it by 2.00"),
+            "{text}"
+        );
         let lost = [(1, 0.0), (2, 0.0), (4, 10.0), (8, 30.0), (16, 300.0)];
         let text = sentence("Rust racy", "workers", "lost", &lost);
         assert!(text.contains("zero until workers = 4"), "{text}");
