@@ -133,7 +133,12 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
         return Ok(());
     }
     let origin = Origin {
-        command: "just sweep".into(),
+        // The command that reproduces this run: the lessons it was limited to, if any.
+        command: ["just sweep".to_string()]
+            .into_iter()
+            .chain(cli.lessons.iter().map(|l| format!("--lesson {l}")))
+            .collect::<Vec<_>>()
+            .join(" "),
         machine: machine.into(),
         seconds,
     };

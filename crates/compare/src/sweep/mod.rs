@@ -59,7 +59,8 @@ pub enum Y {
     MegabytesPerS,
     /// `wall_s`.
     WallS,
-    /// The whole child's peak resident set, from `wait4`, in MiB (one variant per run).
+    /// The peak resident set of the child that printed the row, from `wait4`, in MiB: the
+    /// variant's own when its invocation runs it alone.
     PeakRssMib,
 }
 

@@ -29,6 +29,9 @@ pub struct Setup {
     pub machine: String,
 }
 
+/// The field added to each row: the peak memory in MiB of the invocation that printed it.
+const PEAK: &str = "sweep_peak_rss_mib";
+
 /// A lesson's points, and a line for each point whose rows were wrong (not broken on purpose).
 pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec<String>)> {
     // Started for a lesson that needs one, stopped (and reaped) when the lesson is done.
@@ -103,7 +106,8 @@ fn run_both(spec: &Spec, setup: &Setup, x: u64, url: &str) -> Result<(Outcome, O
 }
 
 /// One side's run: each invocation of `program` (after `first`, with `--json`), their rows
-/// together and the largest peak memory among them.
+/// together and the largest peak memory among them. Each row also carries its own invocation's
+/// peak as [`PEAK`], so a spec that runs one variant an invocation reads each variant's.
 fn side(program: &Path, first: &[String], invocations: Vec<Vec<String>>) -> Result<Outcome> {
     let mut all = Outcome {
         rows: Vec::new(),
@@ -116,7 +120,10 @@ fn side(program: &Path, first: &[String], invocations: Vec<Vec<String>>) -> Resu
             .chain(["--json".into()])
             .chain(args)
             .collect();
-        let one = child::run(program, &args)?;
+        let mut one = child::run(program, &args)?;
+        for row in &mut one.rows {
+            row[PEAK] = serde_json::json!(one.peak_rss_mib);
+        }
         all.rows.extend(one.rows);
         all.peak_rss_mib = all.peak_rss_mib.max(one.peak_rss_mib);
     }
@@ -181,7 +188,7 @@ fn figure(y: Y, x: u64, row: &Value, side: &Outcome) -> Result<f64> {
         Y::PerItemNs => number(row, "wall_s") / number(row, "items").max(1.0) * 1e9,
         Y::MegabytesPerS => number(row, "per_s") * x as f64 / 1e6,
         Y::WallS => number(row, "wall_s"),
-        Y::PeakRssMib => side.peak_rss_mib,
+        Y::PeakRssMib => number(row, PEAK),
     })
 }
 

@@ -77,7 +77,8 @@ pub const ASYNC_MIXED: Spec = Spec {
     needs_redis: false,
 };
 
-/// threads-basic over requests: a thread each against a pool of eight, against one delay.
+/// threads-basic over requests: a thread each against a pool of eight, against one delay, and
+/// the memory each holds (one variant an invocation, so each peak is the variant's own).
 pub const THREADS_BASIC: Spec = Spec {
     lesson: "threads-basic",
     script: "threads_basic.py",
@@ -86,18 +87,18 @@ pub const THREADS_BASIC: Spec = Spec {
     quick: &[10, 100],
     // Eight pool threads on both sides (Rust's default is the cores, Python's eight).
     rust_args: |r| {
-        let v = ["io-thread-per-request", "io-pool"];
-        vec![args(
-            &v,
-            &[("requests", r), ("delay-ms", 10), ("workers", 8)],
-        )]
+        let sizes = [("requests", r), ("delay-ms", 10), ("workers", 8)];
+        vec![
+            args(&["io-thread-per-request"], &sizes),
+            args(&["io-pool"], &sizes),
+        ]
     },
     python_args: |r| {
-        let v = ["io-threads", "io-executor"];
-        vec![args(
-            &v,
-            &[("requests", r), ("delay-ms", 10), ("workers", 8)],
-        )]
+        let sizes = [("requests", r), ("delay-ms", 10), ("workers", 8)];
+        vec![
+            args(&["io-threads"], &sizes),
+            args(&["io-executor"], &sizes),
+        ]
     },
     series: &[
         line(
@@ -109,9 +110,23 @@ pub const THREADS_BASIC: Spec = Spec {
         line("Rust io-pool (8)", Rs, "io-pool", Y::WallS),
         line("Python io-threads", Py, "io-threads", Y::WallS),
         line("Python io-executor (8)", Py, "io-executor", Y::WallS),
+        line(
+            "Rust io-thread-per-request peak",
+            Rs,
+            "io-thread-per-request",
+            Y::PeakRssMib,
+        ),
+        line("Rust io-pool (8) peak", Rs, "io-pool", Y::PeakRssMib),
+        line("Python io-threads peak", Py, "io-threads", Y::PeakRssMib),
+        line(
+            "Python io-executor (8) peak",
+            Py,
+            "io-executor",
+            Y::PeakRssMib,
+        ),
     ],
     limit: Limit::OneDelay(0.010),
-    seconds: |r| 0.4 + 0.0055 * r as f64,
+    seconds: |r| 0.6 + 0.0055 * r as f64,
     needs_redis: false,
 };
 
