@@ -222,3 +222,45 @@ fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
 pub fn scripts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/python")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::sweep::specs::SPECS;
+
+    #[test]
+    fn a_wrong_row_is_named_and_a_deliberately_broken_one_is_not() {
+        let rows = [
+            json!({"variant": "mutex", "correct": false, "result": 9, "expected": 10}),
+            json!({"variant": "racy", "correct": false, "expected_failure": true}),
+            json!({"variant": "atomic", "correct": true}),
+        ];
+        let wrong = wrong_rows(&SPECS[1], 4, "Rust", &rows);
+        assert_eq!(
+            wrong,
+            ["race-lock workers=4: Rust \"mutex\" gave 9 where 10 was expected"]
+        );
+    }
+
+    #[test]
+    fn figures_are_read_from_the_row_of_the_series_variant() {
+        let rows = vec![
+            json!({"variant": "sequential", "per_s": 100.0, "wall_s": 1.0, "items": 100}),
+            json!({"variant": "fork", "per_s": 180.0, "wall_s": 0.5, "items": 100,
+                   "expected": 100, "result": 90, PEAK: 12.5}),
+        ];
+        let side = Outcome {
+            rows,
+            peak_rss_mib: 30.0,
+        };
+        let row = find(&side.rows, "fork").unwrap();
+        let at = |y| figure(y, 64, row, &side).unwrap();
+        assert!((at(Y::Speedup) - 1.8).abs() < 1e-9);
+        assert!((at(Y::PerItemNs) - 5e6).abs() < 1e-3);
+        assert!((at(Y::MegabytesPerS) - 180.0 * 64.0 / 1e6).abs() < 1e-12);
+        assert_eq!((at(Y::Lost), at(Y::PeakRssMib)), (10.0, 12.5));
+        assert!(find(&side.rows, "spawn").is_err());
+    }
+}

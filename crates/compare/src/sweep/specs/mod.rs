@@ -35,3 +35,20 @@ const fn line(name: &'static str, lang: Lang, variant: &'static str, y: Y) -> Se
 fn messages(bytes: u64) -> u64 {
     ((64 << 20) / bytes).clamp(64, 50_000)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_sweep_is_estimated_inside_its_limits() {
+        let full: f64 = SPECS.iter().map(|s| s.estimate(false, 3)).sum();
+        let quick: f64 = SPECS.iter().map(|s| s.estimate(true, 1)).sum();
+        assert!(full < 600.0, "a full run is estimated at {full:.0} s");
+        assert!(quick < 120.0, "a quick run is estimated at {quick:.0} s");
+        for spec in SPECS {
+            assert!((2..=3).contains(&spec.quick.len()), "{}", spec.lesson);
+            assert!(spec.series.iter().all(|s| !s.variant.is_empty()));
+        }
+    }
+}
