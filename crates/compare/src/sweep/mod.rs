@@ -15,6 +15,7 @@ pub mod child;
 pub mod legend;
 pub mod memcpy;
 pub mod pages;
+pub mod read;
 pub mod record;
 pub mod run;
 pub mod specs;
