@@ -56,30 +56,48 @@ pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec
             wrong.extend(wrong_rows(spec, x, "Rust", &rust.rows));
             wrong.extend(wrong_rows(spec, x, "Python", &python.rows));
         }
-        let at = |series: &Series, ys: Vec<f64>, mechanism: String| -> Result<Point> {
-            Ok(Point {
-                lesson: lesson.into(),
-                series: series.name.into(),
-                language: series.lang.name(),
-                mechanism,
-                x_name,
-                x,
-                y_name: series.y.name(),
-                y: summarise(&ys).with_context(|| format!("{}: no figure", series.name))?,
-                machine: setup.machine.clone(),
-                parallelism,
-            })
+        let at = Where {
+            spec,
+            setup,
+            x,
+            parallelism,
         };
         for series in spec.series {
             let (ys, mechanism) =
                 figures(series, x, &runs).with_context(|| format!("{lesson} {x_name}={x}"))?;
-            points.push(at(series, ys, mechanism)?);
+            points.push(at.point(series, &ys, mechanism)?);
         }
         if let Some((series, ys)) = limit(spec, x, url)? {
-            points.push(at(&series, ys, "limit".into())?);
+            points.push(at.point(&series, &ys, "limit".into())?);
         }
     }
     Ok((points, wrong))
+}
+
+/// What every point at one x shares.
+struct Where<'a> {
+    spec: &'a Spec,
+    setup: &'a Setup,
+    x: u64,
+    parallelism: f64,
+}
+
+impl Where<'_> {
+    /// The point of `series` here, from its figure in each run.
+    fn point(&self, series: &Series, ys: &[f64], mechanism: String) -> Result<Point> {
+        Ok(Point {
+            lesson: self.spec.lesson.into(),
+            series: series.name.into(),
+            language: series.lang.name(),
+            mechanism,
+            x_name: self.spec.x_name,
+            x: self.x,
+            y_name: series.y.name(),
+            y: summarise(ys).with_context(|| format!("{}: no figure", series.name))?,
+            machine: self.setup.machine.clone(),
+            parallelism: self.parallelism,
+        })
+    }
 }
 
 /// One run of both sides at `x`, Rust first: the two alternate, so a burst of load on the shared

@@ -50,11 +50,40 @@ pub fn write(points: &[Point], title: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The least and most of `values`.
-fn ends(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    })
+/// An axis: its range and whether it is on a log scale.
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    low: f64,
+    high: f64,
+    log: bool,
+}
+
+impl Axis {
+    /// The axis over `values`, on a log scale when the ends are `wide` apart, with `room`
+    /// (a factor on a log axis, a share on a linear one from zero) beyond them.
+    fn over(values: impl Iterator<Item = f64>, wide: f64, room: f64) -> Axis {
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        if lo > 0.0 && hi / lo >= wide {
+            Axis {
+                low: lo / room,
+                high: hi * room,
+                log: true,
+            }
+        } else {
+            Axis {
+                low: lo.min(0.0),
+                high: (hi * (1.0 + (room - 1.0) / 3.0)).max(1e-9),
+                log: false,
+            }
+        }
+    }
+
+    /// The axis' name, saying when it is a log scale.
+    fn desc(&self, name: &str) -> String {
+        format!("{name}{}", if self.log { " (log scale)" } else { "" })
+    }
 }
 
 /// An x label: the swept values are whole numbers, so a tick between two has none; past ten
@@ -75,20 +104,8 @@ fn draw_panel<DB: DrawingBackend>(
     points: &[Point],
     all: &[String],
 ) -> Result<()> {
-    let (x_lo, x_hi) = ends(points.iter().map(|p| p.x as f64));
-    let (y_lo, y_hi) = ends(points.iter().flat_map(|p| [p.y.min, p.y.max]));
-    let x_log = x_lo > 0.0 && x_hi / x_lo >= WIDE_X;
-    let y_log = y_lo > 0.0 && y_hi / y_lo >= WIDE;
-    let x_range = if x_log {
-        (x_lo / 1.3, x_hi * 1.3)
-    } else {
-        (x_lo.min(0.0), x_hi * 1.05)
-    };
-    let y_range = if y_log {
-        (y_lo / 1.5, y_hi * 1.5)
-    } else {
-        (y_lo.min(0.0), (y_hi * 1.1).max(1e-9))
-    };
+    let x = Axis::over(points.iter().map(|p| p.x as f64), WIDE_X, 1.3);
+    let y = Axis::over(points.iter().flat_map(|p| [p.y.min, p.y.max]), WIDE, 1.5);
     let (x_name, y_name) = points.first().map_or(("x", "y"), |p| (p.x_name, p.y_name));
     let mut builder = ChartBuilder::on(area);
     builder
@@ -96,9 +113,8 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(36)
         .y_label_area_size(70);
     let y_label = |v: &f64| super::words::figure(*v);
-    let x_desc = format!("{x_name}{}", if x_log { " (log scale)" } else { "" });
-    let y_desc = format!("{y_name}{}", if y_log { " (log scale)" } else { "" });
-    let ((x0, x1), (y0, y1)) = (x_range, y_range);
+    let (x_desc, y_desc) = (x.desc(x_name), y.desc(y_name));
+    let ((x0, x1), (y0, y1)) = ((x.low, x.high), (y.low, y.high));
     // The four combinations of axes are four types; a macro keeps one body for them all.
     macro_rules! draw {
         ($x:expr, $y:expr) => {{
@@ -114,7 +130,7 @@ fn draw_panel<DB: DrawingBackend>(
             series(&mut chart, points, all)?;
         }};
     }
-    match (x_log, y_log) {
+    match (x.log, y.log) {
         (true, true) => draw!((x0..x1).log_scale(), (y0..y1).log_scale()),
         (true, false) => draw!((x0..x1).log_scale(), y0..y1),
         (false, true) => draw!(x0..x1, (y0..y1).log_scale()),
