@@ -28,8 +28,10 @@ pub fn sentence(points: &[Point]) -> Option<String> {
         let ratio = p.y.median / at.y.median;
         let share = if ratio < 1.0 {
             format!("{:.0}% of it", ratio * 100.0)
-        } else {
+        } else if ratio < 10.0 {
             format!("{ratio:.1}x it")
+        } else {
+            format!("{ratio:.0}x it")
         };
         parts.push(format!("{name} {} ({share})", figure(p.y.median)));
     }
@@ -72,8 +74,8 @@ pub fn cpus_sentence(points: &[Point], cores: usize) -> Option<String> {
         format!("; every point had at least {floor:.1}")
     } else {
         format!(
-            "; under {floor:.1} at {} = {}, whose figures the machine's load capped at that \
-             moment",
+            "; under {floor:.1} at {} = {}, where the machine's load, not the language, may have \
+             held the figures down",
             first.x_name,
             short.join(", ")
         )
