@@ -80,6 +80,16 @@ bench:
     cat target/bench.txt
     target/release/results target/bench.txt --into docs/results.md
 
+# Each lesson over the size that matters (threads, chunk, message size, tasks), Rust beside its
+# Python twin at the same points: `just sweep --quick`, `just sweep --lesson race-lock`. Writes
+# target/compare/sweep.jsonl; a full run also docs/sweeps/, docs/results.md and the book's pages.
+# The Celery twin gets the environment `just compare` makes; Redis is REDIS_URL or a private one.
+sweep *args:
+    cargo build --release --workspace
+    test -x target/compare/venv/bin/python || python3 -m venv target/compare/venv
+    target/compare/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements-celery.txt
+    target/release/sweep {{args}}
+
 # `yes` keeps the other core busy; the row is JSON, and docs/results.md has a run.
 # task-queue's SQLite backend under load: 1 000 000 jobs, or `just bench-queue 200000`.
 bench-queue jobs="1000000":

@@ -20,6 +20,7 @@ pub mod pair;
 pub mod plan;
 pub mod prose;
 pub mod record;
+pub mod sweep;
 pub mod table;
 
 use anyhow::{Context as _, Result, bail};

@@ -1,0 +1,193 @@
+//! `sweep`: each lesson over the size that matters, Rust beside its Python twin at the same
+//! points; see [`compare::sweep`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+use compare::sweep::pages::{self, Origin};
+use compare::sweep::run::{self, Setup};
+use compare::sweep::specs::SPECS;
+use compare::sweep::{Spec, record};
+use compare::{lessons, machine};
+use timing::usage_error;
+
+/// Runs each lesson's Rust binary and its Python twin at the same points of the size that matters
+/// (threads, chunk size, message size, tasks), three runs a point (one with --quick), and writes
+/// each series' median with its range, one JSON object a point, to sweep.jsonl under --out. A
+/// full run also draws a chart per lesson and writes its tables and sentences (where each curve
+/// bends) into docs/results.md and the book. Exit status 1 when a row is wrong (and not broken on
+/// purpose) or a side fails to run; 2 for a run estimated past ten minutes, or a debug build.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Two or three small points a lesson, one run each: correctness only.
+    #[arg(long)]
+    quick: bool,
+
+    /// Only this lesson (repeatable); all of them by default.
+    #[arg(long = "lesson")]
+    lessons: Vec<String>,
+
+    /// The Python interpreter that runs the twins.
+    #[arg(long, default_value = "python3")]
+    python: PathBuf,
+
+    /// The Python with `celery` and `redis` installed, for the task-queue twin
+    /// (`just sweep` makes it from examples/python/requirements-celery.txt).
+    #[arg(long, default_value = "target/compare/venv/bin/python")]
+    celery_python: PathBuf,
+
+    /// Where sweep.jsonl goes.
+    #[arg(long, default_value = "target/compare")]
+    out: PathBuf,
+
+    /// On a full run, where each lesson's chart goes as `<lesson>.svg`.
+    #[arg(long, default_value = "docs/sweeps")]
+    svg_into: PathBuf,
+
+    /// On a full run, the Markdown file whose `sweep` markers get the tables and sentences.
+    #[arg(long, default_value = "docs/results.md")]
+    write_into: PathBuf,
+
+    /// On a full run, where the book's `sweep-<lesson>.md` and `.svg` go.
+    #[arg(long, default_value = "book/src/generated")]
+    book_into: PathBuf,
+}
+
+/// A run longer than this is refused before it starts: the machine is shared.
+const MAX_SECONDS: f64 = 600.0;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    // A launcher checks its first argument before anything else, so it stays a few MiB.
+    if args.next().as_deref() == Some(compare::sweep::child::LAUNCH) {
+        return compare::sweep::child::launch(args);
+    }
+    timing::main_with(run)
+}
+
+fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let specs = chosen(&cli.lessons)?;
+    let bin_dir = bin_dir(&specs)?;
+    let runs = if cli.quick { 1 } else { 3 };
+    let estimate: f64 = specs.iter().map(|s| s.estimate(cli.quick, runs)).sum();
+    if estimate > MAX_SECONDS {
+        return Err(usage_error(format!(
+            "refused: this sweep is estimated at {:.1} min, past the {:.0} min limit; choose fewer \
+             lessons with --lesson, or --quick",
+            estimate / 60.0,
+            MAX_SECONDS / 60.0
+        )));
+    }
+    eprintln!(
+        "sweep: {} lessons, estimated {:.1} min",
+        specs.len(),
+        estimate / 60.0
+    );
+    let setup = Setup {
+        bin_dir,
+        python: cli.python.clone(),
+        celery_python: cli.celery_python.clone(),
+        scripts: run::scripts_dir(),
+        runs,
+        machine: machine::describe(&cli.python.to_string_lossy()),
+    };
+    let started = Instant::now();
+    let mut points = Vec::new();
+    let mut wrong = Vec::new();
+    for spec in &specs {
+        let (found, bad) = run::sweep(spec, &setup, cli.quick)?;
+        points.extend(found);
+        wrong.extend(bad);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    write(&cli, &points, &setup.machine, seconds)?;
+    eprintln!(
+        "sweep: {} points in {:.1} min",
+        points.len(),
+        seconds / 60.0
+    );
+    for line in &wrong {
+        eprintln!("wrong: {line}");
+    }
+    Ok(if wrong.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Writes sweep.jsonl, and on a full run the charts and pages.
+fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Result<()> {
+    std::fs::create_dir_all(&cli.out)
+        .map_err(|e| usage_error(format!("cannot create {}: {e}", cli.out.display())))?;
+    let jsonl = cli.out.join("sweep.jsonl");
+    std::fs::write(&jsonl, record::jsonl(points))
+        .with_context(|| format!("writing {}", jsonl.display()))?;
+    eprintln!("sweep: wrote {}", jsonl.display());
+    if cli.quick {
+        return Ok(());
+    }
+    let origin = Origin {
+        // The command that reproduces this run: the lessons it was limited to, if any.
+        command: ["just sweep".to_string()]
+            .into_iter()
+            .chain(cli.lessons.iter().map(|l| format!("--lesson {l}")))
+            .collect::<Vec<_>>()
+            .join(" "),
+        machine: machine.into(),
+        seconds,
+    };
+    pages::write_all(
+        points,
+        &origin,
+        &cli.svg_into,
+        &cli.book_into,
+        &cli.write_into,
+    )
+}
+
+/// The specs named with `--lesson`, or all of them.
+fn chosen(names: &[String]) -> Result<Vec<Spec>> {
+    for name in names {
+        if !SPECS.iter().any(|s| s.lesson == name) {
+            let known: Vec<&str> = SPECS.iter().map(|s| s.lesson).collect();
+            return Err(usage_error(format!(
+                "no sweep of {name:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(SPECS
+        .iter()
+        .filter(|s| names.is_empty() || names.iter().any(|n| n == s.lesson))
+        .copied()
+        .collect())
+}
+
+/// The release lesson binaries beside this program; a debug build or a missing lesson refused.
+fn bin_dir(specs: &[Spec]) -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding this program's own path")?;
+    let dir = exe
+        .parent()
+        .context("this program has no directory")?
+        .to_path_buf();
+    if lessons::is_debug_dir(&dir) {
+        return Err(usage_error(format!(
+            "{} holds debug builds, whose timings say nothing: run `just sweep`",
+            dir.display()
+        )));
+    }
+    if let Some(missing) = specs.iter().find(|s| !dir.join(s.lesson).exists()) {
+        return Err(usage_error(format!(
+            "{} is missing from {}: run `cargo build --release --workspace` first",
+            missing.lesson,
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}

@@ -1,0 +1,122 @@
+//! A sweep's points, one JSON object each (`target/compare/sweep.jsonl`).
+
+use serde_json::{Value, json};
+
+use super::stats::Summary;
+
+/// One series at one point: its figure's median over the runs, and their range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// The lesson swept.
+    pub lesson: String,
+    /// The legend's name of the line it belongs to.
+    pub series: String,
+    /// "Rust", "Python" or "machine" (a limit).
+    pub language: &'static str,
+    /// The row's `mechanism` (threads, processes, ...); "limit" for the machine's.
+    pub mechanism: String,
+    /// The flag swept.
+    pub x_name: &'static str,
+    /// Its value.
+    pub x: u64,
+    /// What is read (`per_s`, `lost`, `speedup`, ...).
+    pub y_name: &'static str,
+    /// The figure over the runs.
+    pub y: Summary,
+    /// What the run ran on ([`crate::machine::describe`]).
+    pub machine: String,
+    /// The CPUs a probe got just before this point ([`crate::machine::parallelism`]).
+    pub parallelism: f64,
+}
+
+/// A point as the JSON object `sweep.jsonl` holds.
+pub fn point_json(p: &Point) -> Value {
+    json!({
+        "lesson": p.lesson,
+        "series": p.series,
+        "language": p.language,
+        "mechanism": p.mechanism,
+        "x_name": p.x_name,
+        "x": p.x,
+        "y_name": p.y_name,
+        "y": p.y.median,
+        "y_min": p.y.min,
+        "y_max": p.y.max,
+        "runs": p.y.runs,
+        "machine": p.machine,
+        "parallelism": p.parallelism,
+    })
+}
+
+/// Every point, one JSON object a line.
+pub fn jsonl(points: &[Point]) -> String {
+    points
+        .iter()
+        .map(|p| format!("{}\n", point_json(p)))
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::sweep::stats::summarise;
+
+    /// A point of series `series` at `x` whose runs gave `ys`.
+    pub(crate) fn point(series: &str, y_name: &'static str, x: u64, ys: &[f64]) -> Point {
+        Point {
+            lesson: "race-lock".into(),
+            series: series.into(),
+            language: if series.starts_with("Python") {
+                "Python"
+            } else {
+                "Rust"
+            },
+            mechanism: "threads".into(),
+            x_name: "workers",
+            x,
+            y_name,
+            y: summarise(ys).unwrap(),
+            machine: "test machine".into(),
+            parallelism: 2.0,
+        }
+    }
+
+    #[test]
+    fn every_point_is_one_line_with_every_field() {
+        let points = [
+            point("Rust mutex", "per_s", 4, &[3.0, 1.0, 2.0]),
+            point("Python lock", "per_s", 4, &[5.0]),
+        ];
+        let text = jsonl(&points);
+        assert_eq!(text.lines().count(), 2);
+        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let keys = [
+            "lesson",
+            "series",
+            "language",
+            "mechanism",
+            "x_name",
+            "x",
+            "y_name",
+            "y",
+            "y_min",
+            "y_max",
+            "runs",
+            "machine",
+            "parallelism",
+        ];
+        assert_eq!(first.as_object().unwrap().len(), keys.len());
+        for key in keys {
+            assert!(first.get(key).is_some(), "{key} missing: {first}");
+        }
+        assert_eq!(
+            (first["y"].as_f64(), first["y_min"].as_f64()),
+            (Some(2.0), Some(1.0))
+        );
+        assert_eq!(
+            (first["y_max"].as_f64(), first["runs"].as_u64()),
+            (Some(3.0), Some(3))
+        );
+        assert_eq!(first["language"], "Rust");
+    }
+}

@@ -1,0 +1,169 @@
+//! The lessons about many tasks and many waits: executors, async requests, threads per request,
+//! a task queue.
+
+use super::line;
+use crate::sweep::Lang::{Python as Py, Rust as Rs};
+use crate::sweep::{BROKER, Limit, Spec, Y, args};
+
+/// executor-completed over tasks: what each task costs, pool start-up included.
+pub const EXECUTOR_COMPLETED: Spec = Spec {
+    lesson: "executor-completed",
+    script: "executor_completed.py",
+    x_name: "tasks",
+    full: &[1, 10, 100, 1_000, 10_000],
+    quick: &[10, 100],
+    rust_args: |t| {
+        vec![args(
+            &["threads-as-completed", "processes-as-completed"],
+            &[("tasks", t)],
+        )]
+    },
+    python_args: |t| {
+        vec![args(
+            &["threads-as-completed", "processes-as-completed"],
+            &[("tasks", t)],
+        )]
+    },
+    series: &[
+        line(
+            "Rust threads-as-completed",
+            Rs,
+            "threads-as-completed",
+            Y::PerItemNs,
+        ),
+        line(
+            "Rust processes-as-completed",
+            Rs,
+            "processes-as-completed",
+            Y::PerItemNs,
+        ),
+        line(
+            "Python thread-pool-executor",
+            Py,
+            "thread-pool-executor",
+            Y::PerItemNs,
+        ),
+        line(
+            "Python process-pool-executor",
+            Py,
+            "process-pool-executor",
+            Y::PerItemNs,
+        ),
+    ],
+    limit: Limit::None,
+    seconds: |t| 0.5 + 0.000_15 * t as f64,
+    needs_redis: false,
+};
+
+/// async-mixed over concurrent requests: the wall time against one delay, and peak memory.
+pub const ASYNC_MIXED: Spec = Spec {
+    lesson: "async-mixed",
+    script: "async_mixed.py",
+    x_name: "requests",
+    // Both sides take at most 400 requests at once.
+    full: &[10, 40, 100, 400],
+    quick: &[10, 100],
+    // One variant an invocation, so the child's peak memory is that variant's.
+    rust_args: |r| vec![args(&["io-gather"], &[("requests", r), ("delay-ms", 50)])],
+    python_args: |r| vec![args(&["io-gather"], &[("requests", r), ("delay-ms", 50)])],
+    series: &[
+        line("Rust io-gather", Rs, "io-gather", Y::WallS),
+        line("Python io-gather", Py, "io-gather", Y::WallS),
+        line("Rust io-gather peak", Rs, "io-gather", Y::PeakRssMib),
+        line("Python io-gather peak", Py, "io-gather", Y::PeakRssMib),
+    ],
+    limit: Limit::OneDelay(0.050),
+    seconds: |_| 0.8,
+    needs_redis: false,
+};
+
+/// threads-basic over requests: a thread each against a pool of eight, against one delay, and
+/// the memory each holds (one variant an invocation, so each peak is the variant's own).
+pub const THREADS_BASIC: Spec = Spec {
+    lesson: "threads-basic",
+    script: "threads_basic.py",
+    x_name: "requests",
+    full: &[10, 100, 1_000],
+    quick: &[10, 100],
+    // Eight pool threads on both sides (Rust's default is the cores, Python's eight).
+    rust_args: |r| {
+        let sizes = [("requests", r), ("delay-ms", 10), ("workers", 8)];
+        vec![
+            args(&["io-thread-per-request"], &sizes),
+            args(&["io-pool"], &sizes),
+        ]
+    },
+    python_args: |r| {
+        let sizes = [("requests", r), ("delay-ms", 10), ("workers", 8)];
+        vec![
+            args(&["io-threads"], &sizes),
+            args(&["io-executor"], &sizes),
+        ]
+    },
+    series: &[
+        line(
+            "Rust io-thread-per-request",
+            Rs,
+            "io-thread-per-request",
+            Y::WallS,
+        ),
+        line("Rust io-pool (8)", Rs, "io-pool", Y::WallS),
+        line("Python io-threads", Py, "io-threads", Y::WallS),
+        line("Python io-executor (8)", Py, "io-executor", Y::WallS),
+        line(
+            "Rust io-thread-per-request peak",
+            Rs,
+            "io-thread-per-request",
+            Y::PeakRssMib,
+        ),
+        line("Rust io-pool (8) peak", Rs, "io-pool", Y::PeakRssMib),
+        line("Python io-threads peak", Py, "io-threads", Y::PeakRssMib),
+        line(
+            "Python io-executor (8) peak",
+            Py,
+            "io-executor",
+            Y::PeakRssMib,
+        ),
+    ],
+    limit: Limit::OneDelay(0.010),
+    seconds: |r| 0.6 + 0.0055 * r as f64,
+    needs_redis: false,
+};
+
+/// task-queue over workers: jobs a second on SQLite and on Redis, and Celery's on the same
+/// Redis, under the broker's own ceiling.
+pub const TASK_QUEUE: Spec = Spec {
+    lesson: "task-queue",
+    script: "task_queue.py",
+    x_name: "workers",
+    full: &[1, 2, 4],
+    quick: &[1, 2],
+    // Rust moves jobs fast enough to need more of them to be timed; the rate is what is read.
+    rust_args: |w| {
+        vec![
+            args(&["sqlite"], &[("workers", w), ("jobs", 4_000)]),
+            [
+                args(&["redis"], &[("workers", w), ("jobs", 4_000)]),
+                vec!["--broker".into(), BROKER.into()],
+            ]
+            .concat(),
+        ]
+    },
+    python_args: |w| {
+        vec![
+            [
+                args(&[], &[("workers", w), ("jobs", 1_000)]),
+                vec!["--broker".into(), BROKER.into()],
+            ]
+            .concat(),
+        ]
+    },
+    series: &[
+        line("Rust sqlite", Rs, "sqlite", Y::PerS),
+        line("Rust redis", Rs, "redis", Y::PerS),
+        line("Python celery-prefork", Py, "celery-prefork", Y::PerS),
+    ],
+    limit: Limit::Broker,
+    seconds: |w| 8.0 + 1.0 * w as f64,
+    needs_redis: true,
+};
