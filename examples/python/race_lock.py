@@ -8,7 +8,8 @@ a call or a backward jump (the eval breaker is checked there), and `counter += 1
 LOAD_GLOBAL, BINARY_OP, STORE_GLOBAL with neither in between, so no other thread can run
 between the read and the write. This program runs it and reports what happens (`plus-equals`).
 Put a call between the read and the write, `counter = add_one(counter)`, and a switch can land
-inside it: that version loses about half (`add-one-call`). `lock` is the tutorial's fix.
+inside it: that version can lose updates (`add-one-call`; how many depends on the machine and on
+how long each thread runs). `lock` is the tutorial's fix.
 
     python3 examples/python/race_lock.py [--json] [--workers 10] [--increments 200000]
         [--variant plus-equals|add-one-call|lock ...]
