@@ -9,18 +9,30 @@ use crate::plan::{PLANS, Plan};
 
 /// The plans named with `--lesson`, or all of them.
 pub fn chosen(names: &[String]) -> Result<Vec<Plan>> {
+    pick(PLANS, |p| p.lesson, names, "lesson")
+}
+
+/// The entries of `all` whose lesson (`lesson_of`) is among `names`, or all of them when none is
+/// named, in `all`'s order; a name no entry has is a usage error listing the known ones (`what`
+/// names the kind of entry: "lesson", "sweep of").
+pub fn pick<T: Copy>(
+    all: &[T],
+    lesson_of: impl Fn(&T) -> &str,
+    names: &[String],
+    what: &str,
+) -> Result<Vec<T>> {
     for name in names {
-        if !PLANS.iter().any(|p| p.lesson == name) {
-            let known: Vec<&str> = PLANS.iter().map(|p| p.lesson).collect();
+        if !all.iter().any(|t| lesson_of(t) == name) {
+            let known: Vec<&str> = all.iter().map(&lesson_of).collect();
             return Err(usage_error(format!(
-                "no lesson {name:?}; known: {}",
+                "no {what} {name:?}; known: {}",
                 known.join(", ")
             )));
         }
     }
-    Ok(PLANS
+    Ok(all
         .iter()
-        .filter(|p| names.is_empty() || names.iter().any(|n| n == p.lesson))
+        .filter(|t| names.is_empty() || names.iter().any(|n| n == lesson_of(t)))
         .copied()
         .collect())
 }

@@ -153,20 +153,7 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
 
 /// The specs named with `--lesson`, or all of them.
 fn chosen(names: &[String]) -> Result<Vec<Spec>> {
-    for name in names {
-        if !SPECS.iter().any(|s| s.lesson == name) {
-            let known: Vec<&str> = SPECS.iter().map(|s| s.lesson).collect();
-            return Err(usage_error(format!(
-                "no sweep of {name:?}; known: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(SPECS
-        .iter()
-        .filter(|s| names.is_empty() || names.iter().any(|n| n == s.lesson))
-        .copied()
-        .collect())
+    lessons::pick(SPECS, |s| s.lesson, names, "sweep of")
 }
 
 /// The release lesson binaries beside this program; a debug build or a missing lesson refused.
