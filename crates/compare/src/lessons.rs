@@ -7,6 +7,28 @@ use timing::usage_error;
 
 use crate::plan::{PLANS, Plan};
 
+/// The flags `compare` and `sweep` share: how much to run, which lessons, and which Pythons run
+/// the twins.
+#[derive(Debug, clap::Args)]
+pub struct TwinArgs {
+    /// Small sizes, one run each: a quick check that every result is correct.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Only this lesson (repeatable); all of them by default.
+    #[arg(long = "lesson")]
+    pub lessons: Vec<String>,
+
+    /// The Python interpreter that runs the twins.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+
+    /// The Python with `celery` and `redis` installed, for the task-queue twin (`just compare`
+    /// and `just sweep` make it from examples/python/requirements-celery.txt).
+    #[arg(long, default_value = "target/compare/venv/bin/python")]
+    pub celery_python: PathBuf,
+}
+
 /// The plans named with `--lesson`, or all of them.
 pub fn chosen(names: &[String]) -> Result<Vec<Plan>> {
     pick(PLANS, |p| p.lesson, names, "lesson")

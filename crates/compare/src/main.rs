@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context as _, Result};
 use clap::Parser;
 use compare::broker::Broker;
+use compare::lessons::TwinArgs;
 use compare::plan::Plan;
 use compare::{Pair, chart, lessons, machine, pair_rows, parse_rows, prose, record, text_table};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,22 +25,8 @@ use timing::usage_error;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
-    /// Small sizes, for a quick check that every pair runs and is correct.
-    #[arg(long)]
-    quick: bool,
-
-    /// Only this lesson (repeatable); all of them by default.
-    #[arg(long = "lesson")]
-    lessons: Vec<String>,
-
-    /// The Python interpreter that runs the twins.
-    #[arg(long, default_value = "python3")]
-    python: String,
-
-    /// The Python with `celery` and `redis` installed, for the task-queue twin
-    /// (`just compare` makes it from examples/python/requirements-celery.txt).
-    #[arg(long, default_value = "target/compare/venv/bin/python")]
-    celery_python: PathBuf,
+    #[command(flatten)]
+    twins: TwinArgs,
 
     /// Where the Markdown table, `compare.jsonl` and the SVG chart go.
     #[arg(long, default_value = "target/compare")]
@@ -73,9 +60,9 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let plans = lessons::chosen(&cli.lessons)?;
+    let plans = lessons::chosen(&cli.twins.lessons)?;
     let bin_dir = lessons::dir(&plans)?;
-    let machine = machine::describe(&cli.python);
+    let machine = machine::describe(&cli.twins.python.to_string_lossy());
     println!("machine: {machine}");
 
     let progress = ProgressBar::new(plans.len() as u64);
@@ -114,8 +101,8 @@ fn run_plan(
     broker: Option<&Broker>,
     bin_dir: &Path,
 ) -> Result<(Vec<Pair>, Vec<String>)> {
-    let mut args: Vec<&str> = plan.args(cli.quick).to_vec();
-    let mut python = Path::new(&cli.python);
+    let mut args: Vec<&str> = plan.args(cli.twins.quick).to_vec();
+    let mut python = cli.twins.python.as_path();
     if plan.needs_redis {
         let broker = broker.with_context(|| {
             format!(
@@ -123,15 +110,15 @@ fn run_plan(
                 plan.lesson
             )
         })?;
-        if !cli.celery_python.exists() {
+        if !cli.twins.celery_python.exists() {
             anyhow::bail!(
                 "{}: skipped, no Celery environment at {} (`just compare` makes it)",
                 plan.lesson,
-                cli.celery_python.display()
+                cli.twins.celery_python.display()
             );
         }
         args.extend(["--broker", broker.url.as_str()]);
-        python = &cli.celery_python;
+        python = &cli.twins.celery_python;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/python")
@@ -142,7 +129,7 @@ fn run_plan(
         plan.lesson,
         "Python",
     )?;
-    let mut rust_args: Vec<&str> = plan.rust_args(cli.quick).to_vec();
+    let mut rust_args: Vec<&str> = plan.rust_args(cli.twins.quick).to_vec();
     if let Some(broker) = broker.filter(|_| plan.needs_redis) {
         rust_args.extend(["--broker", broker.url.as_str()]);
     }
@@ -206,7 +193,7 @@ fn report(
     }
     std::fs::create_dir_all(&cli.out)
         .map_err(|e| usage_error(format!("cannot create {}: {e}", cli.out.display())))?;
-    let command = if cli.quick {
+    let command = if cli.twins.quick {
         "just compare --quick"
     } else {
         "just compare"
@@ -222,20 +209,20 @@ fn report(
     if !pairs.is_empty() {
         chart::write_svg(plans, pairs, machine, &svg_path)?;
     }
-    for path in cli.write_into.iter().filter(|_| !cli.quick) {
+    for path in cli.write_into.iter().filter(|_| !cli.twins.quick) {
         record::write_section(path, "compare", &markdown)?;
     }
     if let Some(chart) = cli
         .chart_into
         .as_ref()
-        .filter(|_| !cli.quick && !pairs.is_empty())
+        .filter(|_| !cli.twins.quick && !pairs.is_empty())
     {
         std::fs::copy(&svg_path, chart).with_context(|| format!("writing {}", chart.display()))?;
     }
     if let Some(dir) = cli
         .book_into
         .as_ref()
-        .filter(|_| !cli.quick && !pairs.is_empty())
+        .filter(|_| !cli.twins.quick && !pairs.is_empty())
     {
         compare::book::write(dir, command, machine, plans, pairs)?;
     }

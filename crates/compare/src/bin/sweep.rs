@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use clap::Parser;
+use compare::lessons::TwinArgs;
 use compare::sweep::pages::{self, Origin};
 use compare::sweep::run::{self, Setup};
 use compare::sweep::specs::SPECS;
@@ -23,22 +24,8 @@ use timing::usage_error;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
-    /// Two or three small points a lesson, one run each: correctness only.
-    #[arg(long)]
-    quick: bool,
-
-    /// Only this lesson (repeatable); all of them by default.
-    #[arg(long = "lesson")]
-    lessons: Vec<String>,
-
-    /// The Python interpreter that runs the twins.
-    #[arg(long, default_value = "python3")]
-    python: PathBuf,
-
-    /// The Python with `celery` and `redis` installed, for the task-queue twin
-    /// (`just sweep` makes it from examples/python/requirements-celery.txt).
-    #[arg(long, default_value = "target/compare/venv/bin/python")]
-    celery_python: PathBuf,
+    #[command(flatten)]
+    twins: TwinArgs,
 
     /// Where sweep.jsonl goes.
     #[arg(long, default_value = "target/compare")]
@@ -71,10 +58,13 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let specs = chosen(&cli.lessons)?;
+    let specs = chosen(&cli.twins.lessons)?;
     let bin_dir = bin_dir(&specs)?;
-    let runs = if cli.quick { 1 } else { 3 };
-    let estimate: f64 = specs.iter().map(|s| s.estimate(cli.quick, runs)).sum();
+    let runs = if cli.twins.quick { 1 } else { 3 };
+    let estimate: f64 = specs
+        .iter()
+        .map(|s| s.estimate(cli.twins.quick, runs))
+        .sum();
     if estimate > MAX_SECONDS {
         return Err(usage_error(format!(
             "refused: this sweep is estimated at {:.1} min, past the {:.0} min limit; choose fewer \
@@ -90,17 +80,17 @@ fn run() -> Result<ExitCode> {
     );
     let setup = Setup {
         bin_dir,
-        python: cli.python.clone(),
-        celery_python: cli.celery_python.clone(),
+        python: cli.twins.python.clone(),
+        celery_python: cli.twins.celery_python.clone(),
         scripts: run::scripts_dir(),
         runs,
-        machine: machine::describe(&cli.python.to_string_lossy()),
+        machine: machine::describe(&cli.twins.python.to_string_lossy()),
     };
     let started = Instant::now();
     let mut points = Vec::new();
     let mut wrong = Vec::new();
     for spec in &specs {
-        let (found, bad) = run::sweep(spec, &setup, cli.quick)?;
+        let (found, bad) = run::sweep(spec, &setup, cli.twins.quick)?;
         points.extend(found);
         wrong.extend(bad);
     }
@@ -129,14 +119,14 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
     std::fs::write(&jsonl, record::jsonl(points))
         .with_context(|| format!("writing {}", jsonl.display()))?;
     eprintln!("sweep: wrote {}", jsonl.display());
-    if cli.quick {
+    if cli.twins.quick {
         return Ok(());
     }
     let origin = Origin {
         // The command that reproduces this run: the lessons it was limited to, if any.
         command: ["just sweep".to_string()]
             .into_iter()
-            .chain(cli.lessons.iter().map(|l| format!("--lesson {l}")))
+            .chain(cli.twins.lessons.iter().map(|l| format!("--lesson {l}")))
             .collect::<Vec<_>>()
             .join(" "),
         machine: machine.into(),
