@@ -45,7 +45,8 @@ pub fn pick<T: Copy>(
 ) -> Result<Vec<T>> {
     for name in names {
         if !all.iter().any(|t| lesson_of(t) == name) {
-            let known: Vec<&str> = all.iter().map(&lesson_of).collect();
+            let mut known: Vec<&str> = all.iter().map(&lesson_of).collect();
+            known.dedup();
             return Err(usage_error(format!(
                 "no {what} {name:?}; known: {}",
                 known.join(", ")

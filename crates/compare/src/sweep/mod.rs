@@ -13,6 +13,7 @@ pub mod bend;
 pub mod ceiling;
 pub mod child;
 pub mod legend;
+pub mod load;
 pub mod memcpy;
 pub mod pages;
 pub mod read;
@@ -63,6 +64,13 @@ pub enum Y {
     /// The peak resident set of the child that printed the row, from `wait4`, in MiB: the
     /// variant's own when its invocation runs it alone.
     PeakRssMib,
+    /// `p99_ns` in milliseconds: a latency's 99th percentile (the heartbeat's, in async-mixed).
+    P99Ms,
+    /// The broker's main-thread CPU time (`INFO cpu`) over the row's invocation, per item, in µs.
+    BrokerCpuUs,
+    /// The broker's main-thread CPU time over the row's `wall_s`, in percent: near 100 the one
+    /// thread Redis runs commands on is the limit.
+    BrokerBusyPct,
 }
 
 impl Y {
@@ -76,6 +84,9 @@ impl Y {
             Y::MegabytesPerS => "mb_per_s",
             Y::WallS => "wall_s",
             Y::PeakRssMib => "peak_rss_mib",
+            Y::P99Ms => "p99_ms",
+            Y::BrokerCpuUs => "broker_cpu_us_per_job",
+            Y::BrokerBusyPct => "broker_busy_pct",
         }
     }
 }
@@ -91,6 +102,21 @@ pub struct Series {
     pub variant: &'static str,
     /// What is read.
     pub y: Y,
+    /// The largest x the variant runs at: past it the spec's invocations leave it out (threads
+    /// past what the machine allows), and the series has no point there.
+    pub upto: u64,
+}
+
+impl Series {
+    /// The same series, run up to `x` and no further.
+    pub const fn upto(self, x: u64) -> Series {
+        Series { upto: x, ..self }
+    }
+
+    /// Whether the series has a point at `x`.
+    pub fn runs_at(&self, x: u64) -> bool {
+        x <= self.upto
+    }
 }
 
 /// The machine's own limit for a lesson's figure, drawn dashed where one exists.
@@ -113,6 +139,9 @@ pub enum Limit {
 pub struct Spec {
     /// The Rust binary, which is also the lesson's name.
     pub lesson: &'static str,
+    /// The chart's name (`docs/sweeps/<chart>.svg`): the lesson's, or for a lesson's second
+    /// sweep the lesson's with what it sweeps.
+    pub chart: &'static str,
     /// The twin, under `examples/python/`.
     pub script: &'static str,
     /// The flag swept, without its dashes (`workers`, `chunk`, `bytes`).

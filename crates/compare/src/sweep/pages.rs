@@ -1,5 +1,6 @@
-//! A full sweep's pages: each lesson's chart, sentences and tables, for `docs/results.md` (the
-//! section "How cost grows") and for the book (`sweep-<lesson>.md` beside its SVG).
+//! A full sweep's pages: each chart with its sentences and tables, for `docs/results.md` (the
+//! section "How cost grows") and for the book (`sweep-<chart>.md` beside its SVG). A chart is a
+//! lesson's sweep; a lesson swept over two sizes has two.
 
 use std::path::Path;
 
@@ -33,15 +34,18 @@ impl Origin {
     }
 }
 
-/// A lesson's body: its chart at `image`, a sentence a series, its tables.
-pub fn lesson_body(points: &[Point], image: &str) -> String {
+/// A chart's body: the chart at `image`, a sentence a series, its tables.
+pub fn chart_body(points: &[Point], image: &str) -> String {
     let lesson = points.first().map_or("", |p| p.lesson.as_str());
-    let mut out = format!("![{lesson}: how its cost grows]({image})\n\n");
+    let x_name = points.first().map_or("", |p| p.x_name);
+    let mut out = format!("![{lesson}: how its cost grows with {x_name}]({image})\n\n");
     let limit = super::against::sentence(points);
     let cpus = super::against::cpus_sentence(points, timing::cores());
     for line in words::sentences(points)
         .into_iter()
         .chain(limit)
+        .chain(super::against::broker_sentence(points))
+        .chain(super::against::threads_sentence(points))
         .chain(cpus)
     {
         out.push_str(&format!("- {line}\n"));
@@ -50,19 +54,19 @@ pub fn lesson_body(points: &[Point], image: &str) -> String {
     out
 }
 
-/// Each lesson's points, in the order run.
-pub fn by_lesson(points: &[Point]) -> Vec<Vec<Point>> {
-    let mut lessons: Vec<Vec<Point>> = Vec::new();
+/// Each chart's points, in the order run.
+pub fn by_chart(points: &[Point]) -> Vec<Vec<Point>> {
+    let mut charts: Vec<Vec<Point>> = Vec::new();
     for p in points {
-        match lessons.iter_mut().find(|l| l[0].lesson == p.lesson) {
-            Some(l) => l.push(p.clone()),
-            None => lessons.push(vec![p.clone()]),
+        match charts.iter_mut().find(|c| c[0].chart == p.chart) {
+            Some(c) => c.push(p.clone()),
+            None => charts.push(vec![p.clone()]),
         }
     }
-    lessons
+    charts
 }
 
-/// Writes `<lesson>.svg` into `svg_dir` for every lesson, the book's `sweep-<lesson>.md` and
+/// Writes `<chart>.svg` into `svg_dir` for every chart, the book's `sweep-<chart>.md` and
 /// `.svg` into `book_dir`, and the section `sweep` of `results` (its markers must be there).
 pub fn write_all(
     points: &[Point],
@@ -75,23 +79,26 @@ pub fn write_all(
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut section = format!("{}\n", origin.line());
-    for lesson in by_lesson(points) {
-        let name = lesson[0].lesson.clone();
+    for chart in by_chart(points) {
+        let name = chart[0].chart.clone();
         let svg_path = svg_dir.join(format!("{name}.svg"));
-        let title = format!("{name}: how its cost grows ({})", origin.machine);
-        svg::write(&lesson, &title, &svg_path)?;
+        let title = format!(
+            "{}: how its cost grows with {} ({})",
+            chart[0].lesson, chart[0].x_name, origin.machine
+        );
+        svg::write(&chart, &title, &svg_path)?;
         let book_svg = book_dir.join(format!("sweep-{name}.svg"));
         std::fs::copy(&svg_path, &book_svg)
             .with_context(|| format!("writing {}", book_svg.display()))?;
         let page = format!(
             "{}\n\n{}",
             origin.line(),
-            lesson_body(&lesson, &format!("generated/sweep-{name}.svg"))
+            chart_body(&chart, &format!("generated/sweep-{name}.svg"))
         );
         let book_md = book_dir.join(format!("sweep-{name}.md"));
         std::fs::write(&book_md, page).with_context(|| format!("writing {}", book_md.display()))?;
         let image = format!("sweeps/{name}.svg");
-        section.push_str(&format!("\n### {name}\n\n{}", lesson_body(&lesson, &image)));
+        section.push_str(&format!("\n### {name}\n\n{}", chart_body(&chart, &image)));
     }
     crate::record::write_section(results, "sweep", &section)
 }

@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
 use super::child::Outcome;
-use super::run::PEAK;
+use super::run::{BROKER_CPU, PEAK};
 use super::{Lang, Series, Y};
 use crate::pair::number;
 
@@ -54,6 +54,15 @@ fn figure(y: Y, x: u64, row: &Value, side: &Outcome) -> Result<f64> {
         Y::MegabytesPerS => number(row, "per_s") * x as f64 / 1e6,
         Y::WallS => number(row, "wall_s"),
         Y::PeakRssMib => number(row, PEAK),
+        Y::P99Ms => number(row, "p99_ns") / 1e6,
+        Y::BrokerCpuUs => number(row, BROKER_CPU) / number(row, "items").max(1.0),
+        Y::BrokerBusyPct => {
+            let wall = number(row, "wall_s");
+            if wall <= 0.0 {
+                bail!("a row with no wall time to be busy in");
+            }
+            number(row, BROKER_CPU) / (wall * 1e6) * 100.0
+        }
     })
 }
 
@@ -68,7 +77,8 @@ mod tests {
         let rows = vec![
             json!({"variant": "sequential", "per_s": 100.0, "wall_s": 1.0, "items": 100}),
             json!({"variant": "fork", "per_s": 180.0, "wall_s": 0.5, "items": 100,
-                   "expected": 100, "result": 90, PEAK: 12.5}),
+                   "expected": 100, "result": 90, PEAK: 12.5, "p99_ns": 2_500_000,
+                   BROKER_CPU: 250_000.0}),
         ];
         let side = Outcome {
             rows,
@@ -80,6 +90,8 @@ mod tests {
         assert!((at(Y::PerItemNs) - 5e6).abs() < 1e-3);
         assert!((at(Y::MegabytesPerS) - 180.0 * 64.0 / 1e6).abs() < 1e-12);
         assert_eq!((at(Y::Lost), at(Y::PeakRssMib)), (10.0, 12.5));
+        assert_eq!((at(Y::P99Ms), at(Y::BrokerCpuUs)), (2.5, 2_500.0));
+        assert_eq!(at(Y::BrokerBusyPct), 50.0);
         assert!(find(&side.rows, "spawn").is_err());
     }
 }

@@ -9,6 +9,8 @@ use super::stats::Summary;
 pub struct Point {
     /// The lesson swept.
     pub lesson: String,
+    /// The chart it is drawn in ([`super::Spec::chart`]).
+    pub chart: String,
     /// The legend's name of the line it belongs to.
     pub series: String,
     /// "Rust", "Python" or "machine" (a limit).
@@ -33,6 +35,7 @@ pub struct Point {
 pub fn point_json(p: &Point) -> Value {
     json!({
         "lesson": p.lesson,
+        "chart": p.chart,
         "series": p.series,
         "language": p.language,
         "mechanism": p.mechanism,
@@ -65,6 +68,7 @@ pub(crate) mod tests {
     pub(crate) fn point(series: &str, y_name: &'static str, x: u64, ys: &[f64]) -> Point {
         Point {
             lesson: "race-lock".into(),
+            chart: "race-lock".into(),
             series: series.into(),
             language: if series.starts_with("Python") {
                 "Python"
@@ -92,6 +96,7 @@ pub(crate) mod tests {
         let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         let keys = [
             "lesson",
+            "chart",
             "series",
             "language",
             "mechanism",

@@ -6,6 +6,7 @@ use anyhow::{Context as _, Result};
 use serde_json::Value;
 
 use super::child::{self, Outcome};
+use super::load::Snapshot;
 use super::read::figures;
 use super::record::Point;
 use super::stats::summarise;
@@ -31,6 +32,10 @@ pub struct Setup {
 
 /// The field added to each row: the peak memory in MiB of the invocation that printed it.
 pub(crate) const PEAK: &str = "sweep_peak_rss_mib";
+
+/// The field added to each row of a lesson with a broker: the broker's main-thread CPU time over
+/// the invocation that printed it, in µs ([`super::load`]).
+pub(crate) const BROKER_CPU: &str = "sweep_broker_cpu_us";
 
 /// A lesson's points, and a line for each point whose rows were wrong (not broken on purpose).
 pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec<String>)> {
@@ -62,7 +67,7 @@ pub fn sweep(spec: &Spec, setup: &Setup, quick: bool) -> Result<(Vec<Point>, Vec
             x,
             parallelism,
         };
-        for series in spec.series {
+        for series in spec.series.iter().filter(|s| s.runs_at(x)) {
             let (ys, mechanism) =
                 figures(series, x, &runs).with_context(|| format!("{lesson} {x_name}={x}"))?;
             points.push(at.point(series, &ys, mechanism)?);
@@ -87,6 +92,7 @@ impl Where<'_> {
     fn point(&self, series: &Series, ys: &[f64], mechanism: String) -> Result<Point> {
         Ok(Point {
             lesson: self.spec.lesson.into(),
+            chart: self.spec.chart.into(),
             series: series.name.into(),
             language: series.lang.name(),
             mechanism,
@@ -111,22 +117,29 @@ fn run_both(spec: &Spec, setup: &Setup, x: u64, url: &str) -> Result<(Outcome, O
             .collect()
     };
     let bin = setup.bin_dir.join(spec.lesson);
-    let rust = side(&bin, &[], with_url((spec.rust_args)(x))).context("the Rust side")?;
+    let broker = spec.needs_redis.then_some(url);
+    let rust = side(&bin, &[], with_url((spec.rust_args)(x)), broker).context("the Rust side")?;
     let script = setup.scripts.join(spec.script).display().to_string();
     let python = if spec.needs_redis {
         &setup.celery_python
     } else {
         &setup.python
     };
-    let python =
-        side(python, &[script], with_url((spec.python_args)(x))).context("the Python side")?;
+    let python = side(python, &[script], with_url((spec.python_args)(x)), broker)
+        .context("the Python side")?;
     Ok((rust, python))
 }
 
 /// One side's run: each invocation of `program` (after `first`, with `--json`), their rows
 /// together and the largest peak memory among them. Each row also carries its own invocation's
-/// peak as [`PEAK`], so a spec that runs one variant an invocation reads each variant's.
-fn side(program: &Path, first: &[String], invocations: Vec<Vec<String>>) -> Result<Outcome> {
+/// peak as [`PEAK`], so a spec that runs one variant an invocation reads each variant's; with a
+/// `broker`, the CPU it spent over the invocation as [`BROKER_CPU`].
+fn side(
+    program: &Path,
+    first: &[String],
+    invocations: Vec<Vec<String>>,
+    broker: Option<&str>,
+) -> Result<Outcome> {
     let mut all = Outcome {
         rows: Vec::new(),
         peak_rss_mib: 0.0,
@@ -138,9 +151,17 @@ fn side(program: &Path, first: &[String], invocations: Vec<Vec<String>>) -> Resu
             .chain(["--json".into()])
             .chain(args)
             .collect();
+        let before = broker.map(Snapshot::take).transpose()?;
         let mut one = child::run(program, &args)?;
+        let spent = match (broker, before) {
+            (Some(url), Some(before)) => Snapshot::take(url)?.since(&before),
+            _ => Snapshot::default(),
+        };
         for row in &mut one.rows {
             row[PEAK] = serde_json::json!(one.peak_rss_mib);
+            if broker.is_some() {
+                row[BROKER_CPU] = serde_json::json!(spent.cpu_us);
+            }
         }
         all.rows.extend(one.rows);
         all.peak_rss_mib = all.peak_rss_mib.max(one.peak_rss_mib);
@@ -183,6 +204,7 @@ fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
         lang: Lang::Machine,
         variant: "",
         y: first,
+        upto: u64::MAX,
     };
     Ok(Some((series, ys)))
 }

@@ -8,6 +8,7 @@ use crate::sweep::{Limit, Spec, Y, args};
 /// race-lock over threads: each lock's rate, and the updates the racy variants lose.
 pub const RACE_LOCK: Spec = Spec {
     lesson: "race-lock",
+    chart: "race-lock",
     script: "race_lock.py",
     x_name: "workers",
     full: &[1, 2, 4, 8, 16, 32, 64],
@@ -49,6 +50,7 @@ pub const RACE_LOCK: Spec = Spec {
 /// cpu-processes over workers: each parallel variant's speedup over its own side's sequential.
 pub const CPU_PROCESSES: Spec = Spec {
     lesson: "cpu-processes",
+    chart: "cpu-processes",
     script: "cpu_processes.py",
     x_name: "workers",
     full: &[1, 2, 4, 8],
@@ -84,6 +86,7 @@ pub const CPU_PROCESSES: Spec = Spec {
 /// pool-batch over chunk size: what each item costs, rayon beside as the floor.
 pub const POOL_BATCH: Spec = Spec {
     lesson: "pool-batch",
+    chart: "pool-batch",
     script: "pool_batch.py",
     x_name: "chunk",
     full: &[1, 4, 16, 64, 256, 1024, 4096],
@@ -132,6 +135,7 @@ pub const POOL_BATCH: Spec = Spec {
 /// queue-ipc over message size: the pipes' bandwidth, memcpy as the ceiling.
 pub const QUEUE_IPC: Spec = Spec {
     lesson: "queue-ipc",
+    chart: "queue-ipc",
     script: "queue_ipc.py",
     x_name: "bytes",
     full: &[16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576],

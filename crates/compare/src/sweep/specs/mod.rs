@@ -27,6 +27,7 @@ const fn line(name: &'static str, lang: Lang, variant: &'static str, y: Y) -> Se
         lang,
         variant,
         y,
+        upto: u64::MAX,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::sweep::{BROKER, Limit, Spec, Y, args};
 /// executor-completed over tasks: what each task costs, pool start-up included.
 pub const EXECUTOR_COMPLETED: Spec = Spec {
     lesson: "executor-completed",
+    chart: "executor-completed",
     script: "executor_completed.py",
     x_name: "tasks",
     full: &[1, 10, 100, 1_000, 10_000],
@@ -58,6 +59,7 @@ pub const EXECUTOR_COMPLETED: Spec = Spec {
 /// async-mixed over concurrent requests: the wall time against one delay, and peak memory.
 pub const ASYNC_MIXED: Spec = Spec {
     lesson: "async-mixed",
+    chart: "async-mixed",
     script: "async_mixed.py",
     x_name: "requests",
     // Both sides take at most 400 requests at once.
@@ -81,6 +83,7 @@ pub const ASYNC_MIXED: Spec = Spec {
 /// the memory each holds (one variant an invocation, so each peak is the variant's own).
 pub const THREADS_BASIC: Spec = Spec {
     lesson: "threads-basic",
+    chart: "threads-basic",
     script: "threads_basic.py",
     x_name: "requests",
     full: &[10, 100, 1_000],
@@ -131,9 +134,11 @@ pub const THREADS_BASIC: Spec = Spec {
 };
 
 /// task-queue over workers: jobs a second on SQLite and on Redis, and Celery's on the same
-/// Redis, under the broker's own ceiling.
+/// Redis, under the broker's own ceiling; what each job cost Redis's one thread, and how busy
+/// that thread was ([`crate::sweep::load`]).
 pub const TASK_QUEUE: Spec = Spec {
     lesson: "task-queue",
+    chart: "task-queue",
     script: "task_queue.py",
     x_name: "workers",
     full: &[1, 2, 4],
@@ -162,6 +167,10 @@ pub const TASK_QUEUE: Spec = Spec {
         line("Rust sqlite", Rs, "sqlite", Y::PerS),
         line("Rust redis", Rs, "redis", Y::PerS),
         line("Python celery-prefork", Py, "celery-prefork", Y::PerS),
+        line("Rust redis: Redis CPU", Rs, "redis", Y::BrokerCpuUs),
+        line("Celery: Redis CPU", Py, "celery-prefork", Y::BrokerCpuUs),
+        line("Rust redis: Redis busy", Rs, "redis", Y::BrokerBusyPct),
+        line("Celery: Redis busy", Py, "celery-prefork", Y::BrokerBusyPct),
     ],
     limit: Limit::Broker,
     seconds: |w| 8.0 + 1.0 * w as f64,
