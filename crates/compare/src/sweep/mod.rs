@@ -12,6 +12,7 @@ pub mod against;
 pub mod bend;
 pub mod ceiling;
 pub mod child;
+pub mod crossing;
 pub mod legend;
 pub mod load;
 pub mod memcpy;
@@ -132,6 +133,9 @@ pub enum Limit {
     OneDelay(f64),
     /// The broker's jobs a second at most, from `redis-benchmark` in the same run.
     Broker,
+    /// The length of one CPU step, x itself, in milliseconds: the least a heartbeat waits behind
+    /// a step run on its thread.
+    StepLength,
 }
 
 /// One lesson's sweep.

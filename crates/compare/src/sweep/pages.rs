@@ -43,6 +43,7 @@ pub fn chart_body(points: &[Point], image: &str) -> String {
     let cpus = super::against::cpus_sentence(points, timing::cores());
     for line in words::sentences(points)
         .into_iter()
+        .chain(super::crossing::sentences(points))
         .chain(limit)
         .chain(super::against::broker_sentence(points))
         .chain(super::against::threads_sentence(points))

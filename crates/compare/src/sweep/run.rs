@@ -194,6 +194,7 @@ fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
         Limit::Cores => ("ideal: min(workers, cores)", vec![x.min(cores) as f64]),
         Limit::Memcpy => ("memcpy (this machine)", super::memcpy::probe(3)),
         Limit::OneDelay(s) => ("ideal: one delay", vec![s]),
+        Limit::StepLength => ("one CPU step", vec![x as f64]),
         Limit::Broker => (
             "Redis: one push + one pop a job",
             vec![super::ceiling::jobs_per_s(url)?],
@@ -228,7 +229,8 @@ mod tests {
             json!({"variant": "racy", "correct": false, "expected_failure": true}),
             json!({"variant": "atomic", "correct": true}),
         ];
-        let wrong = wrong_rows(&SPECS[1], 4, "Rust", &rows);
+        let race_lock = SPECS.iter().find(|s| s.lesson == "race-lock").unwrap();
+        let wrong = wrong_rows(race_lock, 4, "Rust", &rows);
         assert_eq!(
             wrong,
             ["race-lock workers=4: Rust \"mutex\" gave 9 where 10 was expected"]

@@ -132,7 +132,8 @@ pub const POOL_BATCH: Spec = Spec {
     needs_redis: false,
 };
 
-/// queue-ipc over message size: the pipes' bandwidth, memcpy as the ceiling.
+/// queue-ipc over message size: messages through ipc-channel, a pipe and a ring in shared memory,
+/// Python's Queue and Pipe beside, memcpy as the ceiling.
 pub const QUEUE_IPC: Spec = Spec {
     lesson: "queue-ipc",
     chart: "queue-ipc",
@@ -140,17 +141,16 @@ pub const QUEUE_IPC: Spec = Spec {
     x_name: "bytes",
     full: &[16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576],
     quick: &[16, 4096],
-    // Only the pipes carry --bytes: ipc-channel and Python's queue send small records, and
-    // shm-array is sized by --elements.
     rust_args: |b| {
-        let v = ["pipe-per-message", "pipe"];
+        let v = ["ipc-channel", "pipe-per-message", "pipe", "shm-ring"];
         vec![args(&v, &[("bytes", b), ("messages", messages(b))])]
     },
     python_args: |b| {
-        let v = ["pipe", "pipe-batched"];
+        let v = ["queue", "pipe", "pipe-batched"];
         vec![args(&v, &[("bytes", b), ("messages", messages(b))])]
     },
     series: &[
+        line("Rust ipc-channel", Rs, "ipc-channel", Y::MegabytesPerS),
         line(
             "Rust pipe-per-message",
             Rs,
@@ -158,10 +158,12 @@ pub const QUEUE_IPC: Spec = Spec {
             Y::MegabytesPerS,
         ),
         line("Rust pipe (batched)", Rs, "pipe", Y::MegabytesPerS),
+        line("Rust shm-ring", Rs, "shm-ring", Y::MegabytesPerS),
+        line("Python queue", Py, "queue", Y::MegabytesPerS),
         line("Python pipe", Py, "pipe", Y::MegabytesPerS),
         line("Python pipe-batched", Py, "pipe-batched", Y::MegabytesPerS),
     ],
     limit: Limit::Memcpy,
-    seconds: |_| 1.0,
+    seconds: |_| 2.0,
     needs_redis: false,
 };

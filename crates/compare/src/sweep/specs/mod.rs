@@ -5,18 +5,21 @@
 
 mod cores;
 mod tasks;
+mod waits;
 
 use super::{Lang, Series, Spec, Y};
 
 /// Every lesson swept, in the order the tutorials teach them.
 pub const SPECS: &[Spec] = &[
     tasks::THREADS_BASIC,
+    waits::THREADS_MEMORY,
     cores::RACE_LOCK,
     cores::CPU_PROCESSES,
     cores::QUEUE_IPC,
     cores::POOL_BATCH,
     tasks::EXECUTOR_COMPLETED,
-    tasks::ASYNC_MIXED,
+    waits::ASYNC_WAITS,
+    waits::ASYNC_HEARTBEAT,
     tasks::TASK_QUEUE,
 ];
 
@@ -46,9 +49,13 @@ mod tests {
         let full: f64 = SPECS.iter().map(|s| s.estimate(false, 3)).sum();
         let quick: f64 = SPECS.iter().map(|s| s.estimate(true, 1)).sum();
         assert!(full < 600.0, "a full run is estimated at {full:.0} s");
+        let mut charts: Vec<&str> = SPECS.iter().map(|s| s.chart).collect();
+        charts.sort_unstable();
+        charts.dedup();
+        assert_eq!(charts.len(), SPECS.len(), "two sweeps share a chart");
         assert!(quick < 120.0, "a quick run is estimated at {quick:.0} s");
         for spec in SPECS {
-            assert!((2..=3).contains(&spec.quick.len()), "{}", spec.lesson);
+            assert!((2..=3).contains(&spec.quick.len()), "{}", spec.chart);
             assert!(spec.series.iter().all(|s| !s.variant.is_empty()));
         }
     }

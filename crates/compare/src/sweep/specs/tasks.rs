@@ -56,29 +56,6 @@ pub const EXECUTOR_COMPLETED: Spec = Spec {
     needs_redis: false,
 };
 
-/// async-mixed over concurrent requests: the wall time against one delay, and peak memory.
-pub const ASYNC_MIXED: Spec = Spec {
-    lesson: "async-mixed",
-    chart: "async-mixed",
-    script: "async_mixed.py",
-    x_name: "requests",
-    // Both sides take at most 400 requests at once.
-    full: &[10, 40, 100, 400],
-    quick: &[10, 100],
-    // One variant an invocation, so the child's peak memory is that variant's.
-    rust_args: |r| vec![args(&["io-gather"], &[("requests", r), ("delay-ms", 50)])],
-    python_args: |r| vec![args(&["io-gather"], &[("requests", r), ("delay-ms", 50)])],
-    series: &[
-        line("Rust io-gather", Rs, "io-gather", Y::WallS),
-        line("Python io-gather", Py, "io-gather", Y::WallS),
-        line("Rust io-gather peak", Rs, "io-gather", Y::PeakRssMib),
-        line("Python io-gather peak", Py, "io-gather", Y::PeakRssMib),
-    ],
-    limit: Limit::OneDelay(0.050),
-    seconds: |_| 0.8,
-    needs_redis: false,
-};
-
 /// threads-basic over requests: a thread each against a pool of eight, against one delay, and
 /// the memory each holds (one variant an invocation, so each peak is the variant's own).
 pub const THREADS_BASIC: Spec = Spec {
