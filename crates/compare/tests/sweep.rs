@@ -43,3 +43,61 @@ fn a_debug_build_and_an_unknown_lesson_are_refused_with_status_2() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn pages_are_drawn_again_from_a_full_run_s_points_without_running_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |series: &str, x: u64, y: f64| {
+        format!(
+            "{{\"lesson\":\"race-lock\",\"chart\":\"race-lock\",\"series\":\"{series}\",\
+             \"language\":\"Rust\",\"mechanism\":\"threads\",\"x_name\":\"workers\",\"x\":{x},\
+             \"y_name\":\"per_s\",\"y\":{y},\"y_min\":{y},\"y_max\":{y},\"runs\":3,\
+             \"machine\":\"a test machine\",\"parallelism\":2.0}}\n"
+        )
+    };
+    let points: String = [1, 2, 4, 8]
+        .iter()
+        .map(|&x| line("Rust mutex", x, 1e6 / x as f64) + &line("Rust atomic", x, 5e5))
+        .collect();
+    std::fs::write(dir.path().join("sweep.jsonl"), points).unwrap();
+    let results = dir.path().join("results.md");
+    std::fs::write(&results, "<!-- sweep:begin -->\n<!-- sweep:end -->\n").unwrap();
+    let run = |origin: Option<&str>| {
+        if let Some(text) = origin {
+            std::fs::write(dir.path().join("sweep-origin.json"), text).unwrap();
+        }
+        Command::new(env!("CARGO_BIN_EXE_sweep"))
+            .arg("--from")
+            .arg(dir.path().join("sweep.jsonl"))
+            .arg("--svg-into")
+            .arg(dir.path().join("svg"))
+            .arg("--book-into")
+            .arg(dir.path().join("book"))
+            .arg("--write-into")
+            .arg(&results)
+            .output()
+            .unwrap()
+    };
+    // Without the run's origin beside the points the pages could not say when they were made.
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(2));
+    let origin = r#"{"date":"2026-01-02","command":"just sweep","machine":"a test machine","seconds":120.0}"#;
+    let out = run(Some(origin));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("svg/race-lock.svg").exists());
+    let page = std::fs::read_to_string(dir.path().join("book/sweep-race-lock.md")).unwrap();
+    assert!(
+        page.starts_with("Measured on 2026-01-02, a test machine"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Rust atomic passes Rust mutex in per_s from workers = 4"),
+        "{page}"
+    );
+    let section = std::fs::read_to_string(&results).unwrap();
+    assert!(section.contains("### race-lock"), "{section}");
+}

@@ -11,7 +11,7 @@ use compare::lessons::TwinArgs;
 use compare::sweep::pages::{self, Origin};
 use compare::sweep::run::{self, Setup};
 use compare::sweep::specs::SPECS;
-use compare::sweep::{Spec, record};
+use compare::sweep::{Spec, Y, record};
 use compare::{lessons, machine};
 use timing::usage_error;
 
@@ -39,10 +39,18 @@ struct Cli {
     #[arg(long, default_value = "docs/results.md")]
     write_into: PathBuf,
 
-    /// On a full run, where the book's `sweep-<lesson>.md` and `.svg` go.
+    /// On a full run, where the book's `sweep-<chart>.md` and `.svg` go.
     #[arg(long, default_value = "book/src/generated")]
     book_into: PathBuf,
+
+    /// Run nothing: draw the charts and write the pages again from a sweep.jsonl a full run
+    /// wrote (after a change to how they are drawn or worded).
+    #[arg(long, value_name = "SWEEP_JSONL", conflicts_with = "quick")]
+    from: Option<PathBuf>,
 }
+
+/// The file beside sweep.jsonl that says when, where and how long a full run ran.
+const ORIGIN: &str = "sweep-origin.json";
 
 /// A run longer than this is refused before it starts: the machine is shared.
 const MAX_SECONDS: f64 = 600.0;
@@ -58,6 +66,10 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
+    if let Some(path) = &cli.from {
+        redraw(&cli, path)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let specs = chosen(&cli.twins.lessons)?;
     let bin_dir = bin_dir(&specs)?;
     let runs = if cli.twins.quick { 1 } else { 3 };
@@ -123,6 +135,7 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
         return Ok(());
     }
     let origin = Origin {
+        date: machine::today(),
         // The command that reproduces this run: the lessons it was limited to, if any.
         command: ["just sweep".to_string()]
             .into_iter()
@@ -132,8 +145,38 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
         machine: machine.into(),
         seconds,
     };
+    std::fs::write(cli.out.join(ORIGIN), origin.to_json())
+        .with_context(|| format!("writing {ORIGIN}"))?;
     pages::write_all(
         points,
+        &origin,
+        &cli.svg_into,
+        &cli.book_into,
+        &cli.write_into,
+    )
+}
+
+/// Writes the pages again from the points in `path`, saying what their run's [`ORIGIN`] beside
+/// them says.
+fn redraw(cli: &Cli, path: &std::path::Path) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage_error(format!("cannot read {}: {e}", path.display())))?;
+    let mut names: Vec<&'static str> = Y::ALL.iter().map(|y| y.name()).collect();
+    names.extend(SPECS.iter().map(|s| s.x_name));
+    let points = record::parse(&text, &names)
+        .map_err(|e| usage_error(format!("{}: {e:#}", path.display())))?;
+    if points.is_empty() {
+        return Err(usage_error(format!("{} holds no points", path.display())));
+    }
+    let beside = path.with_file_name(ORIGIN);
+    let origin = std::fs::read_to_string(&beside)
+        .map_err(|e| usage_error(format!("cannot read {}: {e}", beside.display())))
+        .and_then(|text| {
+            Origin::from_json(&text)
+                .map_err(|e| usage_error(format!("{}: {e:#}", beside.display())))
+        })?;
+    pages::write_all(
+        &points,
         &origin,
         &cli.svg_into,
         &cli.book_into,

@@ -75,6 +75,20 @@ pub enum Y {
 }
 
 impl Y {
+    /// Every figure a series may read.
+    pub const ALL: [Y; 10] = [
+        Y::PerS,
+        Y::Lost,
+        Y::Speedup,
+        Y::PerItemNs,
+        Y::MegabytesPerS,
+        Y::WallS,
+        Y::PeakRssMib,
+        Y::P99Ms,
+        Y::BrokerCpuUs,
+        Y::BrokerBusyPct,
+    ];
+
     /// The `y_name` written into each point.
     pub fn name(self) -> &'static str {
         match self {

@@ -9,9 +9,12 @@ use anyhow::{Context as _, Result};
 use super::record::Point;
 use super::{svg, words};
 
-/// What every page says it came from.
-#[derive(Debug, Clone)]
+/// What every page says it came from; kept beside `sweep.jsonl` as `sweep-origin.json`, so
+/// pages drawn again from the points say the same.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
+    /// The day of the run.
+    pub date: String,
     /// The command run.
     pub command: String,
     /// [`crate::machine::describe`].
@@ -26,11 +29,36 @@ impl Origin {
         format!(
             "Measured on {}, {}, in one run of `{}` ({:.1} min); each point is the median of its \
              runs, the bars and brackets their range.",
-            crate::machine::today(),
+            self.date,
             self.machine,
             self.command,
             self.seconds / 60.0
         )
+    }
+
+    /// As the JSON object `sweep-origin.json` holds.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "date": self.date,
+            "command": self.command,
+            "machine": self.machine,
+            "seconds": self.seconds,
+        })
+        .to_string()
+    }
+
+    /// From [`Origin::to_json`]'s text.
+    pub fn from_json(text: &str) -> Result<Origin> {
+        let v: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
+        let field = |key: &str| -> Result<String> {
+            Ok(v[key].as_str().with_context(|| format!("no {key}"))?.into())
+        };
+        Ok(Origin {
+            date: field("date")?,
+            command: field("command")?,
+            machine: field("machine")?,
+            seconds: v["seconds"].as_f64().context("no seconds")?,
+        })
     }
 }
 
@@ -102,4 +130,21 @@ pub fn write_all(
         section.push_str(&format!("\n### {name}\n\n{}", chart_body(&chart, &image)));
     }
     crate::record::write_section(results, "sweep", &section)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_reads_back_as_written() {
+        let origin = Origin {
+            date: "2026-12-06".into(),
+            command: "just sweep".into(),
+            machine: "2 CPUs".into(),
+            seconds: 312.5,
+        };
+        assert_eq!(Origin::from_json(&origin.to_json()).unwrap(), origin);
+        assert!(Origin::from_json("{}").is_err());
+    }
 }

@@ -1,5 +1,6 @@
 //! A sweep's points, one JSON object each (`target/compare/sweep.jsonl`).
 
+use anyhow::{Context as _, Result};
 use serde_json::{Value, json};
 
 use super::stats::Summary;
@@ -57,6 +58,59 @@ pub fn jsonl(points: &[Point]) -> String {
         .iter()
         .map(|p| format!("{}\n", point_json(p)))
         .collect()
+}
+
+/// The points of a `sweep.jsonl` written by [`jsonl`], so that its pages can be drawn again
+/// without running it again. `names` are the figure and flag names a point may carry.
+pub fn parse(text: &str, names: &[&'static str]) -> Result<Vec<Point>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| point_from(line, names).with_context(|| format!("line {}", i + 1)))
+        .collect()
+}
+
+/// One point from its line.
+fn point_from(line: &str, names: &[&'static str]) -> Result<Point> {
+    let v: Value = serde_json::from_str(line).context("not JSON")?;
+    let text = |key: &str| -> Result<String> {
+        Ok(v[key]
+            .as_str()
+            .with_context(|| format!("no {key}"))?
+            .to_string())
+    };
+    let number = |key: &str| v[key].as_f64().with_context(|| format!("no {key}"));
+    let known = |key: &str| -> Result<&'static str> {
+        let name = text(key)?;
+        names
+            .iter()
+            .find(|n| **n == name)
+            .copied()
+            .with_context(|| format!("unknown {key} {name:?}"))
+    };
+    let language = match text("language")?.as_str() {
+        "Rust" => "Rust",
+        "Python" => "Python",
+        _ => "machine",
+    };
+    Ok(Point {
+        lesson: text("lesson")?,
+        chart: text("chart")?,
+        series: text("series")?,
+        language,
+        mechanism: text("mechanism")?,
+        x_name: known("x_name")?,
+        x: v["x"].as_u64().context("no x")?,
+        y_name: known("y_name")?,
+        y: Summary {
+            median: number("y")?,
+            min: number("y_min")?,
+            max: number("y_max")?,
+            runs: v["runs"].as_u64().context("no runs")? as usize,
+        },
+        machine: text("machine")?,
+        parallelism: number("parallelism")?,
+    })
 }
 
 #[cfg(test)]
@@ -123,5 +177,7 @@ pub(crate) mod tests {
             (Some(3.0), Some(3))
         );
         assert_eq!(first["language"], "Rust");
+        assert_eq!(parse(&text, &["workers", "per_s"]).unwrap(), points);
+        assert!(parse(&text, &["workers"]).is_err());
     }
 }
