@@ -82,7 +82,8 @@ bench:
 
 # Each lesson over the size that matters (threads, chunk, message size, tasks), Rust beside its
 # Python twin at the same points: `just sweep --quick`, `just sweep --lesson race-lock`. Writes
-# target/compare/sweep.jsonl; a full run also docs/sweeps/, docs/results.md and the book's pages.
+# target/compare/sweep.jsonl; a full run also docs/sweeps/, docs/results.md and the book's pages
+# (`just sweep --from target/compare/sweep.jsonl` writes those again without running).
 # The Celery twin gets the environment `just compare` makes; Redis is REDIS_URL or a private one.
 sweep *args:
     cargo build --release --workspace
