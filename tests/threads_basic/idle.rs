@@ -1,0 +1,82 @@
+//! `threads-basic --variant idle-threads` end to end: every thread counted alive at once, the
+//! memory read, the machine's limits refused before starting, a refused spawn midway.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::LESSON;
+use crate::support::{assert_usage_error, bin_path, run_json, u64_of};
+
+/// Checks an idle-threads row of `threads` threads: every one counted alive at once, and the
+/// memory fields present and in order.
+pub(super) fn assert_idle_row(r: &Value, threads: u64) {
+    for key in ["items", "expected", "result"] {
+        assert_eq!(u64_of(r, key), threads, "{key}: {r}");
+    }
+    assert_eq!(r["correct"], true, "{r}");
+    assert!(
+        u64_of(r, "peak_rss_kib") >= u64_of(r, "base_rss_kib"),
+        "{r}"
+    );
+    assert!(u64_of(r, "alive_rss_kib") > 0, "{r}");
+    // Every thread's stack is reserved address space, resident or not.
+    assert!(
+        u64_of(r, "alive_size_kib") > u64_of(r, "base_size_kib"),
+        "{r}"
+    );
+    let note = r["note"].as_str().unwrap_or_default();
+    assert!(note.contains("idle threads: "), "{r}");
+}
+
+#[test]
+fn idle_threads_are_all_alive_at_once_and_their_memory_is_read() {
+    for threads in [1, 2_000] {
+        let n = threads.to_string();
+        let rows = run_json(LESSON, &["--variant", "idle-threads", "--threads", &n]);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_idle_row(&rows[0], threads);
+        assert_eq!(u64_of(&rows[0], "workers"), threads, "{}", rows[0]);
+    }
+}
+
+#[test]
+fn more_idle_threads_than_pid_max_is_one_line_and_exit_2() {
+    let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max").expect("Linux");
+    let above = (pid_max.trim().parse::<u64>().expect("a number") + 1).to_string();
+    let stderr = assert_usage_error(LESSON, &["--variant", "idle-threads", "--threads", &above]);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--threads"), "{stderr}");
+}
+
+#[test]
+fn a_spawn_refused_midway_releases_the_started_threads_and_exits_1() {
+    // The per-user limit on tasks (`ulimit -u`) refuses the spawn: it binds only a user other
+    // than root, so the run drops to an otherwise unused uid, and a `sleep` of that user holds
+    // one slot so the limit is reached before --threads, after the check made at start.
+    let uid = std::fs::read_to_string("/proc/self/status").expect("Linux");
+    let root = uid.lines().any(|l| l.starts_with("Uid:\t0\t"));
+    if !root {
+        eprintln!("skipped: needs root, to run as a uid with no other processes");
+        return;
+    }
+    let script = format!(
+        "sleep 60 & s=$!; {} --variant idle-threads --threads 99; rc=$?; kill $s; exit $rc",
+        bin_path(LESSON).display()
+    );
+    let output = assert_cmd::Command::new("setpriv")
+        .args(["--reuid=64123", "--regid=64123", "--clear-groups"])
+        .args(["prlimit", "--nproc=100", "--", "sh", "-c", &script])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("setpriv runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: could not start thread idle-"),
+        "{stderr}"
+    );
+    // The OS error once, not repeated by the message and again as its source.
+    assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
+}
