@@ -49,25 +49,40 @@ fn more_idle_threads_than_pid_max_is_one_line_and_exit_2() {
     assert!(stderr.contains("--threads"), "{stderr}");
 }
 
+/// A process killed and reaped when dropped, also when an assertion fails first.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_spawn_refused_midway_releases_the_started_threads_and_exits_1() {
-    // The per-user limit on tasks (`ulimit -u`) refuses the spawn: it binds only a user other
-    // than root, so the run drops to an otherwise unused uid, and a `sleep` of that user holds
-    // one slot so the limit is reached before --threads, after the check made at start.
-    let uid = std::fs::read_to_string("/proc/self/status").expect("Linux");
-    let root = uid.lines().any(|l| l.starts_with("Uid:\t0\t"));
-    if !root {
+    // The per-user limit on tasks (`ulimit -u`) refuses the spawn. It binds only users other
+    // than root, so both processes run as an otherwise unused uid; the `sleep` holds one of the
+    // user's slots, so the limit is reached before --threads, after the check made at start.
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux");
+    if !status.lines().any(|l| l.starts_with("Uid:\t0\t")) {
         eprintln!("skipped: needs root, to run as a uid with no other processes");
         return;
     }
-    let script = format!(
-        "sleep 60 & s=$!; {} --variant idle-threads --threads 99; rc=$?; kill $s; exit $rc",
-        bin_path(LESSON).display()
-    );
+    let as_user = ["--reuid=64123", "--regid=64123", "--clear-groups"];
+    let holder = std::process::Command::new("setpriv")
+        .args(as_user)
+        .args(["sleep", "120"])
+        .spawn()
+        .expect("setpriv runs");
+    let _holder = KillOnDrop(holder);
+    // setpriv and prlimit exec what they run, so the timeout kills the binary itself.
     let output = assert_cmd::Command::new("setpriv")
-        .args(["--reuid=64123", "--regid=64123", "--clear-groups"])
-        .args(["prlimit", "--nproc=100", "--", "sh", "-c", &script])
-        .timeout(Duration::from_secs(120))
+        .args(as_user)
+        .args(["prlimit", "--nproc=100", "--"])
+        .arg(bin_path(LESSON))
+        .args(["--variant", "idle-threads", "--threads", "99"])
+        .timeout(Duration::from_secs(60))
         .output()
         .expect("setpriv runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
