@@ -405,7 +405,8 @@ def idle_threads(n):
     r = row("idle-threads", "idle-threads", n, n, n, alive_at_once, wall, ok,
             f"{count(n)} idle threads: {count(rss_each)} KiB each resident, "
             f"{count(size_each)} KiB each reserved")
-    # stack_size() 0 means the C library's default, which glibc takes from `ulimit -s`.
+    # stack_size() 0 means the C library's default, which glibc takes from `ulimit -s` (0 here
+    # when that is unlimited: glibc then uses a size of its own).
     stack = threading.stack_size() or resource.getrlimit(resource.RLIMIT_STACK)[0]
     r.update(stack_kib=max(stack, 0) // 1024, base_rss_kib=base_rss,
              alive_rss_kib=alive_rss, peak_rss_kib=peak, base_size_kib=base_size,

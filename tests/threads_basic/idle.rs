@@ -49,6 +49,24 @@ fn more_idle_threads_than_pid_max_is_one_line_and_exit_2() {
     assert!(stderr.contains("--threads"), "{stderr}");
 }
 
+#[test]
+fn the_twin_refuses_more_idle_threads_than_pid_max_the_same_way() {
+    let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max").expect("Linux");
+    let above = (pid_max.trim().parse::<u64>().expect("a number") + 1).to_string();
+    let twin = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/python/threads_basic.py"
+    );
+    let output = std::process::Command::new("python3")
+        .args([twin, "--variant", "idle-threads", "--threads", &above])
+        .output()
+        .expect("python3 starts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: --threads"), "{stderr}");
+}
+
 /// A process killed and reaped when dropped, also when an assertion fails first.
 struct KillOnDrop(std::process::Child);
 

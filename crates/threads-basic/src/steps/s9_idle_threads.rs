@@ -10,9 +10,11 @@
 //! Python's threads take the C library's default, the `ulimit -s` size), but only the pages it
 //! touches become resident, and a thread that only waits touches a few KiB. The C library keeps
 //! the thread's descriptor and thread-locals at the top of that mapping and a guard page below
-//! it (two memory mappings a thread, counted against `vm.max_map_count`). The kernel adds a task
-//! struct and a kernel stack per thread, which the machine pays but the process's resident set
-//! does not show. So a smaller `stack_size` saves address space, not resident memory; the real
+//! it (two memory mappings a thread, counted against `vm.max_map_count`). A thread that calls
+//! `malloc` (the C library registering its thread-local destructors does) may get an arena of its
+//! own, 64 MiB of address space each, up to eight per core: that is most of the address space a
+//! handful of threads reserve. The kernel adds a task struct and a kernel stack per thread,
+//! which the machine pays but the process's resident set does not show. So a smaller `stack_size` saves address space, not resident memory; the real
 //! ceiling on idle threads is the kernel's count of tasks (`kernel.pid_max`, `threads-max`,
 //! `ulimit -u`), not RAM.
 
