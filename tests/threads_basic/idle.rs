@@ -50,6 +50,27 @@ fn more_idle_threads_than_pid_max_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn more_idle_threads_than_memory_mappings_allow_is_one_line_and_exit_2() {
+    // Each Rust thread maps four regions (its stack and signal stack, each with a guard page);
+    // past vm.max_map_count std aborts the process from inside a new thread, so a count that
+    // allows two a thread but not four must be refused before any thread starts.
+    let read = |path: &str| -> u64 {
+        let text = std::fs::read_to_string(path).expect("Linux");
+        text.trim().parse().expect("a number")
+    };
+    let two_each = read("/proc/sys/vm/max_map_count") / 2 - 1;
+    let tasks = read("/proc/sys/kernel/pid_max").min(read("/proc/sys/kernel/threads-max"));
+    if two_each >= tasks {
+        eprintln!("skipped: vm.max_map_count is not the tightest limit here");
+        return;
+    }
+    let n = two_each.to_string();
+    let stderr = assert_usage_error(LESSON, &["--variant", "idle-threads", "--threads", &n]);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("vm.max_map_count"), "{stderr}");
+}
+
+#[test]
 fn the_twin_refuses_more_idle_threads_than_pid_max_the_same_way() {
     let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max").expect("Linux");
     let above = (pid_max.trim().parse::<u64>().expect("a number") + 1).to_string();

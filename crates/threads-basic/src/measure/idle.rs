@@ -120,9 +120,20 @@ pub fn idle_threads(threads: u64) -> Result<Measured, Error> {
     })
 }
 
-/// A limit on the threads this machine lets a process start, read before any is started: its
-/// name as a person would look it up, and its value.
-fn thread_limits() -> Vec<(&'static str, u64)> {
+/// Memory mappings each thread adds, counted against `vm.max_map_count`: the C library maps its
+/// stack with a guard page below it (two), and Rust's std gives every thread a small signal
+/// stack, with a guard page of its own, to report a stack overflow on (two more). Past the count
+/// that signal stack cannot be mapped, and std aborts the whole process from inside the new
+/// thread, where no `Err` from `spawn` can report it: so this limit must be checked before.
+const MAPPINGS_PER_THREAD: u64 = 4;
+
+/// Mappings kept spare beside the threads' own: the allocator's arenas (up to eight per core,
+/// a couple of mappings each) and the buffers the run itself maps, such as the handles' `Vec`.
+const SPARE_MAPPINGS: u64 = 256;
+
+/// The limits on the threads this machine lets this process start, read before any is started:
+/// each as a person would look it up, and the threads it allows.
+fn thread_limits() -> Vec<(String, u64)> {
     let read = |path: &str| {
         std::fs::read_to_string(path)
             .ok()?
@@ -141,14 +152,25 @@ fn thread_limits() -> Vec<(&'static str, u64)> {
                 .parse()
                 .ok()
         });
+    let maps = std::fs::read_to_string("/proc/self/maps");
+    let mapped = maps.map_or(0, |m| m.lines().count() as u64) + SPARE_MAPPINGS;
+    let max_map_count = read("/proc/sys/vm/max_map_count");
     let candidates = [
-        ("kernel.pid_max", read("/proc/sys/kernel/pid_max")),
-        ("kernel.threads-max", read("/proc/sys/kernel/threads-max")),
-        ("ulimit -u", nproc),
-        // Two mappings a thread: its stack and the guard page below it.
         (
-            "vm.max_map_count / 2",
-            read("/proc/sys/vm/max_map_count").map(|m| m / 2),
+            "kernel.pid_max".to_string(),
+            read("/proc/sys/kernel/pid_max"),
+        ),
+        (
+            "kernel.threads-max".into(),
+            read("/proc/sys/kernel/threads-max"),
+        ),
+        ("ulimit -u".into(), nproc),
+        (
+            format!(
+                "vm.max_map_count {} less {mapped} mapped or spare, at {MAPPINGS_PER_THREAD} a thread",
+                fmt_count(max_map_count.unwrap_or(0))
+            ),
+            max_map_count.map(|m| m.saturating_sub(mapped) / MAPPINGS_PER_THREAD),
         ),
     ];
     candidates
@@ -158,15 +180,15 @@ fn thread_limits() -> Vec<(&'static str, u64)> {
 }
 
 /// Refuses, as bad input, more threads than the tightest of the machine's limits allows (`kernel.pid_max`,
-/// `kernel.threads-max`, `ulimit -u`, `vm.max_map_count`): each is a
+/// `kernel.threads-max`, `ulimit -u`, `vm.max_map_count` at [`MAPPINGS_PER_THREAD`] a thread): each is a
 /// count for the whole machine or user, which this process's own thread already takes a share
 /// of, so `threads` must be below it. A limit that cannot be read is not checked; a spawn that
 /// fails anyway is reported by [`idle_threads`].
 pub fn check_thread_limit(threads: u64) -> anyhow::Result<()> {
-    let tightest = thread_limits().into_iter().min_by_key(|&(_, value)| value);
+    let tightest = thread_limits().into_iter().min_by_key(|(_, value)| *value);
     match tightest {
         Some((name, limit)) if threads >= limit => Err(timing::usage_error(format!(
-            "--threads {}: this machine allows fewer threads than that ({name} is {}); pass a \
+            "--threads {}: this machine allows fewer threads than that ({name}: {}); pass a \
              smaller --threads",
             fmt_count(threads),
             fmt_count(limit)

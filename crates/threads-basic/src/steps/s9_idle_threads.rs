@@ -10,7 +10,8 @@
 //! Python's threads take the C library's default, the `ulimit -s` size), but only the pages it
 //! touches become resident, and a thread that only waits touches a few KiB. The C library keeps
 //! the thread's descriptor and thread-locals at the top of that mapping and a guard page below
-//! it (two memory mappings a thread, counted against `vm.max_map_count`). A thread that calls
+//! it; Rust's std adds a small signal stack with a guard page of its own, to report a stack
+//! overflow on: four memory mappings a thread, counted against `vm.max_map_count`. A thread that calls
 //! `malloc` (the C library registering its thread-local destructors does) may get an arena of its
 //! own, 64 MiB of address space each, up to eight per core: that is most of the address space a
 //! handful of threads reserve. The kernel adds a task struct and a kernel stack per thread,
