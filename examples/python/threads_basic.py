@@ -343,10 +343,18 @@ def thread_limits():
     except (OSError, ValueError, IndexError):
         pass
     max_map = read("/proc/sys/vm/max_map_count")
+    try:
+        with open("/proc/self/maps") as f:
+            mapped = sum(1 for _ in f) + 256  # spare, as in Rust: the allocator's arenas
+    except OSError:
+        mapped = 256
+    # Two mappings a thread, its stack and guard page: CPython gives threads no signal stack of
+    # their own, where Rust's std does (four there).
     limits = [("kernel.pid_max", read("/proc/sys/kernel/pid_max")),
               ("kernel.threads-max", read("/proc/sys/kernel/threads-max")),
               ("ulimit -u", nproc),
-              ("vm.max_map_count / 2", max_map // 2 if max_map else None)]
+              (f"vm.max_map_count {max_map} less {mapped} mapped or spare, at 2 a thread",
+               max(0, max_map - mapped) // 2 if max_map else None)]
     return [(name, v) for name, v in limits if v is not None]
 
 
@@ -446,7 +454,7 @@ def main():
         tightest = min(thread_limits(), key=lambda lim: lim[1], default=None)
         if tightest and a.threads >= tightest[1]:
             print(f"error: --threads {a.threads}: this machine allows fewer threads than that "
-                  f"({tightest[0]} is {tightest[1]}); pass a smaller --threads", file=sys.stderr)
+                  f"({tightest[0]}: {tightest[1]}); pass a smaller --threads", file=sys.stderr)
             return 2
     workers = a.workers or os.cpu_count() or 1
     pool = a.workers or IO_POOL_DEFAULT
