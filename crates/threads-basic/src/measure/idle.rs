@@ -167,8 +167,9 @@ fn thread_limits() -> Vec<(String, u64)> {
         ("ulimit -u".into(), nproc),
         (
             format!(
-                "vm.max_map_count {} less {mapped} mapped or spare, at {MAPPINGS_PER_THREAD} a thread",
-                fmt_count(max_map_count.unwrap_or(0))
+                "vm.max_map_count {} less {mapped} mapped or spare, at {} a thread",
+                fmt_count(max_map_count.unwrap_or(0)),
+                MAPPINGS_PER_THREAD
             ),
             max_map_count.map(|m| m.saturating_sub(mapped) / MAPPINGS_PER_THREAD),
         ),
@@ -179,11 +180,11 @@ fn thread_limits() -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Refuses, as bad input, more threads than the tightest of the machine's limits allows (`kernel.pid_max`,
-/// `kernel.threads-max`, `ulimit -u`, `vm.max_map_count` at [`MAPPINGS_PER_THREAD`] a thread): each is a
-/// count for the whole machine or user, which this process's own thread already takes a share
-/// of, so `threads` must be below it. A limit that cannot be read is not checked; a spawn that
-/// fails anyway is reported by [`idle_threads`].
+/// Refuses, as bad input, more threads than the tightest of the machine's limits allows:
+/// `kernel.pid_max`, `kernel.threads-max` and `ulimit -u` count tasks of the whole machine or
+/// user, of which this process's own thread is already one, and `vm.max_map_count` counts this
+/// process's mappings, four a thread; so `threads` must be below each. A limit that cannot be
+/// read is not checked; a spawn the machine refuses anyway is reported by [`idle_threads`].
 pub fn check_thread_limit(threads: u64) -> anyhow::Result<()> {
     let tightest = thread_limits().into_iter().min_by_key(|(_, value)| *value);
     match tightest {

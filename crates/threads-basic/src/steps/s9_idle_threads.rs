@@ -11,16 +11,18 @@
 //! touches become resident, and a thread that only waits touches a few KiB. The C library keeps
 //! the thread's descriptor and thread-locals at the top of that mapping and a guard page below
 //! it; Rust's std adds a small signal stack with a guard page of its own, to report a stack
-//! overflow on: four memory mappings a thread, counted against `vm.max_map_count`. A thread that calls
-//! `malloc` (the C library registering its thread-local destructors does) may get an arena of its
-//! own, 64 MiB of address space each, up to eight per core: that is most of the address space a
-//! handful of threads reserve. The kernel adds a task struct and a kernel stack per thread,
-//! which the machine pays but the process's resident set does not show. So a smaller `stack_size` saves address space, not resident memory; the real
-//! ceiling on idle threads is the kernel's count of tasks (`kernel.pid_max`, `threads-max`,
-//! `ulimit -u`), not RAM.
+//! overflow on: four memory mappings a thread, counted against `vm.max_map_count`. A thread
+//! that calls `malloc` (the C library registering its thread-local destructors does) may get an
+//! arena of its own, 64 MiB of address space each, up to eight per core: that is most of the
+//! address space a handful of threads reserve. The kernel adds a task struct and a kernel stack
+//! per thread, which the machine pays but the process's resident set does not show.
+//!
+//! So a smaller `stack_size` saves address space, not resident memory, and the ceiling on idle
+//! threads is one of the kernel's counts (`vm.max_map_count`, `kernel.pid_max`, `threads-max`,
+//! `ulimit -u`), long before RAM.
 
 // ANCHOR: pattern
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 
 use super::{Error, join_all_scoped};
@@ -78,12 +80,13 @@ pub fn hold_idle<R>(
                 all_arrived.notify_one();
             }
             // Blocked in the kernel, using no CPU, until the gate opens.
-            let _open: MutexGuard<'_, Gate> = opened
+            let _open = opened
                 .wait_while(g, |g| !g.open)
                 .unwrap_or_else(PoisonError::into_inner);
         };
-        // The caller bounds `n` by the machine's limits, so this is at most a few MiB.
-        let mut handles = Vec::with_capacity(n);
+        // Grown as threads start rather than sized for `n` up front: an `n` the machine cannot
+        // hold then costs no allocation beyond the threads that did start.
+        let mut handles = Vec::new();
         let mut failed = None;
         for i in 0..n {
             let name = format!("idle-{i}");
