@@ -9,13 +9,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod idle;
+
 use crate::support::{
     assert_usage_error, assert_usage_errors, bin, bin_path, row, run_json, run_python_twin, u64_of,
     variant_names,
 };
 
 const LESSON: &str = "threads-basic";
-const VARIANTS: [&str; 8] = [
+const VARIANTS: [&str; 9] = [
     "hello",
     "named",
     "job-trait",
@@ -24,6 +26,7 @@ const VARIANTS: [&str; 8] = [
     "io-sequential",
     "io-thread-per-request",
     "io-pool",
+    "idle-threads",
 ];
 /// Small sizes: the suite runs in a debug build on two cores.
 const SMALL: &[&str] = &[
@@ -35,6 +38,8 @@ const SMALL: &[&str] = &[
     "6",
     "--delay-ms",
     "5",
+    "--threads",
+    "50",
 ];
 /// The bytes the server sends for pages 0..6: 6 x 4096 + (0 + 1 + ... + 5).
 const SIX_PAGES_BYTES: u64 = 6 * 4096 + 15;
@@ -162,13 +167,21 @@ fn bad_input_is_one_line_and_exit_2() {
             &["--numbers", "99999999999"],
             &["--delay-ms", "86400000"],
             &["--variant", "kill"],
+            &["--threads", "0"],
+            &["--threads", "4194305"],
         ],
     );
 }
 
 #[test]
 fn every_size_flag_refuses_a_negative_number_with_its_range() {
-    for flag in ["--numbers", "--requests", "--delay-ms", "--workers"] {
+    for flag in [
+        "--numbers",
+        "--requests",
+        "--delay-ms",
+        "--workers",
+        "--threads",
+    ] {
         let stderr = assert_usage_error(LESSON, &[flag, "-3"]);
         assert!(
             stderr.contains("must be a whole number from"),
@@ -242,7 +255,7 @@ fn the_example_pauses_its_worker_twice_and_checks_itself() {
 #[test]
 fn python_twin_runs_and_pairs_with_rust_variants() {
     let rows = run_python_twin("threads_basic.py", SMALL);
-    assert_eq!(rows.len(), 7, "{rows:?}");
+    assert_eq!(rows.len(), 8, "{rows:?}");
     for r in &rows {
         assert_eq!(r["lesson"], LESSON);
         assert_eq!(r["correct"], true, "{r}");
@@ -256,6 +269,7 @@ fn python_twin_runs_and_pairs_with_rust_variants() {
     assert_eq!(u64_of(control, "result"), CONTROL_UNITS, "{control}");
     assert_eq!(u64_of(control, "units_while_paused"), 0, "{control}");
     assert_eq!(u64_of(control, "paused_at"), CONTROL_UNITS / 2, "{control}");
+    idle::assert_idle_row(row(&rows, "idle-threads"), 50);
 }
 
 #[test]

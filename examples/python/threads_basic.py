@@ -4,12 +4,14 @@ The twin of the Rust lesson `threads-basic` (crates/threads-basic): two threads 
 and letters, named threads, a `Thread` subclass overriding `run()`, pausing/resuming/stopping a
 worker with orders under a `threading.Condition`, and fetching URLs one after another, on one
 thread each and on a `ThreadPoolExecutor`, from a local `http.server` that holds each response
-back by --delay-ms.
+back by --delay-ms; and `idle-threads`: --threads threads that only wait, all alive at once,
+with the process's memory read before and while they are (VmRSS, VmSize, VmHWM from
+/proc/self/status), to show what a thread costs.
 The tutorial's listings lost their `start()`/`join()` lines and fetched real web sites; here every
 thread is started and joined, and the site is local so the ideal time is known.
 
 Same flags as the Rust binary for the sizes both share (--json, --workers, --numbers, --requests,
---delay-ms); with --json, one JSON object per line with the Rust rows' fields plus "pairs_with",
+--delay-ms, --threads); with --json, one JSON object per line with the Rust rows' fields plus "pairs_with",
 the Rust variant the row compares with. Each pair does the same work: the same sums, the same
 CONTROL_UNITS units of 200 xorshift rounds, the same pages; and names the same "mechanism"
 (io-sequential is sequential, every other row threads). Standard library only, Python 3.11.
@@ -22,6 +24,7 @@ import argparse
 import http.server
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -314,7 +317,114 @@ def io_executor(requests, delay, workers):
     return io_variant("io-executor", "io-pool", requests, delay, workers, fetch_all)
 
 
-VARIANTS = ["hello", "named", "subclass", "control", "io-sequential", "io-threads", "io-executor"]
+def memory_now():
+    """VmRSS, VmSize and VmHWM of this process in KiB, or None without /proc."""
+    try:
+        with open("/proc/self/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return tuple(int(fields[k].split()[0]) for k in ("VmRSS", "VmSize", "VmHWM"))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def thread_limits():
+    """The machine's limits on threads, as the Rust binary reads them: (name, value) pairs."""
+    def read(path):
+        try:
+            with open(path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+    nproc = None
+    try:
+        with open("/proc/self/limits") as f:
+            line = next((l for l in f if l.startswith("Max processes")), "")
+        nproc = int(line[len("Max processes"):].split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    max_map = read("/proc/sys/vm/max_map_count")
+    try:
+        with open("/proc/self/maps") as f:
+            mapped = sum(1 for _ in f) + 256  # spare, as in Rust: the allocator's arenas
+    except OSError:
+        mapped = 256
+    # Two mappings a thread, its stack and guard page: CPython gives threads no signal stack of
+    # their own, where Rust's std does (four there).
+    limits = [("kernel.pid_max", read("/proc/sys/kernel/pid_max")),
+              ("kernel.threads-max", read("/proc/sys/kernel/threads-max")),
+              ("ulimit -u", nproc),
+              (f"vm.max_map_count {max_map} less {mapped} mapped or spare, at 2 a thread",
+               max(0, max_map - mapped) // 2 if max_map else None)]
+    return [(name, v) for name, v in limits if v is not None]
+
+
+def idle_threads(n):
+    """n threads that only wait at a gate until all n are alive; the memory read meanwhile."""
+    # ANCHOR: idle_threads
+    # One lock, a Condition for each direction: the last thread in wakes the main thread, the
+    # main thread wakes them all. One Condition for both would wake every waiting thread at
+    # each arrival, n * n wake-ups.
+    lock = threading.Lock()
+    all_arrived, opened = threading.Condition(lock), threading.Condition(lock)
+    state = {"arrived": 0, "started": None, "open": False}
+
+    def wait_at_gate():
+        with lock:
+            state["arrived"] += 1
+            if state["arrived"] == state["started"]:
+                all_arrived.notify()
+            opened.wait_for(lambda: state["open"])
+
+    before = memory_now()
+    t0 = time.perf_counter()
+    threads, failed = [], None
+    for i in range(n):
+        t = threading.Thread(target=wait_at_gate, name=f"idle-{i}")
+        try:
+            t.start()  # RuntimeError: can't start new thread, when the machine says no
+        except RuntimeError as e:
+            failed = f"could not start thread idle-{i}: {e}"
+            break
+        threads.append(t)
+    # A Barrier(n + 1) would hang the started threads after a failed start; this gate opens
+    # for however many did start.
+    with lock:
+        state["started"] = len(threads)
+        all_arrived.wait_for(lambda: state["arrived"] == state["started"])
+        alive_at_once = state["arrived"]
+    alive = memory_now()
+    with lock:
+        state["open"] = True
+        opened.notify_all()
+    for t in threads:
+        t.join()
+    # ANCHOR_END: idle_threads
+    wall = time.perf_counter() - t0
+    if failed:
+        print(f"error: {failed}", file=sys.stderr)
+        sys.exit(1)
+    after = memory_now()
+    ok = None not in (before, alive, after)
+    (base_rss, base_size, _), (alive_rss, alive_size, _), (_, _, peak) = (
+        (before, alive, after) if ok else ((0, 0, 0),) * 3)
+    rss_each = max(0, alive_rss - base_rss) // n
+    size_each = max(0, alive_size - base_size) // n
+    count = lambda k: f"{k:,}".replace(",", " ")
+    r = row("idle-threads", "idle-threads", n, n, n, alive_at_once, wall, ok,
+            f"{count(n)} idle threads: {count(rss_each)} KiB each resident, "
+            f"{count(size_each)} KiB each reserved")
+    # stack_size() 0 means the C library's default, which glibc takes from `ulimit -s` (0 here
+    # when that is unlimited: glibc then uses a size of its own).
+    stack = threading.stack_size() or resource.getrlimit(resource.RLIMIT_STACK)[0]
+    r.update(stack_kib=max(stack, 0) // 1024, base_rss_kib=base_rss,
+             alive_rss_kib=alive_rss, peak_rss_kib=peak, base_size_kib=base_size,
+             alive_size_kib=alive_size, rss_kib_per_thread=rss_each,
+             size_kib_per_thread=size_each)
+    return r
+
+
+VARIANTS = ["hello", "named", "subclass", "control", "io-sequential", "io-threads", "io-executor",
+            "idle-threads"]
 
 
 def sized(lo, hi):
@@ -337,7 +447,15 @@ def main():
     p.add_argument("--numbers", type=sized(1, 20_000_000), default=1_000_000)
     p.add_argument("--requests", type=sized(1, 1000), default=20)
     p.add_argument("--delay-ms", type=sized(0, 10_000), default=50)
+    p.add_argument("--threads", type=sized(1, 4_194_304), default=1000,
+                   help="threads idle-threads holds alive at once")
     a = p.parse_args()
+    if not a.variant or "idle-threads" in a.variant:
+        tightest = min(thread_limits(), key=lambda lim: lim[1], default=None)
+        if tightest and a.threads >= tightest[1]:
+            print(f"error: --threads {a.threads}: this machine allows fewer threads than that "
+                  f"({tightest[0]}: {tightest[1]}); pass a smaller --threads", file=sys.stderr)
+            return 2
     workers = a.workers or os.cpu_count() or 1
     pool = a.workers or IO_POOL_DEFAULT
     delay = a.delay_ms / 1000
@@ -349,6 +467,7 @@ def main():
         "io-sequential": lambda: io_sequential(a.requests, delay),
         "io-threads": lambda: io_threads(a.requests, delay),
         "io-executor": lambda: io_executor(a.requests, delay, pool),
+        "idle-threads": lambda: idle_threads(a.threads),
     }
     rows = [run[v]() for v in VARIANTS if not a.variant or v in a.variant]
     if a.json:

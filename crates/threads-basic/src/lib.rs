@@ -12,6 +12,7 @@
 //! 6. [`steps::s6_io_sequential`]: fetching pages one after another.
 //! 7. [`steps::s7_io_thread_per_request`]: one thread per page.
 //! 8. [`steps::s8_io_pool`]: a bounded pool of threads taking the next page.
+//! 9. [`steps::s9_idle_threads`]: threads that only wait, all alive at once: what a thread costs.
 //!
 //! [`server`] is the slow site they fetch from; [`measure`] times each step and [`verdict`]
 //! says what the numbers mean.

@@ -18,6 +18,10 @@ const MAX_REQUESTS: u64 = 1_000;
 /// The longest server delay accepted, in milliseconds.
 const MAX_DELAY_MS: u64 = 10_000;
 
+/// The most idle threads: the kernel's own ceiling on `kernel.pid_max` (`PID_MAX_LIMIT` on 64-bit
+/// Linux). The machine's actual limits, usually far lower, are read before the threads start.
+const MAX_THREADS: u64 = 4_194_304;
+
 /// The pool size of `io-pool` when `--workers` is not given: threads that wait on sockets need
 /// no core each, so the number of cores is the wrong default for I/O-bound work.
 const IO_POOL_DEFAULT: usize = 8;
@@ -27,8 +31,9 @@ const IO_POOL_DEFAULT: usize = 8;
 /// `Thread` subclass, `thread::scope` borrowing local data, a worker paused, resumed and asked to
 /// stop (Rust cannot kill a thread), and I/O-bound fetches from a local HTTP server that holds
 /// each response back: one after another, one thread per request, and a bounded pool, with the
-/// speedup over sequential beside its ideal. Variants: hello, named, job-trait, scoped, control,
-/// io-sequential, io-thread-per-request, io-pool. `--workers` sets the threads of named,
+/// speedup over sequential beside its ideal; and what a thread costs in memory, `--threads` idle
+/// threads held alive at once. Variants: hello, named, job-trait, scoped, control, io-sequential,
+/// io-thread-per-request, io-pool, idle-threads. `--workers` sets the threads of named,
 /// job-trait and scoped (default: the cores) and of io-pool (default: 8).
 #[derive(Debug, Parser)]
 #[command(name = "threads-basic", version)]
@@ -56,6 +61,14 @@ struct Cli {
     #[arg(long, default_value_t = 50, allow_negative_numbers = true,
           value_parser = timing::between(0, MAX_DELAY_MS))]
     delay_ms: u64,
+
+    // Its own flag rather than `--workers`: those threads share work and default to the cores
+    // (at most 1 024), while this is the size swept, up to tens of thousands of threads that
+    // do nothing.
+    /// Threads idle-threads holds alive at once (refused above this machine's thread limits).
+    #[arg(long, default_value_t = 1_000, allow_negative_numbers = true,
+          value_parser = timing::between(1, MAX_THREADS))]
+    threads: u64,
 }
 
 /// The variants, named as `--variant` and the JSON rows spell them.
@@ -77,6 +90,8 @@ enum Variant {
     IoThreadPerRequest,
     /// A bounded pool of `--workers` threads.
     IoPool,
+    /// `--threads` threads blocked at once: their memory, resident and reserved.
+    IdleThreads,
 }
 
 fn main() -> ExitCode {
@@ -104,6 +119,9 @@ fn run() -> anyhow::Result<ExitCode> {
         _ => 0,
     });
     measure::check_io_length(rounds.sum(), requests, delay)?;
+    if variants.contains(&Variant::IdleThreads) {
+        measure::check_thread_limit(cli.threads)?;
+    }
 
     let mut measured = Vec::new();
     for variant in variants {
@@ -116,6 +134,7 @@ fn run() -> anyhow::Result<ExitCode> {
             Variant::IoSequential => measure::io_sequential(requests, delay),
             Variant::IoThreadPerRequest => measure::io_thread_per_request(requests, delay),
             Variant::IoPool => measure::io_pool(requests, pool, delay),
+            Variant::IdleThreads => measure::idle_threads(cli.threads),
         }?);
     }
     let mut report = Report::new(LESSON);
@@ -141,6 +160,8 @@ mod tests {
             &["threads-basic", "--numbers", "20000001"],
             &["threads-basic", "--requests", "1001"],
             &["threads-basic", "--delay-ms", "10001"],
+            &["threads-basic", "--threads", "0"],
+            &["threads-basic", "--threads", "4194305"],
         ] {
             let err = Cli::try_parse_from(args).unwrap_err().to_string();
             assert!(

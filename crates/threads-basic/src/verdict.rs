@@ -9,6 +9,7 @@ use crate::steps::s5_control::{PAUSE, PAUSE_AT, UNITS};
 pub fn verdicts(measured: &[Measured]) -> Vec<String> {
     let mut lines = speedup_verdicts(measured);
     lines.extend(measured.iter().filter_map(control_verdict));
+    lines.extend(measured.iter().filter_map(idle_verdict));
     lines
 }
 
@@ -78,6 +79,23 @@ fn control_verdict(m: &Measured) -> Option<String> {
     ))
 }
 
+/// What holding the idle threads cost: resident memory against reserved address space.
+fn idle_verdict(m: &Measured) -> Option<String> {
+    let Outcome::Idle(idle) = m.outcome else {
+        return None;
+    };
+    let all = idle.alive_at_once == idle.threads;
+    Some(format!(
+        "idle-threads: {} of {} threads alive at once, {} KiB resident and {} KiB of address \
+         space each (a stack is reserved whole, resident only where touched){}",
+        fmt_count(idle.alive_at_once),
+        fmt_count(idle.threads),
+        fmt_count(idle.rss_kib_each()),
+        fmt_count(idle.size_kib_each()),
+        if all { "" } else { ": WRONG" }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -140,5 +158,34 @@ mod tests {
         assert!(!good.contains("WRONG"), "{good}");
         assert!(verdicts(&[controlled(3, Some(UNITS))])[0].ends_with("WRONG"));
         assert!(verdicts(&[controlled(0, None)])[0].contains("did not return"));
+    }
+
+    #[test]
+    fn the_idle_verdict_divides_by_the_threads() {
+        use crate::measure::{IdleThreads, Memory};
+        let idle = |alive_at_once| Measured {
+            row: Row::new(crate::LESSON, "idle-threads"),
+            outcome: Outcome::Idle(IdleThreads {
+                threads: 1_000,
+                alive_at_once,
+                base: Memory {
+                    rss_kib: 2_000,
+                    size_kib: 10_000,
+                },
+                alive: Memory {
+                    rss_kib: 14_500,
+                    size_kib: 2_070_000,
+                },
+                peak_rss_kib: 14_600,
+            }),
+        };
+        assert_eq!(
+            verdicts(&[idle(1_000)]),
+            [
+                "idle-threads: 1 000 of 1 000 threads alive at once, 12 KiB resident and 2 060 KiB \
+              of address space each (a stack is reserved whole, resident only where touched)"
+            ]
+        );
+        assert!(verdicts(&[idle(999)])[0].ends_with("WRONG"));
     }
 }

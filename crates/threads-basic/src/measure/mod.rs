@@ -13,9 +13,11 @@ use crate::LESSON;
 use crate::steps::s5_control::{Controlled, UNITS};
 
 mod basics;
+mod idle;
 mod io;
 
 pub use basics::{control, hello, job_trait, named, scoped};
+pub use idle::{IdleThreads, Memory, check_thread_limit, idle_threads};
 pub use io::{check_io_length, io_pool, io_sequential, io_thread_per_request};
 
 /// A step's row, and what the step returned, for the verdict to read.
@@ -48,6 +50,8 @@ pub enum Outcome {
     Control(Controlled),
     /// Steps 6 to 8: the pages fetched.
     Io(Fetches),
+    /// Step 9: the threads held alive at once, and the memory around them.
+    Idle(IdleThreads),
 }
 
 /// What an I/O step fetched, and under which conditions.
@@ -99,6 +103,13 @@ pub fn legend(measured: &[Measured]) -> Vec<String> {
              of its job",
             fmt_count(UNITS)
         ));
+    }
+    if has(|o| matches!(o, Outcome::Idle(_))) {
+        lines.push(
+            "idle-threads check: threads alive and blocked at the same moment, against --threads; \
+             KiB each: VmRSS (resident) and VmSize (reserved) while they are alive, less before"
+                .into(),
+        );
     }
     lines
 }

@@ -10,6 +10,7 @@
 //! 6. [`s6_io_sequential`]: fetching pages one after another.
 //! 7. [`s7_io_thread_per_request`]: one thread per page.
 //! 8. [`s8_io_pool`]: a bounded pool of threads taking the next page.
+//! 9. [`s9_idle_threads`]: threads that only wait, all alive at once: what a thread costs.
 
 use std::ops::RangeInclusive;
 use std::thread::{JoinHandle, ScopedJoinHandle};
@@ -22,13 +23,17 @@ pub mod s5_control;
 pub mod s6_io_sequential;
 pub mod s7_io_thread_per_request;
 pub mod s8_io_pool;
+pub mod s9_idle_threads;
 
 // ANCHOR: join_all
 /// What can go wrong in a step, other than a wrong result (which the row reports).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The operating system refused a new thread (too many threads, no memory).
-    #[error("could not start thread {name}: {source}")]
+    ///
+    /// The message leaves the OS error out: it is the `source`, which `{:#}` and every error
+    /// reporter print after it, so naming it here too printed it twice.
+    #[error("could not start thread {name}")]
     Spawn {
         /// The name the thread would have had.
         name: String,
