@@ -50,12 +50,12 @@ fn pipe_tuned_messages(bencher: Bencher<'_, '_>) {
     });
 }
 
-/// Typed `serde` messages through ipc-channel, child to parent.
+/// Typed `serde` messages (64-byte payloads, as the pipes') through ipc-channel, child to parent.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn ipc_channel_messages(bencher: Bencher<'_, '_>) {
     let worker = worker();
     bencher.counter(ItemsCount::new(MESSAGES)).bench(|| {
-        let streamed = s1_channel::run(&worker, MESSAGES).expect("the channel runs");
+        let streamed = s1_channel::run(&worker, MESSAGES, 64).expect("the channel runs");
         assert_eq!(streamed.received, MESSAGES, "{streamed:?}");
     });
 }
