@@ -36,7 +36,7 @@ fn one_row(variant: &str, bytes: &str, messages: &str) -> Value {
 #[test]
 fn shm_ring_counts_every_message_at_16_bytes_and_at_1_mib() {
     // 5 000 small messages go round the 1 024-slot ring five times; 40 of 1 MiB round its
-    // seven slots five times.
+    // four slots ten times.
     for (bytes, messages) in [(16u64, 5000u64), (1 << 20, 40)] {
         let r = one_row("shm-ring", &bytes.to_string(), &messages.to_string());
         assert_eq!(r["correct"], true, "{r}");
@@ -67,7 +67,7 @@ fn ipc_channel_carries_64_kib_payloads_and_says_so() {
 
 #[test]
 fn a_ring_child_dying_mid_stream_is_reported_and_leaves_nothing() {
-    // Dying after 500 of 2 000 small messages, and after 3 of 20 that fill the 1 MiB ring.
+    // Dying after 500 of 2 000 small messages, and after 3 of 20 of 1 MiB (the ring holds 4).
     for (bytes, messages, after, words) in [
         ("4096", "2000", "500", "received 500 of 2 000 messages"),
         ("1048576", "20", "3", "received 3 of 20 messages"),

@@ -17,11 +17,12 @@ use super::Variant;
 use crate::shm::Segment;
 use crate::shm_lock::SharedLock;
 use crate::steps::s1_channel::{self, ToParent};
-use crate::steps::s2_pipe::{self, BUFFER, Flush, Frames, HEAD};
+use crate::steps::s2_pipe::{self, BUFFER, Flush, Frame, Frames, HEAD};
 use crate::steps::s3_frame_buffers::FrameReader;
+use crate::steps::s4_tuned_pipe::{self, filled_with};
 use crate::steps::s5_locked_counter::{self, COUNTER, LEN, LOCK_AT};
+use crate::steps::s6_atomic_counter;
 use crate::steps::s8_shm_ring::Ring;
-use crate::steps::{s4_tuned_pipe, s6_atomic_counter};
 
 /// Messages in the ipc-channel pilot, at most (and at most [`PILOT_BYTES`] of payload).
 pub const PILOT_MESSAGES: u64 = 2_000;
@@ -90,20 +91,26 @@ pub fn pipe_pilot(variant: Variant, frames: u64, bytes: usize) -> anyhow::Result
 /// Step 8's writer on a thread, its reader on this one, over one ring in a segment.
 pub fn ring_pilot(messages: u64, bytes: usize) -> anyhow::Result<Duration> {
     let segment = Segment::create("queue-ipc-pilot", Ring::shape(bytes).2)?;
-    let ring = Ring::create(&segment, bytes)?;
-    let done = AtomicBool::new(false);
+    let (ring, writer) = (
+        Ring::create(&segment, bytes)?,
+        Ring::attach(&segment, bytes),
+    );
+    let done = &AtomicBool::new(false);
     let (result, took) = Stopwatch::time(|| {
         thread::scope(|s| {
-            let writing = s.spawn(|| {
-                let sent = (0..messages).try_for_each(|seq| ring.send(seq, 0));
+            // The writer's side moves to its thread: a side is used by one thread only.
+            let writing = s.spawn(move || {
+                let sent = (0..messages).try_for_each(|seq| writer.send(seq, 0));
                 // Release pairs with the reader's Acquire: a writer that failed is seen gone.
                 done.store(true, Ordering::Release);
                 sent
             });
             let gone = || done.load(Ordering::Acquire);
             let mut read = 0;
-            while read < messages && ring.receive(gone, |f| s2_pipe::intact(f, read))? == Some(true)
-            {
+            let intact = |read: u64| {
+                move |f: &Frame<'_>| f.seq == read && filled_with(f.payload, read as u8)
+            };
+            while read < messages && ring.receive(gone, intact(read))? == Some(true) {
                 read += 1;
             }
             // A reader that stopped early closes the ring, so the writer fails, not hangs.

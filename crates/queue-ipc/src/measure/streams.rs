@@ -11,7 +11,7 @@ use crate::shm::ShmError;
 use crate::steps::s1_channel::{self, ToParent};
 use crate::steps::s2_pipe::{self, Flush, Frame, HEAD};
 use crate::steps::s3_frame_buffers::PREFIX;
-use crate::steps::s4_tuned_pipe::{self, SAMPLE_EVERY};
+use crate::steps::s4_tuned_pipe::{self, SAMPLE_EVERY, filled_with};
 use crate::steps::s8_shm_ring::{self, Ring};
 use crate::steps::{Error, Streamed};
 
@@ -122,7 +122,7 @@ pub fn shm_ring(worker: &Worker, messages: u64, bytes: usize) -> anyhow::Result<
     let watch = Stopwatch::start();
     while received < messages {
         let check = |frame: &Frame<'_>| {
-            let ok = s2_pipe::intact(frame, received);
+            let ok = frame.seq == received && filled_with(frame.payload, received as u8);
             ok.then(|| latencies.record_ns(monotonic_ns().saturating_sub(frame.sent_ns)))
         };
         match ring.receive(|| child.has_exited(), check)? {
