@@ -2,6 +2,7 @@
 //! 1 MiB messages, its child killed mid-stream, its bad sizes; ipc-channel and the Python
 //! twin's queue carrying the same payloads.
 
+use std::process::Command;
 use std::thread::sleep;
 use std::time::Duration;
 
@@ -117,6 +118,21 @@ fn kill_9_of_a_ring_child_is_noticed_and_leaves_nothing() {
         "{err}"
     );
     assert!(err.contains("of 50 000 000 messages"), "{err}");
+}
+
+#[test]
+fn ctrl_c_during_a_ring_run_exits_130_and_leaves_nothing() {
+    let parent = start(&["--variant", "shm-ring", "--messages", "50000000"]);
+    wait_for_workers(parent.id(), 1);
+    sleep(Duration::from_millis(300));
+    // The whole process group, as a terminal's Ctrl-C signals it.
+    let group = format!("-{}", parent.id());
+    let status = Command::new("kill").args(["-INT", "--", &group]).status();
+    assert!(status.expect("kill runs").success(), "kill -INT {group}");
+    let output = finish(parent);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
 }
 
 #[test]
