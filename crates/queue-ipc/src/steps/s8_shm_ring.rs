@@ -2,8 +2,8 @@
 //!
 //! Since step 7: the parent reads as the child writes. `head` (written, stored by the writer
 //! only) and `tail` (read, by the reader only) give slot `n % slots` to the writer while `n -
-//! tail < slots`, to the reader once `n < head`. A message a slot, all of one size, so none wraps
-//! round the end, as in a byte ring with length prefixes. A waiting side waits on a [`Bell`].
+//! tail < slots`, to the reader once `n < head`. A slot holds a message of any size, whole: none
+//! is split at the end, as a byte ring with length prefixes splits some. Waits: on a [`Bell`].
 
 #![allow(unsafe_code)] // slot bytes, through raw pointers into the mapping
 
