@@ -295,7 +295,8 @@ def main():
     parser.add_argument("--variant", action="append",
                         choices=sorted(VARIANTS) + sorted(RUST_NAMES))
     parser.add_argument("--messages", type=positive, default=100_000)
-    parser.add_argument("--bytes", type=positive, default=256)
+    parser.add_argument("--bytes", type=positive, default=256,
+                        help="payload bytes per message (queue, pipes)")
     parser.add_argument("--increments", type=positive, default=1_000_000)
     parser.add_argument("--elements", type=positive, default=1 << 23)
     args = parser.parse_args()
