@@ -14,6 +14,8 @@ use crate::support::{
     assert_usage_error, assert_usage_errors, bin_path, json_rows, row, run_json, run_python_twin,
 };
 
+/// Messages of `--bytes` each: the shared-memory ring, ipc-channel, the twin's queue.
+mod ring;
 /// Shared memory under load and under faults.
 mod shm_faults;
 
@@ -55,7 +57,7 @@ impl Run {
 }
 
 /// Every variant, in the order a run without `--variant` runs them.
-const VARIANTS: [&str; 7] = [
+const VARIANTS: [&str; 8] = [
     "ipc-channel",
     "pipe",
     "pipe-per-message",
@@ -63,6 +65,7 @@ const VARIANTS: [&str; 7] = [
     "shm-counter-locked",
     "shm-counter",
     "shm-array",
+    "shm-ring",
 ];
 /// The variants whose child streams messages to the parent.
 const STREAMS: [&str; 4] = ["ipc-channel", "pipe", "pipe-per-message", "pipe-tuned"];
@@ -206,7 +209,7 @@ fn every_variant_is_correct_and_leaves_nothing() {
         };
         assert_eq!(r["mechanism"], mechanism, "{r}");
     }
-    for variant in STREAMS {
+    for variant in STREAMS.into_iter().chain(["shm-ring"]) {
         let r = row(&rows, variant);
         assert_eq!(r["expected"], 2000);
         assert!(r["p50_ns"].is_u64() && r["max_ns"].is_u64(), "{r}");
@@ -314,6 +317,9 @@ fn a_child_dying_mid_stream_is_reported_and_leaves_nothing() {
     }
     // a[i] = i for the first 500 elements, zeros after.
     assert_eq!(rows[6].0["result"], 500u64 * 499 / 2);
+    let (r, err) = &rows[7];
+    assert_eq!(r["result"], 500, "{r}");
+    assert!(err.contains("received 500 of 2 000 messages"), "{err}");
 }
 
 #[test]

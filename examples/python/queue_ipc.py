@@ -64,16 +64,17 @@ def reap(child):
 
 
 # ANCHOR: tutorial
-def queue_child(queue, messages):
+def queue_child(queue, messages, size):
     queue.put("ready")  # the parent's clock starts once this arrives, as Rust's after its hello
     for seq in range(messages):
         # time.monotonic_ns is CLOCK_MONOTONIC on Linux: the same clock in both processes.
-        queue.put((seq, time.monotonic_ns()))
+        # The payload is the pipe's: `size` copies of the sequence number's low byte.
+        queue.put((seq, time.monotonic_ns(), bytes([seq & 0xFF]) * size))
 
 
 def run_queue(args):
     queue = mp.Queue()
-    child = mp.Process(target=queue_child, args=(queue, args.messages))
+    child = mp.Process(target=queue_child, args=(queue, args.messages, args.bytes))
     child.start()
     latencies, received = [], 0
     try:
@@ -83,17 +84,20 @@ def run_queue(args):
     start = time.perf_counter()
     while ready and received < args.messages:
         try:
-            seq, sent = queue.get(timeout=2)
+            seq, sent, payload = queue.get(timeout=2)
         except Exception:  # queue.Empty: the child died, or stalled
             break
         latencies.append(time.monotonic_ns() - sent)
-        if seq != received:
+        if seq != received or payload != bytes([seq & 0xFF]) * args.bytes:
             break
         received += 1
     wall = time.perf_counter() - start
     reap(child)
+    extra = percentiles(latencies)
+    moved = received * (16 + args.bytes)  # stamp and payload, as the Rust row counts them
+    extra.update({"payload_bytes": args.bytes, "bytes_per_s": moved / wall if wall else 0.0})
     return row("queue", "ipc-channel", "processes", 1, received, args.messages, received, wall,
-               percentiles(latencies))
+               extra)
 # ANCHOR_END: tutorial
 
 
@@ -291,7 +295,8 @@ def main():
     parser.add_argument("--variant", action="append",
                         choices=sorted(VARIANTS) + sorted(RUST_NAMES))
     parser.add_argument("--messages", type=positive, default=100_000)
-    parser.add_argument("--bytes", type=positive, default=256)
+    parser.add_argument("--bytes", type=positive, default=256,
+                        help="payload bytes per message (queue, pipes)")
     parser.add_argument("--increments", type=positive, default=1_000_000)
     parser.add_argument("--elements", type=positive, default=1 << 23)
     args = parser.parse_args()

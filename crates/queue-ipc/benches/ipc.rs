@@ -1,7 +1,7 @@
 //! Benchmarks of the hot paths of `queue-ipc`: message throughput between two processes over the
-//! pipe (plain and tuned) and over ipc-channel, and atomic increments in shared memory (across
-//! processes, and in one process against a heap atomic, to show a shared mapping is ordinary
-//! memory).
+//! pipe (plain and tuned), over ipc-channel and through a ring in shared memory, and atomic
+//! increments in shared memory (across processes, and in one process against a heap atomic, to
+//! show a shared mapping is ordinary memory).
 //!
 //! `cargo bench -p queue-ipc`. Each message benchmark runs a step whole, with the real
 //! `queue-ipc` worker as its child (cargo builds it for benchmarks and says where, in
@@ -15,7 +15,7 @@ use divan::counter::ItemsCount;
 use queue_ipc::process::Worker;
 use queue_ipc::shm::Segment;
 use queue_ipc::steps::s2_pipe::Flush;
-use queue_ipc::steps::{s1_channel, s2_pipe, s4_tuned_pipe, s6_atomic_counter};
+use queue_ipc::steps::{s1_channel, s2_pipe, s4_tuned_pipe, s6_atomic_counter, s8_shm_ring};
 
 /// Messages per sample: large enough that the process start is a small part of a sample.
 const MESSAGES: u64 = 100_000;
@@ -50,12 +50,22 @@ fn pipe_tuned_messages(bencher: Bencher<'_, '_>) {
     });
 }
 
-/// Typed `serde` messages through ipc-channel, child to parent.
+/// Typed `serde` messages (64-byte payloads, as the pipes') through ipc-channel, child to parent.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn ipc_channel_messages(bencher: Bencher<'_, '_>) {
     let worker = worker();
     bencher.counter(ItemsCount::new(MESSAGES)).bench(|| {
-        let streamed = s1_channel::run(&worker, MESSAGES).expect("the channel runs");
+        let streamed = s1_channel::run(&worker, MESSAGES, 64).expect("the channel runs");
+        assert_eq!(streamed.received, MESSAGES, "{streamed:?}");
+    });
+}
+
+/// The same 64-byte payloads through step 8's ring in shared memory, child to parent.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn shm_ring_messages(bencher: Bencher<'_, '_>) {
+    let worker = worker();
+    bencher.counter(ItemsCount::new(MESSAGES)).bench(|| {
+        let streamed = s8_shm_ring::run(&worker, MESSAGES, 64).expect("the ring runs");
         assert_eq!(streamed.received, MESSAGES, "{streamed:?}");
     });
 }

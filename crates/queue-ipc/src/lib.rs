@@ -12,10 +12,11 @@
 //! 5. [`steps::s5_locked_counter`]: a counter and a lock in shared memory (the `Value`).
 //! 6. [`steps::s6_atomic_counter`]: the same counter with `fetch_add` and no lock.
 //! 7. [`steps::s7_shared_array`]: an array in shared memory filled by a child (the `Array`).
+//! 8. [`steps::s8_shm_ring`]: messages through a ring of slots in shared memory.
 //!
 //! What the steps share: [`process`] starts a child and reaps it on every way out, [`shm`] makes
-//! a segment that has no name, [`shm_lock`] and [`shm_gate`] put a lock and a starting gun in
-//! it, and [`worker`] is what a child runs. Then [`measure`] times each step and [`verdict`]
+//! a segment that has no name, [`shm_lock`], [`shm_gate`] and [`shm_bell`] put a lock, a
+//! starting gun and a wait without spinning in it, and [`worker`] is what a child runs. Then [`measure`] times each step and [`verdict`]
 //! says what the numbers mean.
 //!
 //! Read: `book/src/queue-ipc.md` (the chapter: the Python original, each step, the figures).
@@ -28,6 +29,7 @@ pub mod steps;
 pub mod measure;
 pub mod process;
 pub mod shm;
+pub mod shm_bell;
 pub mod shm_gate;
 pub mod shm_lock;
 pub mod verdict;

@@ -10,16 +10,17 @@ use queue_ipc::process::{WORKER_FLAG, Worker};
 use queue_ipc::{LESSON, verdict};
 use timing::{Report, between};
 
-/// Passing data between processes, measured: a child streams typed messages through
-/// ipc-channel (Python's multiprocessing.Queue) and length-prefixed frames through a pipe, 64 KiB
-/// buffered (pipe), one write per message as Python's Pipe does (pipe-per-message), or with
-/// hand-tuned buffers (pipe-tuned); children add to a counter in POSIX shared memory under a
-/// lock, as a shared Value does (shm-counter-locked), or with fetch_add and no lock
-/// (shm-counter); a child fills an array in shared memory that the parent checks (shm-array).
-/// Reports messages/s, MB/s, latency percentiles and the array read beside memcpy. A child that
-/// dies is reported (received M of N, exit 1); Ctrl-C ends the children; a segment never has a
-/// name, so nothing is ever left in /dev/shm. Variants: ipc-channel, pipe, pipe-per-message, pipe-tuned, shm-counter-locked,
-/// shm-counter, shm-array.
+/// Passing data between processes, measured: a child streams messages of --bytes each, typed,
+/// through ipc-channel (Python's multiprocessing.Queue), as length-prefixed frames through a
+/// pipe, 64 KiB buffered (pipe), one write per message as Python's Pipe does
+/// (pipe-per-message), or with hand-tuned buffers (pipe-tuned), or through a ring of slots in
+/// shared memory (shm-ring); children add to a counter in POSIX shared memory under a lock, as
+/// a shared Value does (shm-counter-locked), or with fetch_add and no lock (shm-counter); a
+/// child fills an array in shared memory that the parent checks (shm-array). Reports
+/// messages/s, MB/s, latency percentiles and the array read beside memcpy. A child that dies is
+/// reported (received M of N, exit 1); Ctrl-C ends the children; a segment never has a name, so
+/// nothing is ever left in /dev/shm. Variants: ipc-channel, pipe, pipe-per-message, pipe-tuned,
+/// shm-counter-locked, shm-counter, shm-array, shm-ring.
 #[derive(Debug, Parser)]
 // `allow_negative_numbers`: "-1" reaches the sizes' parser, whose error gives the range, instead
 // of clap taking it for an unknown flag.
@@ -32,11 +33,11 @@ struct Cli {
     #[arg(long, value_enum)]
     variant: Vec<Variant>,
 
-    /// Messages the child sends (ipc-channel, pipes).
+    /// Messages the child sends (ipc-channel, pipes, shm-ring).
     #[arg(long, default_value_t = 100_000, value_parser = between(1, 100_000_000))]
     messages: u64,
 
-    /// Payload bytes per pipe frame.
+    /// Payload bytes per message (ipc-channel, pipes, shm-ring).
     #[arg(long, default_value_t = 256, value_parser = between(1, 16 << 20))]
     bytes: u64,
 

@@ -14,6 +14,10 @@
 #![allow(unsafe_code)]
 
 use std::io;
+use std::time::Duration;
+
+use nix::sys::time::TimeSpec;
+use nix::time::{ClockId, clock_gettime};
 
 use crate::shm::Segment;
 
@@ -68,6 +72,24 @@ impl<'a> Gate<'a> {
         }
     }
 
+    /// [`wait`](Gate::wait), for at most about `timeout`: false if it timed out (or a signal
+    /// cut it short), for a caller that must look at something else now and then (step 8's
+    /// ring, whether its writer is still alive).
+    pub fn wait_for(&self, timeout: Duration) -> io::Result<bool> {
+        // `sem_timedwait` takes a deadline on CLOCK_REALTIME. A clock step makes one wait
+        // longer or shorter; callers loop and look again, so neither harms them.
+        let now = clock_gettime(ClockId::CLOCK_REALTIME)?;
+        let deadline = now + TimeSpec::from_duration(timeout);
+        // SAFETY: as in `wait`; `deadline` is a valid timespec that outlives the call.
+        if unsafe { libc::sem_timedwait(self.sem(), deadline.as_ref()) } == 0 {
+            return Ok(true);
+        }
+        match io::Error::last_os_error() {
+            err if matches!(err.raw_os_error(), Some(libc::ETIMEDOUT | libc::EINTR)) => Ok(false),
+            err => Err(err),
+        }
+    }
+
     /// Lets `waiters` processes through: one post each. `sem_post` orders memory as a release
     /// does, and `sem_wait` as an acquire (POSIX requires it), so what the parent wrote before
     /// is seen by each child after.
@@ -98,5 +120,14 @@ mod tests {
                 waiter.join().unwrap().unwrap();
             }
         });
+    }
+
+    #[test]
+    fn a_timed_wait_times_out_when_closed_and_passes_when_open() {
+        let segment = Segment::create("unit-gate-timed", 4096).unwrap();
+        let gate = Gate::create(&segment, 0).unwrap();
+        assert!(!gate.wait_for(Duration::from_millis(5)).unwrap());
+        gate.open(1).unwrap();
+        assert!(gate.wait_for(Duration::from_secs(5)).unwrap());
     }
 }

@@ -14,6 +14,7 @@ use crate::shm_lock::SharedLock;
 use crate::steps::s2_pipe::Flush;
 use crate::steps::{
     s1_channel, s2_pipe, s4_tuned_pipe, s5_locked_counter, s6_atomic_counter, s7_shared_array,
+    s8_shm_ring,
 };
 
 /// The environment variable that makes every worker die by SIGKILL, as `kill -9` would, after
@@ -38,7 +39,7 @@ struct WorkerCli {
     /// Messages to send, increments to make, or elements to fill.
     #[arg(long)]
     count: u64,
-    /// Payload bytes per pipe frame.
+    /// Payload bytes per message.
     #[arg(long, default_value_t = 0)]
     bytes: usize,
     /// The parent's pid: the worker exits at once if its parent is already gone.
@@ -65,13 +66,14 @@ pub fn main() -> anyhow::Result<()> {
     let count = dies.into_iter().chain(holding).fold(cli.count, u64::min);
     let (name, bytes) = (cli.name.as_str(), cli.bytes);
     match cli.worker {
-        Role::IpcChannel => s1_channel::child(name, count),
+        Role::IpcChannel => s1_channel::child(name, count, bytes),
         Role::Pipe => s2_pipe::child(count, bytes, Flush::WhenFull),
         Role::PipePerMessage => s2_pipe::child(count, bytes, Flush::EachMessage),
         Role::PipeTuned => s4_tuned_pipe::child(count, bytes),
         Role::ShmCounterLocked => s5_locked_counter::child(count),
         Role::ShmCounter => s6_atomic_counter::child(count),
         Role::ShmArray => s7_shared_array::child(count),
+        Role::ShmRing => s8_shm_ring::child(count, bytes),
     }
     .context("the worker's side")?;
     if holding == Some(count) {

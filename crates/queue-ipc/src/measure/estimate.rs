@@ -9,7 +9,7 @@ use timing::{REFUSE_AFTER, extrapolate, fmt_count};
 
 use super::pilot::{
     PILOT_BYTES, PILOT_INCREMENTS, PILOT_LOCKED_INCREMENTS, PILOT_MESSAGES, channel_pilot,
-    count_pilot, fastest, pipe_pilot,
+    count_pilot, fastest, pipe_pilot, ring_pilot,
 };
 use super::{Sizes, Variant};
 use crate::steps::s2_pipe::HEAD;
@@ -65,14 +65,15 @@ fn counter_estimate(variant: Variant, sizes: Sizes) -> anyhow::Result<Option<Est
 fn stream_estimate(variant: Variant, sizes: Sizes) -> anyhow::Result<Option<Estimate>> {
     let (messages, bytes) = (sizes.messages, sizes.bytes);
     let pilot = match variant {
-        Variant::IpcChannel => PILOT_MESSAGES,
-        _ => (PILOT_BYTES / (PREFIX + HEAD + bytes)).clamp(1, 20_000) as u64,
-    };
+        Variant::IpcChannel => (PILOT_BYTES / (HEAD + bytes)).clamp(1, PILOT_MESSAGES as usize),
+        _ => (PILOT_BYTES / (PREFIX + HEAD + bytes)).clamp(1, 20_000),
+    } as u64;
     if messages <= SHORT * pilot {
         return Ok(None);
     }
     let took = fastest(|| match variant {
-        Variant::IpcChannel => channel_pilot(pilot),
+        Variant::IpcChannel => channel_pilot(pilot, bytes),
+        Variant::ShmRing => ring_pilot(pilot, bytes),
         _ => pipe_pilot(variant, pilot, bytes),
     })?;
     let estimate = extrapolate(pilot, took, messages);
@@ -118,7 +119,12 @@ mod tests {
         };
         assert!(counter_estimate(Variant::ShmCounterLocked, small)?.is_none());
         assert!(counter_estimate(Variant::ShmCounterLocked, SIZES)?.is_some());
-        for variant in [Variant::IpcChannel, Variant::Pipe, Variant::PipeTuned] {
+        for variant in [
+            Variant::IpcChannel,
+            Variant::Pipe,
+            Variant::PipeTuned,
+            Variant::ShmRing,
+        ] {
             assert!(stream_estimate(variant, small)?.is_none());
             let (_, took, _) = stream_estimate(variant, SIZES)?.expect("a long run");
             assert!(took > Duration::ZERO);

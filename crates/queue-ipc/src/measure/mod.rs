@@ -38,6 +38,8 @@ pub enum Variant {
     ShmCounter,
     /// A child filling an array in shared memory, checked by the parent (the `Array`; step 7).
     ShmArray,
+    /// A child streaming messages through a ring of slots in shared memory (step 8).
+    ShmRing,
 }
 
 impl Variant {
@@ -51,6 +53,7 @@ impl Variant {
             Variant::ShmCounterLocked => "shm-counter-locked",
             Variant::ShmCounter => "shm-counter",
             Variant::ShmArray => "shm-array",
+            Variant::ShmRing => "shm-ring",
         }
     }
 }
@@ -60,7 +63,7 @@ impl Variant {
 pub struct Sizes {
     /// Messages each stream's child sends.
     pub messages: u64,
-    /// Payload bytes per pipe frame.
+    /// Payload bytes per message (ipc-channel, pipes, shm-ring).
     pub bytes: usize,
     /// Increments per counting child.
     pub increments: u64,
@@ -82,7 +85,7 @@ pub struct Measured {
 /// What each step counted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Steps 1, 2 and 4: messages sent and received.
+    /// Steps 1, 2, 4 and 8: messages sent and received.
     Stream(Streamed),
     /// Steps 5 and 6: the counter against `children * increments`.
     Counter(Counted),
@@ -112,7 +115,7 @@ pub fn run(variant: Variant, worker: &Worker, sizes: Sizes) -> anyhow::Result<Me
         messages, bytes, ..
     } = sizes;
     match variant {
-        Variant::IpcChannel => streams::ipc_channel(worker, messages),
+        Variant::IpcChannel => streams::ipc_channel(worker, messages, bytes),
         Variant::Pipe => streams::pipe(worker, messages, bytes, Flush::WhenFull),
         Variant::PipePerMessage => streams::pipe(worker, messages, bytes, Flush::EachMessage),
         Variant::PipeTuned => streams::pipe_tuned(worker, messages, bytes),
@@ -120,6 +123,7 @@ pub fn run(variant: Variant, worker: &Worker, sizes: Sizes) -> anyhow::Result<Me
             shared::counter(variant, worker, sizes.children, sizes.increments)
         }
         Variant::ShmArray => shared::array(worker, sizes.elements),
+        Variant::ShmRing => streams::shm_ring(worker, messages, bytes),
     }
 }
 
@@ -127,8 +131,8 @@ pub fn run(variant: Variant, worker: &Worker, sizes: Sizes) -> anyhow::Result<Me
 pub const LEGEND: [&str; 2] = [
     "p50/p99/max: from the child's send to the parent's receive of a message, mostly time spent \
      queued behind earlier ones (pipe-tuned: 1 frame in 16 timed)",
-    "items: messages (ipc-channel, pipes), increments (counters), elements (shm-array, whose \
-     result is their sum, checked against n(n-1)/2)",
+    "items: messages (ipc-channel, pipes, shm-ring), increments (counters), elements (shm-array, \
+     whose result is their sum, checked against n(n-1)/2)",
 ];
 
 /// A row of `variant`, with its mechanism: streams are processes talking through pipes or
@@ -138,7 +142,7 @@ fn row(variant: Variant) -> Row {
         Variant::IpcChannel | Variant::Pipe | Variant::PipePerMessage | Variant::PipeTuned => {
             Mechanism::Processes
         }
-        Variant::ShmCounterLocked | Variant::ShmCounter | Variant::ShmArray => {
+        Variant::ShmCounterLocked | Variant::ShmCounter | Variant::ShmArray | Variant::ShmRing => {
             Mechanism::SharedMemory
         }
     };

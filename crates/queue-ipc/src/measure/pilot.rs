@@ -5,6 +5,7 @@
 
 use std::io::{self, BufReader};
 use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -16,12 +17,14 @@ use super::Variant;
 use crate::shm::Segment;
 use crate::shm_lock::SharedLock;
 use crate::steps::s1_channel::{self, ToParent};
-use crate::steps::s2_pipe::{self, BUFFER, Flush, Frames, HEAD};
+use crate::steps::s2_pipe::{self, BUFFER, Flush, Frame, Frames, HEAD};
 use crate::steps::s3_frame_buffers::FrameReader;
+use crate::steps::s4_tuned_pipe::{self, filled_with};
 use crate::steps::s5_locked_counter::{self, COUNTER, LEN, LOCK_AT};
-use crate::steps::{s4_tuned_pipe, s6_atomic_counter};
+use crate::steps::s6_atomic_counter;
+use crate::steps::s8_shm_ring::Ring;
 
-/// Messages in the ipc-channel pilot.
+/// Messages in the ipc-channel pilot, at most (and at most [`PILOT_BYTES`] of payload).
 pub const PILOT_MESSAGES: u64 = 2_000;
 /// Bytes a pipe pilot moves, at most (and at most 20 000 frames).
 pub const PILOT_BYTES: usize = 2 << 20;
@@ -43,11 +46,11 @@ pub fn fastest(mut pilot: impl FnMut() -> anyhow::Result<Duration>) -> anyhow::R
 }
 
 /// Step 1's child loop on a thread, the parent's receive on this one, over one channel.
-pub fn channel_pilot(messages: u64) -> anyhow::Result<Duration> {
+pub fn channel_pilot(messages: u64, bytes: usize) -> anyhow::Result<Duration> {
     let (tx, rx) = ipc::channel::<ToParent>()?;
     let (result, took) = Stopwatch::time(|| {
         thread::scope(|s| {
-            let sender = s.spawn(move || s1_channel::send_messages(&tx, messages));
+            let sender = s.spawn(move || s1_channel::send_messages(&tx, messages, bytes));
             for _ in 0..messages {
                 rx.recv()?;
             }
@@ -79,6 +82,44 @@ pub fn pipe_pilot(variant: Variant, frames: u64, bytes: usize) -> anyhow::Result
                 .join()
                 .map_err(|_| anyhow!("the pilot's writer panicked"))??;
             anyhow::Ok(read?)
+        })
+    });
+    result?;
+    Ok(took)
+}
+
+/// Step 8's writer on a thread, its reader on this one, over one ring in a segment.
+pub fn ring_pilot(messages: u64, bytes: usize) -> anyhow::Result<Duration> {
+    let segment = Segment::create("queue-ipc-pilot", Ring::shape(bytes).2)?;
+    let (ring, writer) = (
+        Ring::create(&segment, bytes)?,
+        Ring::attach(&segment, bytes),
+    );
+    let done = &AtomicBool::new(false);
+    let (result, took) = Stopwatch::time(|| {
+        thread::scope(|s| {
+            // The writer's side moves to its thread: a side is used by one thread only.
+            let writing = s.spawn(move || {
+                let sent = (0..messages).try_for_each(|seq| writer.send(seq, 0));
+                // Release pairs with the reader's Acquire: a writer that failed is seen gone.
+                done.store(true, Ordering::Release);
+                sent
+            });
+            let gone = || done.load(Ordering::Acquire);
+            let mut read = 0;
+            let intact = |read: u64| {
+                move |f: &Frame<'_>| f.seq == read && filled_with(f.payload, read as u8)
+            };
+            while read < messages && ring.receive(gone, intact(read))? == Some(true) {
+                read += 1;
+            }
+            // A reader that stopped early closes the ring, so the writer fails, not hangs.
+            ring.close()?;
+            writing
+                .join()
+                .map_err(|_| anyhow!("the pilot's writer panicked"))??;
+            anyhow::ensure!(read == messages, "the pilot's ring broke");
+            anyhow::Ok(())
         })
     });
     result?;

@@ -1,27 +1,29 @@
-//! Rows of the streaming steps (1, 2 and 4): a child sends, the parent counts what arrives in
+//! Rows of the streaming steps (1, 2, 4 and 8): a child sends, the parent counts what arrives in
 //! order, and records each message's latency from the child's send to its own receive.
 
 use std::time::Duration;
 
-use timing::{Latencies, Row, Stopwatch, fmt_bytes_rate, fmt_count};
+use timing::{Latencies, Row, Stopwatch, fmt_bytes_rate};
 
 use super::{Measured, Outcome, Variant, row, shortfall};
 use crate::process::{ChildGuard, Worker, monotonic_ns};
-use crate::steps::Streamed;
+use crate::shm::ShmError;
 use crate::steps::s1_channel::{self, ToParent};
-use crate::steps::s2_pipe::{self, Flush, HEAD};
+use crate::steps::s2_pipe::{self, Flush, Frame, HEAD};
 use crate::steps::s3_frame_buffers::PREFIX;
-use crate::steps::s4_tuned_pipe::{self, SAMPLE_EVERY};
+use crate::steps::s4_tuned_pipe::{self, SAMPLE_EVERY, filled_with};
+use crate::steps::s8_shm_ring::{self, Ring};
+use crate::steps::{Error, Streamed};
 
 /// Instruments step 1 (`s1_channel::run`): the same loop, each message's latency recorded.
-pub fn ipc_channel(worker: &Worker, messages: u64) -> anyhow::Result<Measured> {
-    let (mut child, receiver) = s1_channel::start(worker, messages)?;
+pub fn ipc_channel(worker: &Worker, messages: u64, bytes: usize) -> anyhow::Result<Measured> {
+    let (mut child, receiver) = s1_channel::start(worker, messages, bytes)?;
     let (mut latencies, mut received) = (Latencies::new(), 0);
     let watch = Stopwatch::start();
     while let Some(rx) = receiver.as_ref().filter(|_| received < messages) {
         match rx.recv() {
-            Ok(ToParent::Message(message)) if message.seq == received => {
-                latencies.record_ns(monotonic_ns().saturating_sub(message.sent_ns));
+            Ok(ToParent::Message(m)) if s1_channel::intact(&m, received, bytes) => {
+                latencies.record_ns(monotonic_ns().saturating_sub(m.sent_ns));
                 received += 1;
             }
             _ => break,
@@ -30,13 +32,13 @@ pub fn ipc_channel(worker: &Worker, messages: u64) -> anyhow::Result<Measured> {
     let wall = watch.elapsed();
     drop(receiver);
     let streamed = streamed(messages, received, &mut child)?;
-    let note = format!("{} messages, in order", fmt_count(received));
-    Ok(measured(
+    let how = ("typed messages", HEAD + bytes);
+    Ok(framed(
         Variant::IpcChannel,
         streamed,
         wall,
         &latencies,
-        note,
+        (bytes, 1, how),
     ))
 }
 
@@ -67,6 +69,7 @@ pub fn pipe(
         Flush::WhenFull => (Variant::Pipe, "64 KiB buffers"),
         Flush::EachMessage => (Variant::PipePerMessage, "one write per message"),
     };
+    let how = (how, PREFIX + HEAD + bytes);
     Ok(framed(variant, streamed, wall, &latencies, (bytes, 1, how)))
 }
 
@@ -91,7 +94,7 @@ pub fn pipe_tuned(worker: &Worker, messages: u64, bytes: usize) -> anyhow::Resul
     let wall = watch.elapsed();
     drop(frames);
     let streamed = streamed(messages, received, &mut child)?;
-    let how = "buffers tuned, 1 in 16 timed";
+    let how = ("buffers tuned, 1 in 16 timed", PREFIX + HEAD + bytes);
     let every = SAMPLE_EVERY;
     Ok(framed(
         Variant::PipeTuned,
@@ -102,9 +105,51 @@ pub fn pipe_tuned(worker: &Worker, messages: u64, bytes: usize) -> anyhow::Resul
     ))
 }
 
+/// Instruments step 8 (`s8_shm_ring::run`): the same loop, every message's latency recorded,
+/// as the pipes are.
+pub fn shm_ring(worker: &Worker, messages: u64, bytes: usize) -> anyhow::Result<Measured> {
+    let (segment, mut child) = s8_shm_ring::start(worker, messages, bytes).map_err(|err| {
+        match err {
+            // A full /dev/shm is a size the user chose: their error to fix (exit 2), not ours.
+            Error::Shm(err @ ShmError::Reserve(..)) => {
+                timing::usage_error(format!("{err}: lower --bytes or enlarge /dev/shm"))
+            }
+            other => other.into(),
+        }
+    })?;
+    let ring = Ring::attach(&segment, bytes);
+    let (mut latencies, mut received) = (Latencies::new(), 0);
+    let watch = Stopwatch::start();
+    while received < messages {
+        let check = |frame: &Frame<'_>| {
+            let ok = frame.seq == received && filled_with(frame.payload, received as u8);
+            ok.then(|| latencies.record_ns(monotonic_ns().saturating_sub(frame.sent_ns)))
+        };
+        match ring.receive(|| child.has_exited(), check)? {
+            Some(Some(())) => received += 1,
+            _ => break,
+        }
+    }
+    let wall = watch.elapsed();
+    ring.close()?;
+    let streamed = streamed(messages, received, &mut child)?;
+    let how = ("a ring of slots, no copy through the kernel", HEAD + bytes);
+    Ok(framed(
+        Variant::ShmRing,
+        streamed,
+        wall,
+        &latencies,
+        (bytes, 1, how),
+    ))
+}
+
 /// What the stream came to, once the parent's end is closed (so a child still writing gets an
 /// error instead of blocking) and the child reaped.
-fn streamed(sent: u64, received: u64, child: &mut ChildGuard) -> anyhow::Result<Streamed> {
+pub(super) fn streamed(
+    sent: u64,
+    received: u64,
+    child: &mut ChildGuard,
+) -> anyhow::Result<Streamed> {
     let failure = child.failure()?;
     Ok(Streamed {
         sent,
@@ -113,16 +158,20 @@ fn streamed(sent: u64, received: u64, child: &mut ChildGuard) -> anyhow::Result<
     })
 }
 
-/// A pipe's row: the stream's, with its payload size, bytes per second and sampling.
-fn framed(
+/// What a stream's row says of its messages: how they travel, and the bytes each takes with
+/// its stamp (and length prefix, on a pipe).
+type How<'a> = (&'a str, usize);
+
+/// A stream's row, with its payload size, bytes per second (of whole messages, stamps
+/// included) and latency sampling.
+pub(super) fn framed(
     variant: Variant,
     streamed: Streamed,
     wall: Duration,
     latencies: &Latencies,
-    (bytes, sampled_every, how): (usize, u64, &str),
+    (bytes, sampled_every, (how, frame)): (usize, u64, How<'_>),
 ) -> Measured {
-    let frame = (PREFIX + HEAD + bytes) as u64;
-    let bytes_per_s = (streamed.received * frame) as f64 / wall.as_secs_f64().max(1e-9);
+    let bytes_per_s = (streamed.received * frame as u64) as f64 / wall.as_secs_f64().max(1e-9);
     let rate = fmt_bytes_rate(bytes_per_s);
     let note = format!("{rate}, {bytes} B payloads, in order, {how}");
     let mut m = measured(variant, streamed, wall, latencies, note);

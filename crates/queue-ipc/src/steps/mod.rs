@@ -9,6 +9,7 @@
 //! 5. [`s5_locked_counter`]: a counter and a lock in shared memory (the shared `Value`).
 //! 6. [`s6_atomic_counter`]: the same counter, one `fetch_add`, no lock.
 //! 7. [`s7_shared_array`]: an array in shared memory, filled by a child (the shared `Array`).
+//! 8. [`s8_shm_ring`]: messages through a ring of slots in shared memory.
 
 use std::io;
 
@@ -23,6 +24,7 @@ pub mod s4_tuned_pipe;
 pub mod s5_locked_counter;
 pub mod s6_atomic_counter;
 pub mod s7_shared_array;
+pub mod s8_shm_ring;
 
 // ANCHOR: streamed
 /// What can stop a step: starting or talking to its child, or its shared memory.
@@ -49,6 +51,17 @@ pub struct Streamed {
     /// How the child ended, when it did not end well ("child 41 killed by SIGKILL").
     pub failure: Option<String>,
 }
+
+impl Streamed {
+    /// What a stream of `sent` messages came to.
+    pub fn new(sent: u64, received: u64, failure: Option<String>) -> Self {
+        Self {
+            sent,
+            received,
+            failure,
+        }
+    }
+}
 // ANCHOR_END: streamed
 
 // ANCHOR: counted
@@ -65,3 +78,37 @@ pub struct Counted {
     pub takeovers: u64,
 }
 // ANCHOR_END: counted
+
+/// A `Vec<u8>` as serde's byte string (`#[serde(with = "as_bytes")]`), where serde's default is
+/// a sequence of `u8`s, which postcard (ipc-channel's format) writes and reads a byte at a time;
+/// a byte string is one length and one copy. The `serde_bytes` crate does the same; these two
+/// functions spare the dependency.
+pub mod as_bytes {
+    use std::fmt;
+
+    use serde::de::{Deserializer, Visitor};
+    use serde::ser::Serializer;
+
+    /// Writes `bytes` as one byte string.
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    /// Reads a byte string into a `Vec<u8>`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        struct Bytes;
+        impl Visitor<'_> for Bytes {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(bytes.to_vec())
+            }
+            fn visit_byte_buf<E>(self, bytes: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(bytes)
+            }
+        }
+        deserializer.deserialize_byte_buf(Bytes)
+    }
+}

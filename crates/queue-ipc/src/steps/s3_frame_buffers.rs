@@ -114,13 +114,7 @@ impl<R: Read> FrameReader<R> {
         let at = self.start;
         let body = &self.buf[at + PREFIX..at + PREFIX + len];
         self.start = at + PREFIX + len;
-        let word = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().expect("8 bytes"));
-        let (seq, sent_ns, payload) = (word(0), word(8), &body[HEAD..]);
-        Ok(Some(Frame {
-            seq,
-            sent_ns,
-            payload,
-        }))
+        Ok(Some(decode(body)))
     }
 
     /// Reads until `need` undecoded bytes are buffered; false if the stream ends first. Called
@@ -146,6 +140,17 @@ impl<R: Read> FrameReader<R> {
             }
         }
         Ok(true)
+    }
+}
+/// A frame's body, `[seq: u64][sent_ns: u64][payload]` (at least [`HEAD`] bytes), decoded
+/// where it lies: the payload is a slice of `body`, not a copy.
+pub fn decode(body: &[u8]) -> Frame<'_> {
+    let word = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().expect("8 bytes"));
+    let (seq, sent_ns, payload) = (word(0), word(8), &body[HEAD..]);
+    Frame {
+        seq,
+        sent_ns,
+        payload,
     }
 }
 // ANCHOR_END: pattern

@@ -36,16 +36,20 @@ pub fn sampled(seq: u64) -> bool {
 /// Whether `frame` is the one expected at `seq`, with `bytes` of payload, every byte looked at,
 /// and stamped exactly if it is sampled.
 pub fn intact(frame: &Frame<'_>, seq: u64, bytes: usize) -> bool {
-    let byte = seq as u8;
+    let stamped = frame.sent_ns != 0;
+    let whole = frame.payload.len() == bytes && filled_with(frame.payload, seq as u8);
+    frame.seq == seq && whole && stamped == sampled(seq)
+}
+
+/// Whether every byte of `payload` is `byte`: eight at a time, with no early exit.
+pub fn filled_with(payload: &[u8], byte: u8) -> bool {
     let pattern = u64::from_ne_bytes([byte; 8]);
-    let mut words = frame.payload.chunks_exact(8);
+    let mut words = payload.chunks_exact(8);
     let diff = words.by_ref().fold(0, |acc, word| {
         acc | (u64::from_ne_bytes(word.try_into().expect("chunks of 8")) ^ pattern)
     });
     let tail = words.remainder().iter().fold(0, |acc, &b| acc | (b ^ byte));
-    let stamped = frame.sent_ns != 0;
-    let whole = frame.payload.len() == bytes && diff == 0 && tail == 0;
-    frame.seq == seq && whole && stamped == sampled(seq)
+    diff == 0 && tail == 0
 }
 
 /// Starts a child that writes `messages` frames of `bytes` payload bytes, as step 2's `start`.
