@@ -66,6 +66,16 @@ impl Pilot {
     }
 }
 
+impl Pilot {
+    /// The `--work` whose CPU step takes about `job` on this machine and build, at least one
+    /// iteration.
+    pub fn work_for(self, job: Duration) -> u64 {
+        // A pilot of 0 ns (a clock too coarse to see it) must not divide by zero.
+        let per_iteration = self.fastest.as_secs_f64().max(1e-9) / PILOT_WORK as f64;
+        ((job.as_secs_f64() / per_iteration).round() as u64).max(1)
+    }
+}
+
 /// How long a run of `gather` (io-gather or not) and `mixed` mixed steps should take: one delay
 /// each, plus every CPU step (`step` long) spread over the workers.
 pub fn estimate(sizes: Sizes, step: Duration, gather: bool, mixed: usize) -> Duration {
@@ -87,6 +97,17 @@ mod tests {
         work: 2_000,
         workers: 2,
     };
+
+    #[test]
+    fn a_job_length_becomes_iterations_at_the_pilot_speed() {
+        let pilot = Pilot {
+            fastest: Duration::from_millis(2),
+        };
+        // 200 000 iterations in 2 ms: 100 000 a millisecond.
+        assert_eq!(pilot.work_for(Duration::from_millis(4)), 400_000);
+        assert_eq!(pilot.step_time(400_000), Duration::from_millis(4));
+        assert_eq!(pilot.work_for(Duration::from_nanos(1)), 1);
+    }
 
     #[test]
     fn the_estimate_grows_with_the_work() {
