@@ -18,6 +18,7 @@ use crate::steps::{StepError, runtime, s1_io_gather};
 
 pub mod check;
 pub mod heartbeat;
+pub mod limits;
 mod pilot;
 pub mod server;
 mod variants;

@@ -1,5 +1,5 @@
-//! Steps 5 and 6, timed, with the peak memory the process reached during each, and the thread
-//! limits a run of step 6 must fit under.
+//! Steps 5 and 6, timed, with the peak memory the process reached during each; step 6 first
+//! checked against the machine's thread limits ([`super::limits`]).
 //!
 //! Peak memory is the kernel's high-water mark of the process's resident set (`VmHWM` in
 //! `/proc/self/status`), reset just before the step by writing `5` to `/proc/self/clear_refs`,
@@ -11,8 +11,9 @@ use std::fs;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use timing::{Mechanism, Row, Stopwatch, fmt_count, usage_error};
+use timing::{Mechanism, Row, Stopwatch, fmt_count};
 
+use super::limits::ThreadLimits;
 use super::{Measured, Outcome, row};
 use crate::steps::s5_wait_tasks::Waited;
 use crate::steps::{runtime, s5_wait_tasks, s6_wait_threads};
@@ -120,60 +121,6 @@ fn count(waits: u64) -> usize {
     usize::try_from(waits).unwrap_or(usize::MAX)
 }
 
-/// The kernel's limits on threads, from `/proc/sys`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThreadLimits {
-    /// `kernel.pid_max`: every thread takes a process id, so no more threads than this can live.
-    pub pid_max: u64,
-    /// `kernel.threads-max`: threads on the whole machine.
-    pub threads_max: u64,
-    /// `vm.max_map_count`: memory maps a process may hold; each thread's stack and its guard
-    /// page are two.
-    pub max_map_count: u64,
-}
-
-impl ThreadLimits {
-    /// Reads the three limits.
-    pub fn read() -> anyhow::Result<Self> {
-        let read = |path: &str| -> anyhow::Result<u64> {
-            let text = fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-            text.trim()
-                .parse()
-                .with_context(|| format!("{path} holds {text:?}, not a number"))
-        };
-        Ok(Self {
-            pid_max: read("/proc/sys/kernel/pid_max")?,
-            threads_max: read("/proc/sys/kernel/threads-max")?,
-            max_map_count: read("/proc/sys/vm/max_map_count")?,
-        })
-    }
-
-    /// Refuses `waits` threads when it is over `pid_max` or `threads-max`: those cannot all run
-    /// whatever else the machine does. (Two maps a thread only estimates `max_map_count`'s cap,
-    /// so that one is left to the spawn to find.)
-    pub fn refuse(self, waits: u64) -> anyhow::Result<()> {
-        let cap = self.pid_max.min(self.threads_max);
-        if waits > cap {
-            return Err(usage_error(format!(
-                "--waits {} is more threads than this machine can run at once ({}): pass \
-                 --waits {} or fewer for wait-threads, or use wait-tasks",
-                fmt_count(waits),
-                self.describe(),
-                fmt_count(cap)
-            )));
-        }
-        Ok(())
-    }
-
-    /// The limits as a line says them.
-    pub fn describe(self) -> String {
-        format!(
-            "kernel.pid_max {}, kernel.threads-max {}, vm.max_map_count {}",
-            self.pid_max, self.threads_max, self.max_map_count
-        )
-    }
-}
-
 /// Resets the process's peak resident set to its current size, and returns that size (KiB).
 fn reset_peak_rss() -> anyhow::Result<u64> {
     fs::write("/proc/self/clear_refs", "5").context("resetting the peak memory")?;
@@ -193,19 +140,6 @@ fn status_kib(name: &str) -> anyhow::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limits_refuse_only_what_cannot_run() {
-        let limits = ThreadLimits {
-            pid_max: 32_768,
-            threads_max: 190_000,
-            max_map_count: 65_530,
-        };
-        assert!(limits.refuse(32_768).is_ok());
-        let err = limits.refuse(32_769).unwrap_err();
-        assert!(err.is::<timing::UsageError>(), "{err:#}");
-        assert!(format!("{err}").contains("kernel.pid_max 32768"), "{err}");
-    }
 
     #[test]
     fn the_peak_covers_memory_touched_after_the_reset() {
