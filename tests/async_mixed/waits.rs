@@ -95,6 +95,20 @@ fn wait_threads_past_the_kernel_limit_are_refused_and_leave_nothing() {
 }
 
 #[test]
+fn wait_threads_past_the_memory_maps_left_are_refused() {
+    // Each std thread maps four regions (stack, signal stack, a guard page each), so this many
+    // cannot fit under vm.max_map_count. Running out aborts inside a new thread, so it must be
+    // refused before any starts.
+    let waits = proc_limit("/proc/sys/vm/max_map_count") / 4 + 1;
+    let stderr = assert_usage_error(
+        BIN,
+        &["--variant", "wait-threads", "--waits", &waits.to_string()],
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("vm.max_map_count"), "{stderr}");
+}
+
+#[test]
 fn job_ms_and_work_together_are_bad_input() {
     let stderr = assert_usage_error(BIN, &["--job-ms", "2", "--work", "5000"]);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
