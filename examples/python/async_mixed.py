@@ -17,11 +17,13 @@ and its work would show up as the heartbeat's lateness. Variants (every row's me
   wait-tasks           --waits asyncio.sleep coroutines, gathered      (pairs with wait-tasks)
   wait-threads         --waits threads each in time.sleep, joined      (pairs with wait-threads)
 
-The two wait variants run only when named: each starts --waits waits of --delay-ms, all asleep at
-once, and reports the most that were asleep together (checked against --waits) and the peak
+The two wait variants run only when named: each starts --waits waits of --delay-ms, all waiting
+at once, and reports the most that were waiting together (checked against --waits) and the peak
 memory the process reached meanwhile (peak_rss_kib, from VmHWM in /proc/self/status, reset
 first through /proc/self/clear_refs). wait-threads refuses more threads than kernel.pid_max or
 kernel.threads-max (exit 2), and stops with one line and exit 1 where a thread fails to start.
+Thousands of threads whose sleeps end together then take turns with the GIL to finish: the
+run's wall time shows what that costs.
 
 The threads variant keeps the event loop free, but the GIL lets only one thread run Python at
 a time, so the CPU steps do not run in parallel and the heartbeat waits for the GIL (up to the
@@ -299,8 +301,10 @@ def run_variant(variant, args, port):
 # ANCHOR_END: tutorial
 
 
-class Asleep:
-    """Counts the waits asleep now and the most there ever were."""
+class Waiting:
+    """Counts the waits under way and the most there ever were at once. A wait counts from the
+    moment its thread reaches the start line (or its coroutine first runs) to the end of its
+    sleep: all that time it exists only to wait."""
 
     def __init__(self):
         self.lock, self.now, self.most = threading.Lock(), 0, 0
@@ -318,19 +322,19 @@ class Asleep:
 # ANCHOR: waits
 async def wait_tasks(args):
     """--waits coroutines each in asyncio.sleep, gathered: gather creates every task before the
-    loop runs any, so all are asleep before the first timer can fire."""
-    asleep = Asleep()
+    loop runs any, so all are waiting before the first timer can fire."""
+    waiting = Waiting()
 
     async def waiter():
-        asleep.enter()
+        waiting.enter()
         await asyncio.sleep(args.delay_ms / 1000)
-        asleep.leave()
+        waiting.leave()
 
     base = reset_peak_rss()
     start = time.perf_counter()
     await asyncio.gather(*(waiter() for _ in range(args.waits)))
     wall = time.perf_counter() - start
-    return wait_row("wait-tasks", args, asleep.most, wall, base, mechanism="async")
+    return wait_row("wait-tasks", args, waiting.most, wall, base, mechanism="async")
 
 
 def wait_threads(args):
@@ -348,15 +352,14 @@ def wait_threads(args):
         raise UsageError(f"--waits {args.waits} is more threads than this machine can run at once "
                          f"({describe(limits)}): pass --waits {cap} or fewer for wait-threads, "
                          "or use wait-tasks")
-    asleep, arrived, start_line = Asleep(), [], threading.Lock()
+    waiting, start_line = Waiting(), threading.Lock()
 
     def waiter():
-        arrived.append(None)  # list.append is atomic under the GIL
+        waiting.enter()
         with start_line:
             pass
-        asleep.enter()
         time.sleep(args.delay_ms / 1000)
-        asleep.leave()
+        waiting.leave()
 
     base = reset_peak_rss()
     start_line.acquire()
@@ -375,7 +378,7 @@ def wait_threads(args):
             threads.append(thread)
     finally:
         threading.stack_size(previous)
-    while len(arrived) < len(threads):
+    while waiting.now < len(threads):  # none has left yet: those under way are at the line
         time.sleep(0.001)
     start_line.release()
     for thread in threads:
@@ -385,7 +388,7 @@ def wait_threads(args):
         raise SpawnFailed(f"wait-threads ({describe(limits)}): starting thread {len(threads) + 1} "
                           f"of {args.waits} failed ({failed}); the {len(threads)} started were "
                           "joined")
-    return wait_row("wait-threads", args, asleep.most, wall, base, mechanism="threads",
+    return wait_row("wait-threads", args, waiting.most, wall, base, mechanism="threads",
                     workers=args.waits, stack_kib=THREAD_STACK // 1024)
 # ANCHOR_END: waits
 
@@ -395,8 +398,7 @@ def wait_row(variant, args, most, wall, base, **extra):
     per_wait = max(0, peak - base) * 1024 // args.waits
     note = (f"{wall / (args.delay_ms / 1000):.1f}x one delay; {per_wait} B a wait"
             if most == args.waits else
-            f"only {most} of {args.waits} asleep at once: the start took longer than a delay, "
-            "raise --delay-ms")
+            f"only {most} of {args.waits} waiting at once: the first ended before the last began")
     return row(variant, args, args.waits, args.waits, most, wall, delay_ms=args.delay_ms,
                base_rss_kib=base, peak_rss_kib=peak, note=note, **extra)
 

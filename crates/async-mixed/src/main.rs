@@ -17,7 +17,7 @@ use timing::{Report, fmt_count, usage_error};
 /// shows the stall), `cpu-spawn-blocking` hands it to tokio's blocking pool, `cpu-rayon` to a
 /// rayon pool, answers back through a oneshot (`run_in_executor`). Every answer is checked
 /// against the closed form, and each offloaded variant's heartbeat p99 against cpu-inline's.
-/// `wait-tasks` and `wait-threads` start --waits waits of --delay-ms each, all asleep at once,
+/// `wait-tasks` and `wait-threads` start --waits waits of --delay-ms each, all waiting at once,
 /// as tokio tasks or as OS threads, and report the process's peak memory (`peak_rss_kib`); they
 /// run only when named, since each row's memory and the machine's thread limits are their point.
 /// Variants: io-gather, cpu-inline, cpu-spawn-blocking, cpu-rayon, wait-tasks, wait-threads.
@@ -57,7 +57,7 @@ struct Cli {
     #[arg(long, value_parser = timing::between(1, 10_000))]
     job_ms: Option<u64>,
 
-    /// Waits in `wait-tasks` and `wait-threads`, all asleep at once. wait-threads refuses more
+    /// Waits in `wait-tasks` and `wait-threads`, all waiting at once. wait-threads refuses more
     /// than the kernel's pid_max or threads-max, and stops with an error where a spawn fails.
     #[arg(long, default_value_t = 10_000, value_parser = timing::between(1, 1_000_000))]
     waits: u64,
@@ -74,9 +74,9 @@ enum Variant {
     CpuSpawnBlocking,
     /// The CPU step on a rayon pool, its answer back through a oneshot.
     CpuRayon,
-    /// --waits tokio tasks asleep on timers at once, gathered in a JoinSet (run when named).
+    /// --waits tokio tasks waiting on timers at once, gathered in a JoinSet (run when named).
     WaitTasks,
-    /// --waits OS threads asleep at once, small stacks, joined (run when named).
+    /// --waits OS threads waiting at once, small stacks, joined (run when named).
     WaitThreads,
 }
 

@@ -41,12 +41,12 @@ fn gather_verdict(requests: u64, whole: u64, delay: Duration, wall: Duration) ->
     )
 }
 
-/// How many waits were asleep at once, how long they took in delays, and the memory each took.
+/// How many waits were waiting at once, how long they took in delays, and the memory each took.
 fn wait_verdict(waited: &WaitOutcome, wall: Duration) -> String {
     let (started, at_once) = (waited.waited.started, waited.waited.most_at_once);
     let wrong = if at_once == started { "" } else { " (WRONG)" };
     let overlap = format!(
-        "{} of {} waits asleep at once{wrong}",
+        "{} of {} waits under way at once{wrong}",
         fmt_count(at_once),
         fmt_count(started)
     );
@@ -197,13 +197,13 @@ mod tests {
             peak_rss_kib: 2_000,
         };
         let line = wait_verdict(&waited, Duration::from_millis(55));
-        let want = "1 000 of 1 000 waits asleep at once in 55.0 ms (1.1x one delay); \
+        let want = "1 000 of 1 000 waits under way at once in 55.0 ms (1.1x one delay); \
                     peak memory 2 000 KiB, 1 024 B a wait";
         assert_eq!(line, format!("wait-tasks: {want}"));
         waited.waited.most_at_once = 999;
         let line = wait_verdict(&waited, Duration::from_millis(55));
         assert!(
-            line.contains("999 of 1 000 waits asleep at once (WRONG)"),
+            line.contains("999 of 1 000 waits under way at once (WRONG)"),
             "{line}"
         );
     }

@@ -62,7 +62,7 @@ pub fn sum_of_squares_closed_form(start: u64, work: u64) -> u64 {
 pub fn legend(report: &mut Report, beats: bool, waits: bool) {
     if waits {
         report.legend(
-            "wait-*: check counts the waits asleep at the same moment; B a wait: the process's \
+            "wait-*: check counts the waits under way at the same moment; B a wait: the process's \
              peak resident memory during the step, less what it held before, over the waits",
         );
     }

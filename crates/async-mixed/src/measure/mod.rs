@@ -53,7 +53,7 @@ pub enum Outcome {
     },
     /// Steps 2 to 4: right answers, and how the heartbeat fared.
     Mixed(MixedOutcome),
-    /// Steps 5 and 6: waits asleep at once, and the memory they took.
+    /// Steps 5 and 6: waits under way at once, and the memory they took.
     Waited(WaitOutcome),
 }
 

@@ -23,7 +23,7 @@ use crate::steps::{runtime, s5_wait_tasks, s6_wait_threads};
 pub struct WaitOutcome {
     /// `wait-tasks` or `wait-threads`.
     pub variant: &'static str,
-    /// Waits asked for, and how many were asleep at once.
+    /// Waits asked for, and how many were waiting at once.
     pub waited: Waited,
     /// How long each wait slept.
     pub delay: Duration,
@@ -83,7 +83,7 @@ pub fn wait_threads(waits: u64, delay: Duration) -> anyhow::Result<Measured> {
     Ok(measured(outcome, row, wall))
 }
 
-/// The row of a wait step: the waits asleep at once checked against those asked for.
+/// The row of a wait step: the waits under way at once checked against those asked for.
 fn measured(outcome: WaitOutcome, row: Row, wall: Duration) -> Measured {
     let Waited {
         started,
@@ -97,7 +97,7 @@ fn measured(outcome: WaitOutcome, row: Row, wall: Duration) -> Measured {
         )
     } else {
         format!(
-            "only {} of {} asleep at once: the start took longer than a delay, raise --delay-ms",
+            "only {} of {} waiting at once: the first ended before the last began",
             fmt_count(most_at_once),
             fmt_count(started)
         )

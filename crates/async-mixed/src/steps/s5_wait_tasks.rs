@@ -1,4 +1,4 @@
-//! Step 5: waits alone, as tasks: `waits` tasks each awaiting a timer, all asleep at once,
+//! Step 5: waits alone, as tasks: `waits` tasks each awaiting a timer, all waiting at once,
 //! gathered from a `JoinSet`: the tutorial's `asyncio.gather` of `asyncio.sleep`.
 //!
 //! Since step 1: the wait is a timer instead of a request, so nothing outside the process (file
@@ -15,28 +15,31 @@ use tokio::task::JoinSet;
 
 use super::{StepError, panicked};
 
-/// How many waits ran, and how many of them were asleep at the same moment.
+/// How many waits ran, and how many of them were waiting at the same moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Waited {
     /// Waits started.
     pub started: u64,
-    /// The most that were asleep at once: `started` when every wait overlapped every other.
+    /// The most that were waiting at once: `started` when every wait overlapped every other.
     pub most_at_once: u64,
 }
 
-/// Counts the waits asleep now and the most there ever were.
+/// Counts the waits under way and the most there ever were at once.
+///
+/// A wait counts from the moment its task or thread reaches the start line to the end of its
+/// sleep: all of that time it exists only to wait, and holds what a wait costs.
 ///
 /// `Relaxed` is enough: every change is a read-modify-write of the one counter `now`, and those
 /// always see the latest value in its modification order, so the maximum is exact. The result is
 /// read after every waiter was joined, and joining orders their writes before the read.
 #[derive(Debug, Default)]
-pub struct Asleep {
+pub struct Waiting {
     now: AtomicU64,
     most: AtomicU64,
 }
 
-impl Asleep {
-    /// A waiter is about to sleep.
+impl Waiting {
+    /// A waiter has started waiting.
     pub fn enter(&self) {
         let now = self.now.fetch_add(1, Ordering::Relaxed) + 1;
         self.most.fetch_max(now, Ordering::Relaxed);
@@ -47,7 +50,12 @@ impl Asleep {
         self.now.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// The most waiters asleep at once so far.
+    /// The waiters under way now (a count only: it orders no other memory).
+    pub fn now(&self) -> u64 {
+        self.now.load(Ordering::Relaxed)
+    }
+
+    /// The most waiters under way at once so far.
     pub fn most(&self) -> u64 {
         self.most.load(Ordering::Relaxed)
     }
@@ -61,18 +69,18 @@ impl Asleep {
 /// would not all be at once. `asyncio` needs none: `gather` creates every task before the event
 /// loop runs any. The barrier counts this task too, so it opens when this task has spawned all.
 pub async fn run(waits: usize, delay: Duration) -> Result<Waited, StepError> {
-    let asleep = Arc::new(Asleep::default());
+    let waiting = Arc::new(Waiting::default());
     let start_line = Arc::new(Barrier::new(waits + 1));
     let mut set = JoinSet::new();
     for _ in 0..waits {
-        let (asleep, start_line) = (Arc::clone(&asleep), Arc::clone(&start_line));
+        let (waiting, start_line) = (Arc::clone(&waiting), Arc::clone(&start_line));
         set.spawn(async move {
+            waiting.enter();
             start_line.wait().await;
-            asleep.enter();
             // A timer, not `std::thread::sleep`: the task gives its worker back while it waits,
             // so a few workers serve every wait.
             tokio::time::sleep(delay).await;
-            asleep.leave();
+            waiting.leave();
         });
     }
     start_line.wait().await;
@@ -81,7 +89,7 @@ pub async fn run(waits: usize, delay: Duration) -> Result<Waited, StepError> {
     }
     Ok(Waited {
         started: waits as u64,
-        most_at_once: asleep.most(),
+        most_at_once: waiting.most(),
     })
 }
 // ANCHOR_END: pattern
@@ -91,7 +99,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_task_is_asleep_at_once() {
+    fn every_task_is_waiting_at_once() {
         let runtime = super::super::runtime(2).unwrap();
         let waited = runtime
             .block_on(run(500, Duration::from_millis(20)))
@@ -106,14 +114,14 @@ mod tests {
     }
 
     #[test]
-    fn the_count_is_of_waits_asleep_together() {
-        let asleep = Asleep::default();
-        asleep.enter();
-        asleep.enter();
-        asleep.leave();
-        asleep.enter();
-        asleep.leave();
-        asleep.leave();
-        assert_eq!(asleep.most(), 2);
+    fn the_count_is_of_waits_under_way_together() {
+        let waiting = Waiting::default();
+        waiting.enter();
+        waiting.enter();
+        waiting.leave();
+        waiting.enter();
+        waiting.leave();
+        waiting.leave();
+        assert_eq!(waiting.most(), 2);
     }
 }

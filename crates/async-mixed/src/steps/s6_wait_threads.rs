@@ -7,12 +7,11 @@
 
 // ANCHOR: pattern
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::Duration;
 
-use super::s5_wait_tasks::{Asleep, Waited};
+use super::s5_wait_tasks::{Waited, Waiting};
 
 /// The stack each waiting thread asks for: 64 KiB instead of std's 2 MiB default.
 ///
@@ -49,32 +48,26 @@ pub enum WaitError {
 ///
 /// The start line is a lock held for writing while the threads are spawned: each thread counts
 /// itself in, then takes it for reading, which blocks until it is released, and then every
-/// thread passes at once (readers share it). Not a `std::sync::Barrier`: that needs its count
+/// thread passes at once (readers share it). Passing takes the kernel a while for thousands of
+/// threads, so a wait counts from the start line, not from the sleep. Not a `std::sync::Barrier`: that needs its count
 /// up front, and after a failed spawn the started threads would wait forever for the others.
 pub fn run(waits: usize, delay: Duration) -> Result<Waited, WaitError> {
-    let asleep = Arc::new(Asleep::default());
-    let arrived = Arc::new(AtomicUsize::new(0));
+    let waiting = Arc::new(Waiting::default());
     let start_line = Arc::new(RwLock::new(()));
     // A lock just made cannot be poisoned: nobody has held it to panic with it.
     let closed = start_line.write().expect("a new lock is not poisoned");
     let mut handles = Vec::with_capacity(waits);
     let mut failed = None;
     for _ in 0..waits {
-        let (asleep, arrived, start_line) = (
-            Arc::clone(&asleep),
-            Arc::clone(&arrived),
-            Arc::clone(&start_line),
-        );
+        let (waiting, start_line) = (Arc::clone(&waiting), Arc::clone(&start_line));
         let spawned = thread::Builder::new().stack_size(STACK).spawn(move || {
-            // Release pairs with the Acquire load below: seeing the count means seeing it here.
-            arrived.fetch_add(1, Ordering::Release);
+            waiting.enter();
             // The guard is dropped at once: the lock is a start line, not a shared value. Only
             // a panic while it was held (there is none) could poison it, which is no reason not
             // to start.
             drop(start_line.read());
-            asleep.enter();
             thread::sleep(delay);
-            asleep.leave();
+            waiting.leave();
         });
         match spawned {
             Ok(handle) => handles.push(handle),
@@ -85,8 +78,10 @@ pub fn run(waits: usize, delay: Duration) -> Result<Waited, WaitError> {
         }
     }
     // Open the start line only once every started thread is at it, so none begins its sleep
-    // while another is still starting. Polled: the wait is as short as the threads' start-up.
-    while arrived.load(Ordering::Acquire) < handles.len() {
+    // while another is still starting (none has left yet, so those under way are those at the
+    // line). Polled: the wait is as short as the threads' start-up, and the count is all it
+    // reads, so no ordering beyond the counter's own is needed.
+    while waiting.now() < handles.len() as u64 {
         thread::sleep(Duration::from_millis(1));
     }
     drop(closed);
@@ -108,7 +103,7 @@ pub fn run(waits: usize, delay: Duration) -> Result<Waited, WaitError> {
         }),
         None => Ok(Waited {
             started: started as u64,
-            most_at_once: asleep.most(),
+            most_at_once: waiting.most(),
         }),
     }
 }
@@ -119,7 +114,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_thread_is_asleep_at_once() {
+    fn every_thread_is_waiting_at_once() {
         let waited = run(100, Duration::from_millis(20)).unwrap();
         assert_eq!(
             waited,
