@@ -29,7 +29,7 @@ pub const STACK: usize = 64 * 1024;
 pub enum WaitError {
     /// The kernel refused a thread (a limit on threads, process ids or memory maps was reached).
     // The spawn's error is the source, not part of this message: a report that prints the
-    // chain (anyhow's `{:#}`) would say it twice.
+    // chain (as `{:#}` does) would say it twice.
     #[error("spawning thread {} of {wanted} failed; the {started} started were joined", .started + 1)]
     Spawn {
         /// Threads started (and joined) before the failure.
