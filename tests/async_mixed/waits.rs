@@ -95,6 +95,44 @@ fn wait_threads_past_the_kernel_limit_are_refused_and_leave_nothing() {
 }
 
 #[test]
+fn ctrl_c_during_wait_threads_exits_130_and_leaves_nothing() {
+    use std::io::{BufRead, BufReader, Read};
+    let marker = format!("async-mixed-waits-int-{}", std::process::id());
+    let mut child = Command::new(crate::support::bin_path(BIN))
+        .env("ASYNC_MIXED_TEST_MARKER", &marker)
+        .args([
+            "--variant",
+            "wait-threads",
+            "--waits",
+            "300",
+            "--delay-ms",
+            "10000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // The run announces its length after the Ctrl-C handler is installed: an order, not a time.
+    let mut announced = String::new();
+    stderr.read_line(&mut announced).unwrap();
+    assert!(
+        announced.contains("300 waits of 10000 ms: about"),
+        "{announced:?}"
+    );
+    let status = crate::support::interrupt_and_wait(&mut child, "wait-threads");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(130), "{status} {rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    assert_eq!(
+        processes_marked(&marker),
+        0,
+        "a process outlived the Ctrl-C"
+    );
+}
+
+#[test]
 fn wait_threads_past_the_memory_maps_left_are_refused() {
     // Each std thread maps four regions (stack, signal stack, a guard page each), so this many
     // cannot fit under vm.max_map_count. Running out aborts inside a new thread, so it must be

@@ -130,6 +130,13 @@ fn run() -> anyhow::Result<ExitCode> {
     };
     let step = pilot.step_time(sizes.work);
     refuse_long_runs(sizes, step, &variants, cli.job_ms)?;
+    // A wait step lasts about one delay (spawning aside): a long one says so, like any long run.
+    let wait_steps = variants.iter().filter(|v| waits(v)).count() as u32;
+    timing::check_duration(
+        &format!("{} waits of {} ms", fmt_count(cli.waits), cli.delay_ms),
+        sizes.delay * wait_steps,
+        "pass a shorter --delay-ms",
+    )?;
     let server = DelayServer::start(sizes.delay)?;
     let mut measured = Vec::new();
     for &variant in &variants {
@@ -153,7 +160,6 @@ fn run() -> anyhow::Result<ExitCode> {
     server.shutdown()?;
     check::against_inline(&mut measured, check::expected_stall(sizes, step));
     let mut report = Report::new(LESSON);
-    let waits = |v: &Variant| matches!(v, Variant::WaitTasks | Variant::WaitThreads);
     check::legend(
         &mut report,
         !variants.iter().all(waits),
@@ -165,6 +171,11 @@ fn run() -> anyhow::Result<ExitCode> {
     measured.into_iter().for_each(|m| report.push(m.row));
     report.print(cli.common.json);
     Ok(report.exit_code())
+}
+
+/// Whether `variant` is one of the wait steps, which have no heartbeat and measure memory.
+fn waits(variant: &Variant) -> bool {
+    matches!(variant, Variant::WaitTasks | Variant::WaitThreads)
 }
 
 /// Refuses a run estimated past ten minutes, and announces one past a few seconds.
