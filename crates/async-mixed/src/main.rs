@@ -29,7 +29,7 @@ struct Cli {
     #[command(flatten)]
     common: timing::CommonArgs,
 
-    /// Run only this variant (repeatable) [default: all].
+    /// Run only this variant (repeatable) [default: all but wait-tasks and wait-threads].
     #[arg(long, value_enum)]
     variant: Vec<Variant>,
 
@@ -38,7 +38,7 @@ struct Cli {
     #[arg(long, default_value_t = 200, value_parser = timing::between(1, 400))]
     requests: u64,
 
-    /// How long the server holds back every response, in milliseconds.
+    /// How long the server holds back every response, and each wait sleeps, in milliseconds.
     #[arg(long, default_value_t = 50, value_parser = timing::between(1, 10_000))]
     delay_ms: u64,
 
