@@ -1,7 +1,9 @@
 //! `async-mixed`: every variant correct, one variant alone, the heartbeat check catching a CPU step
-//! run inline, bad input, and the Python twin.
+//! run inline, bad input, and the Python twin; the wait variants and `--job-ms` in [`waits`].
 
 use std::process::Command;
+
+mod waits;
 
 use crate::support::{assert_usage_error, assert_usage_errors, json_rows, run_json, variant_names};
 

@@ -14,6 +14,16 @@ and its work would show up as the heartbeat's lateness. Variants (every row's me
   cpu-inline           CPU step on the event loop: the mistake         (pairs with cpu-inline)
   cpu-thread-executor  run_in_executor(ThreadPoolExecutor(workers))    (pairs with cpu-spawn-blocking)
   cpu-process-pool     run_in_executor(ProcessPoolExecutor(workers))   (pairs with cpu-rayon)
+  wait-tasks           --waits asyncio.sleep coroutines, gathered      (pairs with wait-tasks)
+  wait-threads         --waits threads each in time.sleep, joined      (pairs with wait-threads)
+
+The two wait variants run only when named: each starts --waits waits of --delay-ms, all waiting
+at once, and reports the most that were waiting together (checked against --waits) and the peak
+memory the process reached meanwhile (peak_rss_kib, from VmHWM in /proc/self/status, reset
+first through /proc/self/clear_refs). wait-threads refuses more threads than kernel.pid_max or
+kernel.threads-max (exit 2), and stops with one line and exit 1 where a thread fails to start.
+Thousands of threads whose sleeps end together then take turns with the GIL to finish: the
+run's wall time shows what that costs.
 
 The threads variant keeps the event loop free, but the GIL lets only one thread run Python at
 a time, so the CPU steps do not run in parallel and the heartbeat waits for the GIL (up to the
@@ -22,10 +32,11 @@ a time, so the CPU steps do not run in parallel and the heartbeat waits for the 
 Same flags, JSON fields and answer checks as the Rust binary. Each executor's note gives its
 heartbeat p99 as a fraction of cpu-inline's from the same run, but, unlike the Rust rows, no
 factor is required of it: this loop also waits for the GIL, and on a busy machine its lateness
-varies too much run to run for a fixed factor to tell a right program from a wrong one. --work defaults to 200 000 here (Rust
-sizes its default from a pilot sum, millions of iterations in a release build): one iteration of
-a Python loop costs tens of nanoseconds, so each step still takes milliseconds. Pass the same
---work to both to compare per-iteration speed.
+varies too much run to run for a fixed factor to tell a right program from a wrong one. --work
+defaults to 200 000 here (Rust sizes its default from a pilot sum, millions of iterations in a
+release build): one iteration of a Python loop costs tens of nanoseconds, so each step still
+takes milliseconds. Pass the same --work to both to compare per-iteration speed, or the same
+--job-ms to both (a pilot sum converts it to iterations) to compare steps of the same length.
 
 Run it: python3 examples/python/async_mixed.py [--json] [--variant NAME ...]
 """
@@ -38,6 +49,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 
 LESSON = "async-mixed"
@@ -46,8 +58,23 @@ VARIANTS = {
     "cpu-inline": "cpu-inline",
     "cpu-thread-executor": "cpu-spawn-blocking",
     "cpu-process-pool": "cpu-rayon",
+    "wait-tasks": "wait-tasks",
+    "wait-threads": "wait-threads",
 }
+WAITS = ("wait-tasks", "wait-threads")  # run only when named
+# Each waiting thread's stack: Python's default is the process's (8 MiB here), reserved whole for
+# every thread. 256 KiB leaves the interpreter's own C frames room (it needs more than a Rust
+# thread: 32 KiB is its floor) while a hundred thousand reservations stay a few GiB.
+THREAD_STACK = 256 * 1024
 PERIOD = 0.001  # the heartbeat wants to run every millisecond
+
+
+class UsageError(Exception):
+    """Bad input: one line on stderr and exit status 2."""
+
+
+class SpawnFailed(Exception):
+    """A thread failed to start midway: one line on stderr and exit status 1."""
 
 
 def body_for(n):
@@ -62,6 +89,20 @@ def sum_of_squares(start, work):
     for k in range(start, start + work):
         total += k * k
     return total
+
+
+def work_for(job_ms):
+    """The iterations of sum_of_squares that take about job_ms here: the fastest of a few pilot
+    sums (a pilot is only ever slowed down, never sped up), scaled."""
+    pilot = 20_000
+    fastest = min(timed(lambda: sum_of_squares(1, pilot)) for _ in range(5))
+    return max(1, round(job_ms / 1000 / max(fastest, 1e-9) * pilot))
+
+
+def timed(f):
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
 
 
 def closed_form(start, work):
@@ -234,11 +275,16 @@ async def mixed(variant, args, port, executor):
     stop.set()
     await beat
     right = sum(1 for o in outcomes if o is True)
+    sized_by = {} if args.job_ms is None else {"job_ms": args.job_ms}
     return row(variant, args, args.tasks, args.tasks, right, wall, **percentiles(lateness),
-               heartbeat_ticks=len(lateness), work=args.work)
+               heartbeat_ticks=len(lateness), work=args.work, **sized_by)
 
 
 def run_variant(variant, args, port):
+    if variant == "wait-tasks":
+        return asyncio.run(wait_tasks(args))
+    if variant == "wait-threads":
+        return wait_threads(args)
     if variant == "io-gather":
         return asyncio.run(io_gather(args, port))
     if variant == "cpu-inline":
@@ -253,6 +299,138 @@ def run_variant(variant, args, port):
         list(pool.map(abs, range(args.workers)))  # start the workers before the clock does
         return asyncio.run(mixed(variant, args, port, pool))
 # ANCHOR_END: tutorial
+
+
+class Waiting:
+    """Counts the waits under way and the most there ever were at once. A wait counts from the
+    moment its thread reaches the start line (or its coroutine first runs) to the end of its
+    sleep: all that time it exists only to wait."""
+
+    def __init__(self):
+        self.lock, self.now, self.most = threading.Lock(), 0, 0
+
+    def enter(self):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def leave(self):
+        with self.lock:
+            self.now -= 1
+
+
+# ANCHOR: waits
+async def wait_tasks(args):
+    """--waits coroutines each in asyncio.sleep, gathered: gather creates every task before the
+    loop runs any, so all are waiting before the first timer can fire."""
+    waiting = Waiting()
+
+    async def waiter():
+        waiting.enter()
+        await asyncio.sleep(args.delay_ms / 1000)
+        waiting.leave()
+
+    base = reset_peak_rss()
+    start = time.perf_counter()
+    await asyncio.gather(*(waiter() for _ in range(args.waits)))
+    wall = time.perf_counter() - start
+    return wait_row("wait-tasks", args, waiting.most, wall, base, mechanism="async")
+
+
+def wait_threads(args):
+    """--waits threads each in time.sleep, started behind a start line so none sleeps before the
+    last has started, then joined. A thread that fails to start ends the spawning; the started
+    ones still run and are joined before the failure is reported.
+
+    The start line is a Lock held while spawning: each thread takes and drops it, so they pass one
+    after another as fast as the lock is handed on. Not an Event: its set() wakes its waiters
+    through a Condition whose notify_all takes time quadratic in the waiters, seconds at ten
+    thousand."""
+    limits = thread_limits()
+    cap = min(limits["kernel.pid_max"], limits["kernel.threads-max"])
+    if args.waits > cap:
+        raise UsageError(f"--waits {args.waits} is more threads than this machine can run at once "
+                         f"({describe(limits)}): pass --waits {cap} or fewer for wait-threads, "
+                         "or use wait-tasks")
+    waiting, start_line = Waiting(), threading.Lock()
+
+    def waiter():
+        waiting.enter()
+        with start_line:
+            pass
+        time.sleep(args.delay_ms / 1000)
+        waiting.leave()
+
+    base = reset_peak_rss()
+    start_line.acquire()
+    previous = threading.stack_size(THREAD_STACK)
+    threads, failed = [], None
+    start = time.perf_counter()
+    try:
+        for _ in range(args.waits):
+            # daemon: a Ctrl-C ends the program without waiting out every sleep.
+            thread = threading.Thread(target=waiter, daemon=True)
+            try:
+                thread.start()
+            except RuntimeError as err:  # "can't start new thread"
+                failed = err
+                break
+            threads.append(thread)
+    finally:
+        threading.stack_size(previous)
+    while waiting.now < len(threads):  # none has left yet: those under way are at the line
+        time.sleep(0.001)
+    start_line.release()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    if failed is not None:
+        raise SpawnFailed(f"wait-threads ({describe(limits)}): starting thread {len(threads) + 1} "
+                          f"of {args.waits} failed ({failed}); the {len(threads)} started were "
+                          "joined")
+    return wait_row("wait-threads", args, waiting.most, wall, base, mechanism="threads",
+                    workers=args.waits, stack_kib=THREAD_STACK // 1024)
+# ANCHOR_END: waits
+
+
+def wait_row(variant, args, most, wall, base, **extra):
+    peak = status_kib("VmHWM")
+    per_wait = max(0, peak - base) * 1024 // args.waits
+    note = (f"{wall / (args.delay_ms / 1000):.1f}x one delay; {per_wait} B a wait"
+            if most == args.waits else
+            f"only {most} of {args.waits} waiting at once: the first ended before the last began")
+    return row(variant, args, args.waits, args.waits, most, wall, delay_ms=args.delay_ms,
+               base_rss_kib=base, peak_rss_kib=peak, note=note, **extra)
+
+
+def thread_limits():
+    paths = {"kernel.pid_max": "/proc/sys/kernel/pid_max",
+             "kernel.threads-max": "/proc/sys/kernel/threads-max",
+             "vm.max_map_count": "/proc/sys/vm/max_map_count"}
+    limits = {}
+    for name, path in paths.items():
+        with open(path) as f:
+            limits[name] = int(f.read())
+    return limits
+
+
+def describe(limits):
+    return ", ".join(f"{name} {value}" for name, value in limits.items())
+
+
+def reset_peak_rss():
+    """Resets the process's peak resident set (VmHWM) to its current size; returns that, KiB."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return status_kib("VmRSS")
+
+
+def status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def sized(low, high):
@@ -272,7 +450,9 @@ def parse_args():
     p.add_argument("--requests", type=sized(1, 400), default=200)
     p.add_argument("--delay-ms", type=sized(1, 10_000), default=50)
     p.add_argument("--tasks", type=sized(1, 10_000), default=32)
-    p.add_argument("--work", type=sized(1, 1_000_000_000), default=200_000)
+    p.add_argument("--work", type=sized(1, 1_000_000_000))
+    p.add_argument("--job-ms", type=sized(1, 10_000))
+    p.add_argument("--waits", type=sized(1, 1_000_000), default=10_000)
     return p.parse_args()
 
 
@@ -291,10 +471,23 @@ def print_table(rows):
 
 def main():
     args = parse_args()
-    chosen = [v for v in VARIANTS if not args.variant or v in args.variant]
+    if args.work is not None and args.job_ms is not None:
+        print("error: --work and --job-ms both size the CPU step: pass one of them",
+              file=sys.stderr)
+        return 2
+    if args.work is None:
+        args.work = 200_000 if args.job_ms is None else work_for(args.job_ms)
+    chosen = [v for v in VARIANTS
+              if v in args.variant or (not args.variant and v not in WAITS)]
     server = DelayServer(args.delay_ms / 1000)
     try:
         rows = [run_variant(v, args, server.port) for v in chosen]
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SpawnFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     finally:
         server.shutdown()
     against_inline(rows)

@@ -10,9 +10,11 @@
 //! 2. [`steps::s2_cpu_inline`]: a CPU step after each request, on the runtime: stalls it.
 //! 3. [`steps::s3_spawn_blocking`]: the CPU step on tokio's blocking pool, bounded.
 //! 4. [`steps::s4_rayon`]: the CPU step on a rayon pool, its answer through a oneshot.
+//! 5. [`steps::s5_wait_tasks`]: waits alone, many tasks asleep on timers at once.
+//! 6. [`steps::s6_wait_threads`]: the same waits as OS threads: what each one costs.
 //!
-//! Then [`measure`] runs each beside a heartbeat against a slow local service, and [`verdict`]
-//! says what the numbers mean.
+//! Then [`measure`] runs steps 1 to 4 beside a heartbeat against a slow local service, and steps
+//! 5 and 6 with the process's peak memory, and [`verdict`] says what the numbers mean.
 //!
 //! Read: `book/src/async-mixed.md` (the chapter: the Python original, each step, the figures).
 //! Copy: `examples/async_mixed.rs` (step 3 in one file, a timer standing in for the request).

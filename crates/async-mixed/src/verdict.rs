@@ -5,7 +5,7 @@ use std::time::Duration;
 use timing::{fmt_count, fmt_ns};
 
 use crate::measure::check::{FACTOR, STALL_FLOOR};
-use crate::measure::{Measured, MixedOutcome, Offload, Outcome, Placement};
+use crate::measure::{Measured, MixedOutcome, Offload, Outcome, Placement, WaitOutcome};
 
 /// The lesson's conclusions, each computed from the steps that ran.
 pub fn verdicts(measured: &[Measured]) -> Vec<String> {
@@ -17,6 +17,7 @@ pub fn verdicts(measured: &[Measured]) -> Vec<String> {
                 whole,
                 delay,
             } => Some(gather_verdict(requests, whole, delay, m.row.wall_time())),
+            Outcome::Waited(ref waited) => Some(wait_verdict(waited, m.row.wall_time())),
             Outcome::Mixed(_) => None,
         })
         .collect();
@@ -40,13 +41,32 @@ fn gather_verdict(requests: u64, whole: u64, delay: Duration, wall: Duration) ->
     )
 }
 
+/// How many waits were waiting at once, how long they took in delays, and the memory each took.
+fn wait_verdict(waited: &WaitOutcome, wall: Duration) -> String {
+    let (started, at_once) = (waited.waited.started, waited.waited.most_at_once);
+    let wrong = if at_once == started { "" } else { " (WRONG)" };
+    let overlap = format!(
+        "{} of {} waits under way at once{wrong}",
+        fmt_count(at_once),
+        fmt_count(started)
+    );
+    format!(
+        "{}: {overlap} in {} ({:.1}x one delay); peak memory {} KiB, {} B a wait",
+        waited.variant,
+        fmt_ns(wall.as_nanos() as f64),
+        wall.as_secs_f64() / waited.delay.as_secs_f64(),
+        fmt_count(waited.peak_rss_kib),
+        fmt_count(waited.bytes_per_wait())
+    )
+}
+
 /// `cpu-inline`'s heartbeat p99 against each offloaded step's, and whether each passed.
 fn heartbeat_verdict(measured: &[Measured]) -> Option<String> {
     let mixed: Vec<&MixedOutcome> = measured
         .iter()
         .filter_map(|m| match &m.outcome {
             Outcome::Mixed(mixed) => Some(mixed),
-            Outcome::Gathered { .. } => None,
+            Outcome::Gathered { .. } | Outcome::Waited(_) => None,
         })
         .collect();
     let inline = mixed.iter().find(|m| m.placement == Placement::Inline)?;
@@ -162,6 +182,30 @@ mod tests {
             "io-gather: 200 requests of 50.0 ms each in 100 ms: 2.0x one delay"
         );
         assert!(gather_verdict(200, 198, ms(50), ms(100)).contains("198 of them whole: WRONG"));
+    }
+
+    #[test]
+    fn a_wait_is_told_in_delays_and_bytes() {
+        let mut waited = WaitOutcome {
+            variant: "wait-tasks",
+            waited: crate::steps::s5_wait_tasks::Waited {
+                started: 1_000,
+                most_at_once: 1_000,
+            },
+            delay: Duration::from_millis(50),
+            base_rss_kib: 1_000,
+            peak_rss_kib: 2_000,
+        };
+        let line = wait_verdict(&waited, Duration::from_millis(55));
+        let want = "1 000 of 1 000 waits under way at once in 55.0 ms (1.1x one delay); \
+                    peak memory 2 000 KiB, 1 024 B a wait";
+        assert_eq!(line, format!("wait-tasks: {want}"));
+        waited.waited.most_at_once = 999;
+        let line = wait_verdict(&waited, Duration::from_millis(55));
+        assert!(
+            line.contains("999 of 1 000 waits under way at once (WRONG)"),
+            "{line}"
+        );
     }
 
     #[test]

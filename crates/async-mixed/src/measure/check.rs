@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use timing::fmt_ns;
+use timing::{Report, fmt_ns};
 
 use super::{Measured, Offload, Outcome, Placement, Sizes};
 
@@ -55,6 +55,32 @@ pub fn sum_of_squares_closed_form(start: u64, work: u64) -> u64 {
     let end = u128::from(start) + u128::from(work);
     // Truncation is the point: the loop wraps at 2⁶⁴ and so must its check.
     (below(end) - below(u128::from(start))) as u64
+}
+
+/// What the latency columns and the check mean: for the heartbeat steps when `beats` ran, for
+/// the wait steps when `waits` ran.
+pub fn legend(report: &mut Report, beats: bool, waits: bool) {
+    if waits {
+        report.legend(
+            "wait-*: check counts the waits under way at the same moment; B a wait: the process's \
+             peak resident memory during the step, less what it held before, over the waits",
+        );
+    }
+    if !beats {
+        return;
+    }
+    report.legend(format!(
+        "p50/p99/max: how late the heartbeat ran, a task due every {} on the same runtime \
+         (every tick due during the run counted)",
+        fmt_ns(super::PERIOD.as_nanos() as f64)
+    ));
+    report.legend(format!(
+        "check: tasks whose sum matched the closed form (io-gather: whole bodies); \
+         cpu-spawn-blocking and cpu-rayon also need a heartbeat p99 at most 1/{FACTOR} of \
+         cpu-inline's, when cpu-inline ran and the sizes hold every worker for {} or more \
+         (full rounds of tasks times one CPU step, timed by a pilot sum)",
+        fmt_ns(STALL_FLOOR.as_nanos() as f64)
+    ));
 }
 
 /// Compares each offloaded step's heartbeat p99 with `cpu-inline`'s from the same run, records

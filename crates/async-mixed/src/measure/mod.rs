@@ -1,5 +1,6 @@
 //! Runs each step on a fresh runtime against the slow service, beside a heartbeat, and builds
-//! its row: wall time, every answer checked, the heartbeat's lateness.
+//! its row: wall time, every answer checked, the heartbeat's lateness. The wait steps have no
+//! service and no heartbeat: [`waits`] times them with the memory they took.
 //!
 //! The steps run as written: each is an `async fn` awaited here, between starting the heartbeat
 //! and the clock and stopping them, so the heartbeat watches the step's tasks on the same
@@ -17,14 +18,17 @@ use crate::steps::{StepError, runtime, s1_io_gather};
 
 pub mod check;
 pub mod heartbeat;
+pub mod limits;
 mod pilot;
 pub mod server;
 mod variants;
+pub mod waits;
 
 pub use heartbeat::{Heartbeat, PERIOD};
 pub use pilot::{DEFAULT_STALL, Pilot, estimate};
 pub use server::{DelayServer, body_for};
 pub use variants::{Sizes, cpu_inline, cpu_rayon, cpu_spawn_blocking, io_gather};
+pub use waits::{WaitOutcome, wait_tasks, wait_threads};
 
 /// A step's row, and what the step returned, for the checks and the verdict to read.
 #[derive(Debug)]
@@ -49,6 +53,8 @@ pub enum Outcome {
     },
     /// Steps 2 to 4: right answers, and how the heartbeat fared.
     Mixed(MixedOutcome),
+    /// Steps 5 and 6: waits under way at once, and the memory they took.
+    Waited(WaitOutcome),
 }
 
 /// Where a mixed step ran its CPU work.

@@ -1,6 +1,7 @@
 //! The pilot: how long the CPU step takes on this machine and build, for the estimate of a
 //! run's length, the stall its sizes should cause, and the default `--work` that makes one.
 
+use std::hint::black_box;
 use std::time::Duration;
 
 use timing::Stopwatch;
@@ -41,9 +42,16 @@ impl Pilot {
     /// The fastest, not the mean: a pilot is only ever slowed down (the kernel descheduling it
     /// on a busy machine, a cold cache), never sped up, so the fastest is the closest to the
     /// sum's own speed, and one unlucky pilot cannot inflate the estimate many times over.
+    ///
+    /// The start, the length and the answer go through `black_box`, as a real step's do (its
+    /// start comes from a response, its answer is checked): with constants in and an unused
+    /// answer out, the optimiser may drop the arithmetic and keep only the loop, and the pilot
+    /// would time a cheaper loop than the steps run, sizing `--job-ms` and the default
+    /// `--work` too long.
     pub fn run() -> Self {
+        let pilot = || black_box(sum_of_squares(black_box(1), black_box(PILOT_WORK)));
         let fastest = (0..PILOTS)
-            .map(|_| Stopwatch::time(|| sum_of_squares(1, PILOT_WORK)).1)
+            .map(|_| Stopwatch::time(pilot).1)
             .min()
             .unwrap_or_default();
         Self { fastest }
@@ -63,6 +71,16 @@ impl Pilot {
         // A pilot of 0 ns (a clock too coarse to see it) must not divide by zero.
         let per_iteration = self.fastest.as_secs_f64().max(1e-9) / PILOT_WORK as f64;
         ((step / per_iteration).ceil() as u64).max(1)
+    }
+}
+
+impl Pilot {
+    /// The `--work` whose CPU step takes about `job` on this machine and build, at least one
+    /// iteration.
+    pub fn work_for(self, job: Duration) -> u64 {
+        // A pilot of 0 ns (a clock too coarse to see it) must not divide by zero.
+        let per_iteration = self.fastest.as_secs_f64().max(1e-9) / PILOT_WORK as f64;
+        ((job.as_secs_f64() / per_iteration).round() as u64).max(1)
     }
 }
 
@@ -87,6 +105,17 @@ mod tests {
         work: 2_000,
         workers: 2,
     };
+
+    #[test]
+    fn a_job_length_becomes_iterations_at_the_pilot_speed() {
+        let pilot = Pilot {
+            fastest: Duration::from_millis(2),
+        };
+        // 200 000 iterations in 2 ms: 100 000 a millisecond.
+        assert_eq!(pilot.work_for(Duration::from_millis(4)), 400_000);
+        assert_eq!(pilot.step_time(400_000), Duration::from_millis(4));
+        assert_eq!(pilot.work_for(Duration::from_nanos(1)), 1);
+    }
 
     #[test]
     fn the_estimate_grows_with_the_work() {

@@ -6,6 +6,8 @@
 //! 2. [`s2_cpu_inline`]: a CPU step after each request, on the runtime (deliberately stalls it).
 //! 3. [`s3_spawn_blocking`]: the CPU step on tokio's blocking pool, a semaphore bounding it.
 //! 4. [`s4_rayon`]: the CPU step on a rayon pool, its answer back through a oneshot.
+//! 5. [`s5_wait_tasks`]: waits alone, as many tasks asleep at once on timers.
+//! 6. [`s6_wait_threads`]: the same waits as OS threads, each blocked in `thread::sleep`.
 
 use tokio::runtime::Runtime;
 use tokio::task::JoinError;
@@ -14,6 +16,8 @@ pub mod s1_io_gather;
 pub mod s2_cpu_inline;
 pub mod s3_spawn_blocking;
 pub mod s4_rayon;
+pub mod s5_wait_tasks;
+pub mod s6_wait_threads;
 
 // ANCHOR: runtime
 /// Builds the multi-threaded runtime a step runs on, with `workers` worker threads.
