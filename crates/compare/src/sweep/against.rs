@@ -2,6 +2,7 @@
 //! the largest point: the sentence that says whether a curve flattened against the machine or
 //! against its own overhead.
 
+use super::Cap;
 use super::record::Point;
 use super::words::{figure, series_names};
 
@@ -121,31 +122,46 @@ pub fn broker_sentence(points: &[Point]) -> Vec<String> {
     out
 }
 
-/// One sentence for a chart where a series stops short of the largest point (threads past what
-/// the machine allows): how far it went, the machine's limits on threads, and what its memory
-/// would be at the largest point at the rate it grew; `None` when every series runs throughout.
-pub fn threads_sentence(points: &[Point]) -> Option<String> {
-    let top = points.iter().map(|p| p.x).max()?;
-    let short: Vec<(String, u64)> = series_names(points)
-        .into_iter()
-        .filter_map(|name| {
-            let last = points
-                .iter()
-                .filter(|p| p.series == name)
-                .map(|p| p.x)
-                .max()?;
-            (last < top).then_some((name, last))
-        })
-        .collect();
+/// One sentence a reason for the series of a chart that stop short of its largest point: how
+/// far they went and why (`why` gives each series' [`Cap`]), and what each one's memory would be
+/// at the largest point at the rate it grew.
+pub fn short_sentences(points: &[Point], why: impl Fn(&str) -> Option<Cap>) -> Vec<String> {
+    let Some(top) = points.iter().map(|p| p.x).max() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for cap in [Cap::Machine, Cap::Time] {
+        let short: Vec<(String, u64)> = series_names(points)
+            .into_iter()
+            .filter(|name| why(name) == Some(cap))
+            .filter_map(|name| {
+                let last = points
+                    .iter()
+                    .filter(|p| p.series == name)
+                    .map(|p| p.x)
+                    .max()?;
+                (last < top).then_some((name, last))
+            })
+            .collect();
+        out.extend(short_sentence(points, &short, top, cap));
+    }
+    out
+}
+
+/// The sentence for `short` (series, and the largest x each reached), stopped by `cap`.
+fn short_sentence(points: &[Point], short: &[(String, u64)], top: u64, cap: Cap) -> Option<String> {
     let (_, reach) = short.first()?;
     let x_name = points[0].x_name;
     let names: Vec<&str> = short.iter().map(|(n, _)| n.as_str()).collect();
+    let reason = match cap {
+        Cap::Time => "past it one run would take longer than the sweep's ten minutes hold".into(),
+        _ => thread_limits(),
+    };
     let mut text = format!(
-        "{} ran up to {x_name} = {reach}, not {top}: {}",
-        names.join(", "),
-        thread_limits()
+        "{} ran up to {x_name} = {reach}, not {top}: {reason}",
+        names.join(", ")
     );
-    for (name, last) in &short {
+    for (name, last) in short {
         let memory: Vec<(u64, f64)> = points
             .iter()
             .filter(|p| &p.series == name && p.y_name == "peak_rss_mib")
@@ -168,21 +184,31 @@ pub fn threads_sentence(points: &[Point]) -> Option<String> {
     Some(text)
 }
 
-/// What this machine allows threads, from `/proc/sys/kernel`: every thread takes a process ID,
-/// so `pid_max` bounds them all at once, and `threads-max` bounds them too.
+/// What this machine allows threads, from `/proc/sys`: every thread takes a process ID
+/// (`kernel.pid_max`), counts against `kernel.threads-max`, and maps its stack and guard page
+/// (a Rust thread also a signal stack and its guard: four mappings) against `vm.max_map_count`.
 fn thread_limits() -> String {
     let read = |name: &str| {
-        std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
+        std::fs::read_to_string(format!("/proc/sys/{name}"))
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
     };
-    match (read("pid_max"), read("threads-max")) {
-        (Some(pids), Some(threads)) => format!(
-            "this machine's kernel gives at most {pids} process IDs (pid_max) and {threads} \
-             threads (threads-max), and every thread takes an ID"
+    let limits = [
+        ("kernel/pid_max", "process IDs (pid_max), one a thread"),
+        ("kernel/threads-max", "threads (threads-max)"),
+        (
+            "vm/max_map_count",
+            "memory maps (max_map_count), four a Rust thread and two a Python one",
         ),
-        _ => "this machine's limits on threads stop it there".into(),
+    ];
+    let known: Vec<String> = limits
+        .iter()
+        .filter_map(|(file, what)| Some(format!("{} {what}", read(file)?)))
+        .collect();
+    if known.is_empty() {
+        return "this machine's limits on threads stop it there".into();
     }
+    format!("this machine's kernel allows at most {}", known.join(", "))
 }
 
 #[cfg(test)]
@@ -250,7 +276,15 @@ mod tests {
                 &[1.0 + x as f64 / 10.0],
             ));
         }
-        let text = threads_sentence(&points).unwrap();
+        let why = |name: &str| {
+            Some(match name {
+                "Rust threads" => Cap::Machine,
+                _ => Cap::None,
+            })
+        };
+        let texts = short_sentences(&points, why);
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        let text = &texts[0];
         assert!(
             text.starts_with("Rust threads ran up to workers = 100, not 1000"),
             "{text}"
@@ -258,7 +292,9 @@ mod tests {
         // 0.1 MiB a worker from 10 to 100: 1 000 would hold 2 + 0.1 × 990 = 101 MiB.
         assert!(text.contains("at the 102 KiB a workers"), "{text}");
         assert!(text.contains("1000 would hold 101 MiB"), "{text}");
-        assert_eq!(threads_sentence(&points[..3]), None);
+        assert!(short_sentences(&points[..3], why).is_empty());
+        let slow = short_sentences(&points, |_| Some(Cap::Time));
+        assert!(slow[0].contains("ten minutes"), "{slow:?}");
     }
 
     #[test]

@@ -117,15 +117,32 @@ pub struct Series {
     pub variant: &'static str,
     /// What is read.
     pub y: Y,
-    /// The largest x the variant runs at: past it the spec's invocations leave it out (threads
-    /// past what the machine allows), and the series has no point there.
+    /// The largest x the variant runs at: past it the spec's invocations leave it out, and the
+    /// series has no point there.
     pub upto: u64,
+    /// Why it stops there.
+    pub cap: Cap,
+}
+
+/// Why a series stops short of a sweep's largest point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// It does not.
+    None,
+    /// The machine gives no more threads (process IDs, memory maps).
+    Machine,
+    /// Past it one run takes longer than the sweep's ten minutes can hold.
+    Time,
 }
 
 impl Series {
-    /// The same series, run up to `x` and no further.
-    pub const fn upto(self, x: u64) -> Series {
-        Series { upto: x, ..self }
+    /// The same series, run up to `x` and no further, for `cap`.
+    pub const fn upto(self, x: u64, cap: Cap) -> Series {
+        Series {
+            upto: x,
+            cap,
+            ..self
+        }
     }
 
     /// Whether the series has a point at `x`.
@@ -141,7 +158,8 @@ pub enum Limit {
     None,
     /// Ideal speedup: `min(x, cores)`.
     Cores,
-    /// This machine's memcpy bandwidth, measured in the same run, in MB/s.
+    /// This machine's memcpy bandwidth for a buffer past its caches, measured in the same run, in
+    /// MB/s.
     Memcpy,
     /// The run can take no less than one delay of this many seconds.
     OneDelay(f64),

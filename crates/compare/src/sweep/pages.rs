@@ -74,13 +74,22 @@ pub fn chart_body(points: &[Point], image: &str) -> String {
         .chain(super::crossing::sentences(points))
         .chain(limit)
         .chain(super::against::broker_sentence(points))
-        .chain(super::against::threads_sentence(points))
+        .chain(super::against::short_sentences(points, cap_of))
         .chain(cpus)
     {
         out.push_str(&format!("- {line}\n"));
     }
     out.push_str(&words::tables(points));
     out
+}
+
+/// Why the series named `name` stops short, from the spec that draws it.
+fn cap_of(name: &str) -> Option<super::Cap> {
+    super::specs::SPECS
+        .iter()
+        .flat_map(|spec| spec.series)
+        .find(|s| s.name == name)
+        .map(|s| s.cap)
 }
 
 /// Each chart's points, in the order run.

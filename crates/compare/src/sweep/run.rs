@@ -192,7 +192,7 @@ fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
     let (name, ys) = match spec.limit {
         Limit::None => return Ok(None),
         Limit::Cores => ("ideal: min(workers, cores)", vec![x.min(cores) as f64]),
-        Limit::Memcpy => ("memcpy (this machine)", super::memcpy::probe(3)),
+        Limit::Memcpy => ("memcpy of 64 MiB (this machine)", super::memcpy::probe(3)),
         Limit::OneDelay(s) => ("ideal: one delay", vec![s]),
         Limit::StepLength => ("one CPU step", vec![x as f64]),
         Limit::Broker => (
@@ -206,6 +206,7 @@ fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
         variant: "",
         y: first,
         upto: u64::MAX,
+        cap: super::Cap::None,
     };
     Ok(Some((series, ys)))
 }

@@ -7,7 +7,7 @@ mod cores;
 mod tasks;
 mod waits;
 
-use super::{Lang, Series, Spec, Y};
+use super::{Cap, Lang, Series, Spec, Y};
 
 /// Every lesson swept, in the order the tutorials teach them.
 pub const SPECS: &[Spec] = &[
@@ -31,6 +31,7 @@ const fn line(name: &'static str, lang: Lang, variant: &'static str, y: Y) -> Se
         variant,
         y,
         upto: u64::MAX,
+        cap: Cap::None,
     }
 }
 

@@ -2,18 +2,24 @@
 //! and as threads, and how long a CPU step may hold an async runtime's thread.
 
 use super::line;
+use crate::sweep::Cap::{Machine, Time};
 use crate::sweep::Lang::{Python as Py, Rust as Rs};
 use crate::sweep::{Limit, Spec, Y, args};
 
-/// Threads past this many are left out of a sweep: every thread takes a process ID, and a
-/// kernel's default `pid_max` is 32 768 for the whole machine.
+/// Threads past this many are left out of a sweep: a kernel's defaults allow a few tens of
+/// thousands (`pid_max` 32 768 process IDs for the whole machine, `max_map_count` 65 530 maps,
+/// four a Rust thread), and the lessons refuse counts past them.
 const MOST_THREADS: u64 = 10_000;
 
-/// The invocations at `x`: `always` each on its own, and `threads` too while `x` is at most
-/// [`MOST_THREADS`]; each alone, so each child's peak memory is one variant's.
-fn alone(always: &str, threads: &str, x: u64, more: &[(&str, u64)]) -> Vec<Vec<String>> {
+/// CPython starts and ends thousands of threads slowly (each under its one lock): its thread per
+/// wait is swept this far, and no further, to keep the sweep inside its ten minutes.
+const MOST_PYTHON_THREADS: u64 = 1_000;
+
+/// The invocations at `x`: `always` on its own, and `threads` too while `x` is at most `most`;
+/// each alone, so each child's peak memory is one variant's.
+fn alone(always: &str, threads: &str, most: u64, x: u64, more: &[(&str, u64)]) -> Vec<Vec<String>> {
     let mut out = vec![args(&[always], more)];
-    if x <= MOST_THREADS {
+    if x <= most {
         out.push(args(&[threads], more));
     }
     out
@@ -34,7 +40,8 @@ pub const THREADS_MEMORY: Spec = Spec {
         line("Python idle-threads", Py, "idle-threads", Y::PeakRssMib),
     ],
     limit: Limit::None,
-    seconds: |t| 0.4 + 0.000_2 * t as f64,
+    // Python's threads start and end far more slowly than Rust's as they grow.
+    seconds: |t| 0.5 + 0.001_5 * t as f64,
     needs_redis: false,
 };
 
@@ -49,28 +56,21 @@ pub const ASYNC_WAITS: Spec = Spec {
     quick: &[10, 1_000],
     // A delay long enough for the largest count to be started before the first wait ends.
     rust_args: |w| {
-        alone(
-            "wait-tasks",
-            "wait-threads",
-            w,
-            &[("waits", w), ("delay-ms", 1_000)],
-        )
+        let sizes = [("waits", w), ("delay-ms", 1_000)];
+        alone("wait-tasks", "wait-threads", MOST_THREADS, w, &sizes)
     },
     python_args: |w| {
-        alone(
-            "wait-tasks",
-            "wait-threads",
-            w,
-            &[("waits", w), ("delay-ms", 1_000)],
-        )
+        let sizes = [("waits", w), ("delay-ms", 1_000)];
+        alone("wait-tasks", "wait-threads", MOST_PYTHON_THREADS, w, &sizes)
     },
     series: &[
         line("Rust wait-tasks", Rs, "wait-tasks", Y::WallS),
-        line("Rust wait-threads", Rs, "wait-threads", Y::WallS).upto(MOST_THREADS),
+        line("Rust wait-threads", Rs, "wait-threads", Y::WallS).upto(MOST_THREADS, Machine),
         line("Python wait-tasks", Py, "wait-tasks", Y::WallS),
-        line("Python wait-threads", Py, "wait-threads", Y::WallS).upto(MOST_THREADS),
+        line("Python wait-threads", Py, "wait-threads", Y::WallS).upto(MOST_PYTHON_THREADS, Time),
         line("Rust wait-tasks peak", Rs, "wait-tasks", Y::PeakRssMib),
-        line("Rust wait-threads peak", Rs, "wait-threads", Y::PeakRssMib).upto(MOST_THREADS),
+        line("Rust wait-threads peak", Rs, "wait-threads", Y::PeakRssMib)
+            .upto(MOST_THREADS, Machine),
         line("Python wait-tasks peak", Py, "wait-tasks", Y::PeakRssMib),
         line(
             "Python wait-threads peak",
@@ -78,10 +78,10 @@ pub const ASYNC_WAITS: Spec = Spec {
             "wait-threads",
             Y::PeakRssMib,
         )
-        .upto(MOST_THREADS),
+        .upto(MOST_PYTHON_THREADS, Time),
     ],
     limit: Limit::OneDelay(1.0),
-    seconds: |w| 4.4 + 0.000_02 * w as f64,
+    seconds: |w| 4.6 + 0.000_02 * w as f64,
     needs_redis: false,
 };
 
@@ -95,14 +95,16 @@ pub const ASYNC_HEARTBEAT: Spec = Spec {
     x_name: "job-ms",
     full: &[1, 4, 16, 64, 256],
     quick: &[1, 16],
-    // About a second of CPU steps in all at every length: many short ones, a few long ones.
+    // Two steps a runtime thread: inline, the heartbeat waits behind one or two of them, so its
+    // p99 follows a step's length. Many steps arriving at once would hold it for all of them,
+    // whatever their length, and the curve would show the burst instead.
     rust_args: |j| {
         let v = ["cpu-inline", "cpu-spawn-blocking"];
-        vec![args(&v, &[("job-ms", j), ("tasks", steps(j))])]
+        vec![args(&v, &[("job-ms", j), ("tasks", 4), ("workers", 2)])]
     },
     python_args: |j| {
         let v = ["cpu-inline", "cpu-thread-executor"];
-        vec![args(&v, &[("job-ms", j), ("tasks", steps(j))])]
+        vec![args(&v, &[("job-ms", j), ("tasks", 4), ("workers", 2)])]
     },
     series: &[
         line("Rust cpu-inline", Rs, "cpu-inline", Y::P99Ms),
@@ -121,11 +123,6 @@ pub const ASYNC_HEARTBEAT: Spec = Spec {
         ),
     ],
     limit: Limit::StepLength,
-    seconds: |_| 3.5,
+    seconds: |j| 1.5 + 0.012 * j as f64,
     needs_redis: false,
 };
-
-/// CPU steps of `job_ms` each making about a second of work in all, at least four.
-fn steps(job_ms: u64) -> u64 {
-    (1_000 / job_ms.max(1)).clamp(4, 1_000)
-}
