@@ -95,7 +95,7 @@ fn pages_are_drawn_again_from_a_full_run_s_points_without_running_it() {
         "{page}"
     );
     assert!(
-        page.contains("Rust atomic passes Rust mutex in per_s from workers = 4"),
+        page.contains("Rust atomic's per_s rises above Rust mutex's from workers = 4"),
         "{page}"
     );
     let section = std::fs::read_to_string(&results).unwrap();

@@ -85,9 +85,12 @@ fn run() -> Result<ExitCode> {
             MAX_SECONDS / 60.0
         )));
     }
+    let mut lessons: Vec<&str> = specs.iter().map(|s| s.lesson).collect();
+    lessons.dedup();
     eprintln!(
-        "sweep: {} lessons, estimated {:.1} min",
+        "sweep: {} sweeps of {} lessons, estimated {:.1} min",
         specs.len(),
+        lessons.len(),
         estimate / 60.0
     );
     let setup = Setup {

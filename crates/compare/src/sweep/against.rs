@@ -110,7 +110,10 @@ pub fn broker_sentence(points: &[Point]) -> Vec<String> {
                 p.x
             ),
             None => {
-                format!("it never reached {BUSY:.0}%: the workers, not the broker, were the limit")
+                format!(
+                    "it never reached {BUSY:.0}%: the broker was not yet the limit; the workers, \
+                     and the cores they share with it, were"
+                )
             }
         };
         out.push(format!(
@@ -172,8 +175,8 @@ fn short_sentence(points: &[Point], short: &[(String, u64)], top: u64, cap: Cap)
         {
             let per = (b.1 - a.1) / (b.0 - a.0) as f64;
             text.push_str(&format!(
-                "; at the {} KiB a {x_name} that {name} took from {} to {last}, {top} would hold \
-                 {} MiB",
+                "; at the {} KiB each one added took in {name} (from {x_name} = {} to {last}), \
+                 {top} would hold {} MiB",
                 figure(per * 1024.0),
                 a.0,
                 figure(a.1 + per * (top - a.0) as f64)
@@ -193,22 +196,19 @@ fn thread_limits() -> String {
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
     };
-    let limits = [
-        ("kernel/pid_max", "process IDs (pid_max), one a thread"),
-        ("kernel/threads-max", "threads (threads-max)"),
-        (
-            "vm/max_map_count",
-            "memory maps (max_map_count), four a Rust thread and two a Python one",
-        ),
-    ];
-    let known: Vec<String> = limits
-        .iter()
-        .filter_map(|(file, what)| Some(format!("{} {what}", read(file)?)))
-        .collect();
-    if known.is_empty() {
+    let (Some(pids), Some(threads), Some(maps)) = (
+        read("kernel/pid_max"),
+        read("kernel/threads-max"),
+        read("vm/max_map_count"),
+    ) else {
         return "this machine's limits on threads stop it there".into();
-    }
-    format!("this machine's kernel allows at most {}", known.join(", "))
+    };
+    format!(
+        "this machine's kernel gives at most {pids} process IDs (pid_max), one a thread, \
+         {threads} threads (threads-max) and {maps} memory maps (max_map_count), four a Rust \
+         thread, so about {} Rust threads at once",
+        pids.min(threads).min(maps / 4)
+    )
 }
 
 #[cfg(test)]
@@ -290,7 +290,10 @@ mod tests {
             "{text}"
         );
         // 0.1 MiB a worker from 10 to 100: 1 000 would hold 2 + 0.1 × 990 = 101 MiB.
-        assert!(text.contains("at the 102 KiB a workers"), "{text}");
+        assert!(
+            text.contains("at the 102 KiB each one added took"),
+            "{text}"
+        );
         assert!(text.contains("1000 would hold 101 MiB"), "{text}");
         assert!(short_sentences(&points[..3], why).is_empty());
         let slow = short_sentences(&points, |_| Some(Cap::Time));

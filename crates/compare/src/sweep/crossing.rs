@@ -56,7 +56,7 @@ fn crossing(points: &[Point], a: &str, b: &str) -> Option<String> {
         .rposition(|r| r.1 <= 1.0)
         .map_or(start.0, |k| ratios[k + 1].0);
     Some(format!(
-        "{a} passes {b} in {} from {} = {from} on: {} times it at {}, {} times it at {}.",
+        "{a}'s {} rises above {b}'s from {} = {from} on: {} times it at {}, {} times it at {}.",
         first.y_name,
         first.x_name,
         figure(start.1),
@@ -82,8 +82,8 @@ mod tests {
         assert_eq!(
             sentences(&points),
             [
-                "Rust ring passes Rust pipe in per_s from workers = 4096 on: 0.500 times it at 16, \
-              3.00 times it at 4096."
+                "Rust ring's per_s rises above Rust pipe's from workers = 4096 on: 0.500 times it \
+                 at 16, 3.00 times it at 4096."
             ]
         );
     }

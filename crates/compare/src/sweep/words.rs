@@ -75,14 +75,30 @@ pub fn curve(points: &[Point], series: &str) -> Vec<(u64, f64)> {
         .collect()
 }
 
-/// A sentence for every series of a lesson's points that is not the machine's limit.
+/// A sentence for every series of a lesson's points that is not the machine's limit; a
+/// memory's also says what each one added took.
 pub fn sentences(points: &[Point]) -> Vec<String> {
     series_names(points)
         .iter()
         .filter_map(|name| {
             let first = points.iter().find(|p| &p.series == name)?;
-            (first.language != "machine")
-                .then(|| sentence(name, first.x_name, first.y_name, &curve(points, name)))
+            let line = curve(points, name);
+            let mut text = sentence(name, first.x_name, first.y_name, &line);
+            if first.y_name == "peak_rss_mib"
+                && let (Some(a), Some(b)) = (line.first(), line.last())
+                && b.0 > a.0
+            {
+                let kib = (b.1 - a.1) / (b.0 - a.0) as f64 * 1024.0;
+                text.pop();
+                text.push_str(&format!(
+                    "; about {} KiB more for each one added from {} = {} to {}.",
+                    figure(kib),
+                    first.x_name,
+                    a.0,
+                    b.0
+                ));
+            }
+            (first.language != "machine").then_some(text)
         })
         .collect()
 }
@@ -194,5 +210,14 @@ mod tests {
         );
         assert!(md.contains("| 2 | 4.00 M | 200 k |"), "{md}");
         assert_eq!(sentences(&points).len(), 2);
+        let memory = [
+            point("Rust threads", "peak_rss_mib", 10, &[2.0]),
+            point("Rust threads", "peak_rss_mib", 1010, &[12.0]),
+        ];
+        let text = &sentences(&memory)[0];
+        assert!(
+            text.ends_with("; about 10.2 KiB more for each one added from workers = 10 to 1010."),
+            "{text}"
+        );
     }
 }
