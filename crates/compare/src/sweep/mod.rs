@@ -22,6 +22,7 @@ pub mod record;
 pub mod run;
 pub mod specs;
 pub mod stats;
+pub mod stops;
 pub mod svg;
 pub mod words;
 

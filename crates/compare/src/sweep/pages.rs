@@ -73,8 +73,8 @@ pub fn chart_body(points: &[Point], image: &str) -> String {
         .into_iter()
         .chain(super::crossing::sentences(points))
         .chain(limit)
-        .chain(super::against::broker_sentence(points))
-        .chain(super::against::short_sentences(points, cap_of))
+        .chain(super::stops::broker_sentence(points))
+        .chain(super::stops::short_sentences(points, cap_of))
         .chain(cpus)
     {
         out.push_str(&format!("- {line}\n"));
