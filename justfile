@@ -83,7 +83,8 @@ bench:
 # Each lesson over the size that matters (threads, chunk, message size, tasks), Rust beside its
 # Python twin at the same points: `just sweep --quick`, `just sweep --lesson race-lock`. Writes
 # target/compare/sweep.jsonl; a full run also docs/sweeps/, docs/results.md and the book's pages
-# (`just sweep --from target/compare/sweep.jsonl` writes those again without running).
+# (from the record of each chart's latest full run in docs/sweeps/; `just sweep --redraw` writes
+# them again from it without running).
 # The Celery twin gets the environment `just compare` makes; Redis is REDIS_URL or a private one.
 sweep *args:
     cargo build --release --workspace

@@ -45,8 +45,10 @@ fn a_debug_build_and_an_unknown_lesson_are_refused_with_status_2() {
 }
 
 #[test]
-fn pages_are_drawn_again_from_a_full_run_s_points_without_running_it() {
+fn pages_are_drawn_again_from_the_record_of_full_runs_without_running_them() {
     let dir = tempfile::tempdir().unwrap();
+    let charts = dir.path().join("svg");
+    std::fs::create_dir_all(&charts).unwrap();
     let line = |series: &str, x: u64, y: f64| {
         format!(
             "{{\"lesson\":\"race-lock\",\"chart\":\"race-lock\",\"series\":\"{series}\",\
@@ -59,18 +61,13 @@ fn pages_are_drawn_again_from_a_full_run_s_points_without_running_it() {
         .iter()
         .map(|&x| line("Rust mutex", x, 1e6 / x as f64) + &line("Rust atomic", x, 5e5))
         .collect();
-    std::fs::write(dir.path().join("sweep.jsonl"), points).unwrap();
     let results = dir.path().join("results.md");
     std::fs::write(&results, "<!-- sweep:begin -->\n<!-- sweep:end -->\n").unwrap();
-    let run = |origin: Option<&str>| {
-        if let Some(text) = origin {
-            std::fs::write(dir.path().join("sweep-origin.json"), text).unwrap();
-        }
+    let redraw = || {
         Command::new(env!("CARGO_BIN_EXE_sweep"))
-            .arg("--from")
-            .arg(dir.path().join("sweep.jsonl"))
+            .arg("--redraw")
             .arg("--svg-into")
-            .arg(dir.path().join("svg"))
+            .arg(&charts)
             .arg("--book-into")
             .arg(dir.path().join("book"))
             .arg("--write-into")
@@ -78,17 +75,21 @@ fn pages_are_drawn_again_from_a_full_run_s_points_without_running_it() {
             .output()
             .unwrap()
     };
-    // Without the run's origin beside the points the pages could not say when they were made.
-    let out = run(None);
+    // Without a full run's record there is nothing to draw.
+    let out = redraw();
     assert_eq!(out.status.code(), Some(2));
-    let origin = r#"{"date":"2026-01-02","command":"just sweep","machine":"a test machine","seconds":120.0}"#;
-    let out = run(Some(origin));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    std::fs::write(charts.join("sweep.jsonl"), points).unwrap();
+    let origin = r#"{"race-lock": {"date":"2026-01-02","command":"just sweep --lesson race-lock",
+                    "machine":"a test machine","seconds":120.0}}"#;
+    std::fs::write(charts.join("origins.json"), origin).unwrap();
+    let out = redraw();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(dir.path().join("svg/race-lock.svg").exists());
+    assert!(charts.join("race-lock.svg").exists());
     let page = std::fs::read_to_string(dir.path().join("book/sweep-race-lock.md")).unwrap();
     assert!(
         page.starts_with("Measured on 2026-01-02, a test machine"),
@@ -100,4 +101,8 @@ fn pages_are_drawn_again_from_a_full_run_s_points_without_running_it() {
     );
     let section = std::fs::read_to_string(&results).unwrap();
     assert!(section.contains("### race-lock"), "{section}");
+    assert!(
+        section.contains("`just sweep --lesson race-lock` (2.0 min)"),
+        "{section}"
+    );
 }

@@ -8,10 +8,11 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use clap::Parser;
 use compare::lessons::TwinArgs;
+use compare::sweep::kept::Kept;
 use compare::sweep::pages::{self, Origin};
 use compare::sweep::run::{self, Setup};
 use compare::sweep::specs::SPECS;
-use compare::sweep::{Spec, Y, record};
+use compare::sweep::{Spec, record};
 use compare::{lessons, machine};
 use timing::usage_error;
 
@@ -31,7 +32,8 @@ struct Cli {
     #[arg(long, default_value = "target/compare")]
     out: PathBuf,
 
-    /// On a full run, where each lesson's chart goes as `<lesson>.svg`.
+    /// On a full run, where each chart goes as `<chart>.svg`, beside the record of every chart's
+    /// latest full run (`sweep.jsonl`, `origins.json`) that the charts are drawn from.
     #[arg(long, default_value = "docs/sweeps")]
     svg_into: PathBuf,
 
@@ -43,14 +45,11 @@ struct Cli {
     #[arg(long, default_value = "book/src/generated")]
     book_into: PathBuf,
 
-    /// Run nothing: draw the charts and write the pages again from a sweep.jsonl a full run
-    /// wrote (after a change to how they are drawn or worded).
-    #[arg(long, value_name = "SWEEP_JSONL", conflicts_with = "quick")]
-    from: Option<PathBuf>,
+    /// Run nothing: draw the charts and write the pages again from the record of full runs kept
+    /// beside the charts (after a change to how they are drawn or worded).
+    #[arg(long, conflicts_with = "quick")]
+    redraw: bool,
 }
-
-/// The file beside sweep.jsonl that says when, where and how long a full run ran.
-const ORIGIN: &str = "sweep-origin.json";
 
 /// A run longer than this is refused before it starts: the machine is shared.
 const MAX_SECONDS: f64 = 600.0;
@@ -66,8 +65,8 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    if let Some(path) = &cli.from {
-        redraw(&cli, path)?;
+    if cli.redraw {
+        redraw(&cli)?;
         return Ok(ExitCode::SUCCESS);
     }
     let specs = chosen(&cli.twins.lessons)?;
@@ -126,7 +125,7 @@ fn run() -> Result<ExitCode> {
     })
 }
 
-/// Writes sweep.jsonl, and on a full run the charts and pages.
+/// Writes sweep.jsonl, and on a full run the record beside the charts, the charts and pages.
 fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Result<()> {
     std::fs::create_dir_all(&cli.out)
         .map_err(|e| usage_error(format!("cannot create {}: {e}", cli.out.display())))?;
@@ -148,39 +147,29 @@ fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Re
         machine: machine.into(),
         seconds,
     };
-    std::fs::write(cli.out.join(ORIGIN), origin.to_json())
-        .with_context(|| format!("writing {ORIGIN}"))?;
+    let kept = Kept::load(&cli.svg_into)?.merge(points, &origin);
+    kept.save(&cli.svg_into)?;
     pages::write_all(
-        points,
-        &origin,
+        &kept.points,
+        &kept.origins,
         &cli.svg_into,
         &cli.book_into,
         &cli.write_into,
     )
 }
 
-/// Writes the pages again from the points in `path`, saying what their run's [`ORIGIN`] beside
-/// them says.
-fn redraw(cli: &Cli, path: &std::path::Path) -> Result<()> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage_error(format!("cannot read {}: {e}", path.display())))?;
-    let mut names: Vec<&'static str> = Y::ALL.iter().map(|y| y.name()).collect();
-    names.extend(SPECS.iter().map(|s| s.x_name));
-    let points = record::parse(&text, &names)
-        .map_err(|e| usage_error(format!("{}: {e:#}", path.display())))?;
-    if points.is_empty() {
-        return Err(usage_error(format!("{} holds no points", path.display())));
+/// Writes the charts and pages again from the record of full runs beside the charts.
+fn redraw(cli: &Cli) -> Result<()> {
+    let kept = Kept::load(&cli.svg_into).map_err(|e| usage_error(format!("{e:#}")))?;
+    if kept.points.is_empty() {
+        return Err(usage_error(format!(
+            "{} holds no full run to draw from: run `just sweep` first",
+            cli.svg_into.display()
+        )));
     }
-    let beside = path.with_file_name(ORIGIN);
-    let origin = std::fs::read_to_string(&beside)
-        .map_err(|e| usage_error(format!("cannot read {}: {e}", beside.display())))
-        .and_then(|text| {
-            Origin::from_json(&text)
-                .map_err(|e| usage_error(format!("{}: {e:#}", beside.display())))
-        })?;
     pages::write_all(
-        &points,
-        &origin,
+        &kept.points,
+        &kept.origins,
         &cli.svg_into,
         &cli.book_into,
         &cli.write_into,

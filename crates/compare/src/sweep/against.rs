@@ -37,7 +37,7 @@ pub fn sentence(points: &[Point]) -> Option<String> {
     }
     (!parts.is_empty()).then(|| {
         format!(
-            "Against the limit, {} = {}, at {} = {x}: {}.",
+            "Against the machine's own line, {} = {}, at {} = {x}: {}.",
             at.series,
             figure(at.y.median),
             at.x_name,
@@ -106,8 +106,8 @@ mod tests {
         let text = sentence(&points).unwrap();
         assert_eq!(
             text,
-            "Against the limit, ideal = 2.00, at workers = 8: Rust fork 1.80 (90% of it), \
-             Python threads 0.900 (45% of it)."
+            "Against the machine's own line, ideal = 2.00, at workers = 8: Rust fork 1.80 (90% of \
+             it), Python threads 0.900 (45% of it)."
         );
         let wall = [point("Rust io-gather", "wall_s", 4, &[0.1])];
         assert_eq!(sentence(&wall), None);

@@ -13,6 +13,7 @@ pub mod bend;
 pub mod ceiling;
 pub mod child;
 pub mod crossing;
+pub mod kept;
 pub mod legend;
 pub mod load;
 pub mod memcpy;
@@ -73,11 +74,14 @@ pub enum Y {
     /// The broker's main-thread CPU time over the row's `wall_s`, in percent: near 100 the one
     /// thread Redis runs commands on is the limit.
     BrokerBusyPct,
+    /// The jobs a second the broker's one thread could serve at the CPU it spent a job in the
+    /// row's run, `items / CPU seconds`, in `per_s`'s panel: the ceiling of that queue on it.
+    BrokerCeilingPerS,
 }
 
 impl Y {
     /// Every figure a series may read.
-    pub const ALL: [Y; 10] = [
+    pub const ALL: [Y; 11] = [
         Y::PerS,
         Y::Lost,
         Y::Speedup,
@@ -88,6 +92,7 @@ impl Y {
         Y::P99Ms,
         Y::BrokerCpuUs,
         Y::BrokerBusyPct,
+        Y::BrokerCeilingPerS,
     ];
 
     /// The `y_name` written into each point.
@@ -103,6 +108,8 @@ impl Y {
             Y::P99Ms => "p99_ms",
             Y::BrokerCpuUs => "broker_cpu_us_per_job",
             Y::BrokerBusyPct => "broker_busy_pct",
+            // Drawn and tabled beside the rates it bounds.
+            Y::BrokerCeilingPerS => "per_s",
         }
     }
 }

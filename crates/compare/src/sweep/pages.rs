@@ -1,7 +1,9 @@
 //! A full sweep's pages: each chart with its sentences and tables, for `docs/results.md` (the
 //! section "How cost grows") and for the book (`sweep-<chart>.md` beside its SVG). A chart is a
-//! lesson's sweep; a lesson swept over two sizes has two.
+//! lesson's sweep; a lesson swept over two sizes has two. Each says the run it came from, so a
+//! run of a few lessons redraws theirs and keeps the others' as their own runs left them.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -9,8 +11,8 @@ use anyhow::{Context as _, Result};
 use super::record::Point;
 use super::{svg, words};
 
-/// What every page says it came from; kept beside `sweep.jsonl` as `sweep-origin.json`, so
-/// pages drawn again from the points say the same.
+/// The run a chart came from; kept for every chart in [`Origins`], so pages drawn again from the
+/// points say the same.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
     /// The day of the run.
@@ -36,20 +38,18 @@ impl Origin {
         )
     }
 
-    /// As the JSON object `sweep-origin.json` holds.
-    pub fn to_json(&self) -> String {
+    /// As the JSON object [`Origins`] holds for a chart.
+    pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "date": self.date,
             "command": self.command,
             "machine": self.machine,
             "seconds": self.seconds,
         })
-        .to_string()
     }
 
-    /// From [`Origin::to_json`]'s text.
-    pub fn from_json(text: &str) -> Result<Origin> {
-        let v: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
+    /// From [`Origin::to_json`]'s object.
+    pub fn from_value(v: &serde_json::Value) -> Result<Origin> {
         let field = |key: &str| -> Result<String> {
             Ok(v[key].as_str().with_context(|| format!("no {key}"))?.into())
         };
@@ -83,6 +83,27 @@ pub fn chart_body(points: &[Point], image: &str) -> String {
     out
 }
 
+/// Each chart's run, by the chart's name: the JSON object `origins.json` beside the charts holds.
+pub type Origins = BTreeMap<String, Origin>;
+
+/// `origins` as the text of `origins.json`.
+pub fn origins_to_json(origins: &Origins) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = origins
+        .iter()
+        .map(|(chart, o)| (chart.clone(), o.to_json()))
+        .collect();
+    serde_json::to_string_pretty(&map).unwrap_or_default() + "\n"
+}
+
+/// [`Origins`] from the text of `origins.json`.
+pub fn origins_from_json(text: &str) -> Result<Origins> {
+    let v: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
+    let map = v.as_object().context("not a JSON object of charts")?;
+    map.iter()
+        .map(|(chart, o)| Ok((chart.clone(), Origin::from_value(o).context(chart.clone())?)))
+        .collect()
+}
+
 /// Why the series named `name` stops short, from the spec that draws it.
 fn cap_of(name: &str) -> Option<super::Cap> {
     super::specs::SPECS
@@ -105,10 +126,11 @@ pub fn by_chart(points: &[Point]) -> Vec<Vec<Point>> {
 }
 
 /// Writes `<chart>.svg` into `svg_dir` for every chart, the book's `sweep-<chart>.md` and
-/// `.svg` into `book_dir`, and the section `sweep` of `results` (its markers must be there).
+/// `.svg` into `book_dir`, and the section `sweep` of `results` (its markers must be there);
+/// each chart says its run from `origins`, which must name them all.
 pub fn write_all(
     points: &[Point],
-    origin: &Origin,
+    origins: &Origins,
     svg_dir: &Path,
     book_dir: &Path,
     results: &Path,
@@ -116,9 +138,14 @@ pub fn write_all(
     for dir in [svg_dir, book_dir] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut section = format!("{}\n", origin.line());
+    let mut section = String::from(
+        "Each chart says the run it came from; a run of a few lessons redraws only theirs.\n",
+    );
     for chart in by_chart(points) {
         let name = chart[0].chart.clone();
+        let origin = origins
+            .get(&name)
+            .with_context(|| format!("no run is recorded for the chart {name}"))?;
         let svg_path = svg_dir.join(format!("{name}.svg"));
         let title = format!(
             "{}: how its cost grows with {} ({})",
@@ -136,7 +163,11 @@ pub fn write_all(
         let book_md = book_dir.join(format!("sweep-{name}.md"));
         std::fs::write(&book_md, page).with_context(|| format!("writing {}", book_md.display()))?;
         let image = format!("sweeps/{name}.svg");
-        section.push_str(&format!("\n### {name}\n\n{}", chart_body(&chart, &image)));
+        section.push_str(&format!(
+            "\n### {name}\n\n{}\n\n{}",
+            origin.line(),
+            chart_body(&chart, &image)
+        ));
     }
     crate::record::write_section(results, "sweep", &section)
 }
@@ -153,7 +184,12 @@ mod tests {
             machine: "2 CPUs".into(),
             seconds: 312.5,
         };
-        assert_eq!(Origin::from_json(&origin.to_json()).unwrap(), origin);
-        assert!(Origin::from_json("{}").is_err());
+        let origins = Origins::from([("race-lock".to_string(), origin)]);
+        assert_eq!(
+            origins_from_json(&origins_to_json(&origins)).unwrap(),
+            origins
+        );
+        assert!(origins_from_json(r#"{"race-lock": {}}"#).is_err());
+        assert!(origins_from_json("[]").is_err());
     }
 }

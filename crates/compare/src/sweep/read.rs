@@ -63,6 +63,13 @@ fn figure(y: Y, x: u64, row: &Value, side: &Outcome) -> Result<f64> {
             }
             number(row, BROKER_CPU) / (wall * 1e6) * 100.0
         }
+        Y::BrokerCeilingPerS => {
+            let cpu_us = number(row, BROKER_CPU);
+            if cpu_us <= 0.0 {
+                bail!("a row whose run cost the broker no CPU to divide by");
+            }
+            number(row, "items") / (cpu_us / 1e6)
+        }
     })
 }
 
@@ -92,6 +99,8 @@ mod tests {
         assert_eq!((at(Y::Lost), at(Y::PeakRssMib)), (10.0, 12.5));
         assert_eq!((at(Y::P99Ms), at(Y::BrokerCpuUs)), (2.5, 2_500.0));
         assert_eq!(at(Y::BrokerBusyPct), 50.0);
+        // 100 jobs for 0.25 s of the broker's CPU: 400 a second at most.
+        assert_eq!(at(Y::BrokerCeilingPerS), 400.0);
         assert!(find(&side.rows, "spawn").is_err());
     }
 }

@@ -76,7 +76,9 @@ fn short_sentence(points: &[Point], short: &[(String, u64)], top: u64, cap: Cap)
     let x_name = points[0].x_name;
     let names: Vec<&str> = short.iter().map(|(n, _)| n.as_str()).collect();
     let reason = match cap {
-        Cap::Time => "past it one run would take longer than the sweep's ten minutes hold".into(),
+        Cap::Time => "past it CPython starts and ends threads so slowly that three runs a point \
+                      would not fit the sweep's ten minutes"
+            .into(),
         _ => thread_limits(),
     };
     let mut text = format!(
@@ -122,12 +124,26 @@ fn thread_limits() -> String {
     ) else {
         return "this machine's limits on threads stop it there".into();
     };
-    format!(
-        "this machine's kernel gives at most {pids} process IDs (pid_max), one a thread, \
-         {threads} threads (threads-max) and {maps} memory maps (max_map_count), four a Rust \
-         thread, so about {} Rust threads at once",
-        pids.min(threads).min(maps / 4)
-    )
+    let each = [
+        (
+            pids,
+            format!("one of the kernel's {pids} process IDs (pid_max)"),
+        ),
+        (
+            threads,
+            format!("one of its {threads} threads (threads-max)"),
+        ),
+        (
+            maps / 4,
+            format!("four of its {maps} memory maps (max_map_count)"),
+        ),
+    ];
+    let (most, first) = each
+        .iter()
+        .min_by_key(|(n, _)| *n)
+        .map(|(n, why)| (*n, why.clone()))
+        .unwrap_or_default();
+    format!("this machine gives about {most} Rust threads at most, since each takes {first}")
 }
 
 #[cfg(test)]

@@ -144,6 +144,18 @@ pub const TASK_QUEUE: Spec = Spec {
         line("Rust sqlite", Rs, "sqlite", Y::PerS),
         line("Rust redis", Rs, "redis", Y::PerS),
         line("Python celery-prefork", Py, "celery-prefork", Y::PerS),
+        line(
+            "Rust redis: Redis at 100% busy",
+            Rs,
+            "redis",
+            Y::BrokerCeilingPerS,
+        ),
+        line(
+            "Celery: Redis at 100% busy",
+            Py,
+            "celery-prefork",
+            Y::BrokerCeilingPerS,
+        ),
         line("Rust redis: Redis CPU", Rs, "redis", Y::BrokerCpuUs),
         line("Celery: Redis CPU", Py, "celery-prefork", Y::BrokerCpuUs),
         line("Rust redis: Redis busy", Rs, "redis", Y::BrokerBusyPct),
