@@ -196,7 +196,7 @@ fn limit(spec: &Spec, x: u64, url: &str) -> Result<Option<(Series, Vec<f64>)>> {
         Limit::OneDelay(s) => ("ideal: one delay", vec![s]),
         Limit::StepLength => ("one CPU step", vec![x as f64]),
         Limit::Broker => (
-            "Redis: one push + one pop a job",
+            "redis-benchmark: one push + one pop a job, no more",
             vec![super::ceiling::jobs_per_s(url)?],
         ),
     };
