@@ -80,8 +80,9 @@ fn pages_are_drawn_again_from_the_record_of_full_runs_without_running_them() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
     std::fs::write(charts.join("sweep.jsonl"), points).unwrap();
+    // Eight cores, whatever the machine drawing it has: the pages say the run's machine.
     let origin = r#"{"race-lock": {"date":"2026-01-02","command":"just sweep --lesson race-lock",
-                    "machine":"a test machine","seconds":120.0}}"#;
+                    "machine":"a test machine","seconds":120.0,"cores":8,"threads":"many"}}"#;
     std::fs::write(charts.join("origins.json"), origin).unwrap();
     let out = redraw();
     assert!(
@@ -99,6 +100,7 @@ fn pages_are_drawn_again_from_the_record_of_full_runs_without_running_them() {
         page.contains("Rust atomic's per_s rises above Rust mutex's from workers = 4"),
         "{page}"
     );
+    assert!(page.contains("2.0 of the 8 cores free"), "{page}");
     let section = std::fs::read_to_string(&results).unwrap();
     assert!(section.contains("### race-lock"), "{section}");
     assert!(

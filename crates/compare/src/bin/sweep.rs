@@ -12,14 +12,15 @@ use compare::sweep::kept::Kept;
 use compare::sweep::pages::{self, Origin};
 use compare::sweep::run::{self, Setup};
 use compare::sweep::specs::SPECS;
-use compare::sweep::{Spec, record};
+use compare::sweep::{Spec, record, stops};
 use compare::{lessons, machine};
 use timing::usage_error;
 
 /// Runs each lesson's Rust binary and its Python twin at the same points of the size that matters
 /// (threads, chunk size, message size, tasks), three runs a point (one with --quick), and writes
 /// each series' median with its range, one JSON object a point, to sweep.jsonl under --out. A
-/// full run also draws a chart per lesson and writes its tables and sentences (where each curve
+/// full run with every row right also replaces its charts' points in the record kept beside the
+/// charts, and draws every chart of that record with its tables and sentences (where each curve
 /// bends) into docs/results.md and the book. Exit status 1 when a row is wrong (and not broken on
 /// purpose) or a side fails to run; 2 for a run estimated past ten minutes, or a debug build.
 #[derive(Debug, Parser)]
@@ -71,6 +72,11 @@ fn run() -> Result<ExitCode> {
     }
     let specs = chosen(&cli.twins.lessons)?;
     let bin_dir = bin_dir(&specs)?;
+    // Read before the run, so a record it cannot extend stops it before, not after, minutes.
+    let kept = match cli.twins.quick {
+        true => None,
+        false => Some(Kept::load(&cli.svg_into).map_err(|e| usage_error(format!("{e:#}")))?),
+    };
     let runs = if cli.twins.quick { 1 } else { 3 };
     let estimate: f64 = specs
         .iter()
@@ -109,7 +115,7 @@ fn run() -> Result<ExitCode> {
         wrong.extend(bad);
     }
     let seconds = started.elapsed().as_secs_f64();
-    write(&cli, &points, &setup.machine, seconds)?;
+    write_points(&cli.out, &points)?;
     eprintln!(
         "sweep: {} points in {:.1} min",
         points.len(),
@@ -118,6 +124,26 @@ fn run() -> Result<ExitCode> {
     for line in &wrong {
         eprintln!("wrong: {line}");
     }
+    match kept {
+        // A run with a wrong row is no record to draw from: the charts keep their last one.
+        Some(_) if !wrong.is_empty() => {
+            eprintln!("sweep: the charts and pages were left as they were")
+        }
+        Some(kept) => {
+            let origin = Origin {
+                date: machine::today(),
+                command: command(&cli.twins.lessons),
+                machine: setup.machine.clone(),
+                seconds,
+                cores: timing::cores(),
+                threads: stops::thread_limits(),
+            };
+            let kept = kept.merge(&points, &origin);
+            kept.save(&cli.svg_into)?;
+            draw(&cli, &kept)?;
+        }
+        None => {}
+    }
     Ok(if wrong.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -125,30 +151,28 @@ fn run() -> Result<ExitCode> {
     })
 }
 
-/// Writes sweep.jsonl, and on a full run the record beside the charts, the charts and pages.
-fn write(cli: &Cli, points: &[record::Point], machine: &str, seconds: f64) -> Result<()> {
-    std::fs::create_dir_all(&cli.out)
-        .map_err(|e| usage_error(format!("cannot create {}: {e}", cli.out.display())))?;
-    let jsonl = cli.out.join("sweep.jsonl");
+/// Writes the run's points into `out`/sweep.jsonl.
+fn write_points(out: &std::path::Path, points: &[record::Point]) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| usage_error(format!("cannot create {}: {e}", out.display())))?;
+    let jsonl = out.join("sweep.jsonl");
     std::fs::write(&jsonl, record::jsonl(points))
         .with_context(|| format!("writing {}", jsonl.display()))?;
     eprintln!("sweep: wrote {}", jsonl.display());
-    if cli.twins.quick {
-        return Ok(());
-    }
-    let origin = Origin {
-        date: machine::today(),
-        // The command that reproduces this run: the lessons it was limited to, if any.
-        command: ["just sweep".to_string()]
-            .into_iter()
-            .chain(cli.twins.lessons.iter().map(|l| format!("--lesson {l}")))
-            .collect::<Vec<_>>()
-            .join(" "),
-        machine: machine.into(),
-        seconds,
-    };
-    let kept = Kept::load(&cli.svg_into)?.merge(points, &origin);
-    kept.save(&cli.svg_into)?;
+    Ok(())
+}
+
+/// The command that reproduces a run: the lessons it was limited to, if any.
+fn command(lessons: &[String]) -> String {
+    ["just sweep".to_string()]
+        .into_iter()
+        .chain(lessons.iter().map(|l| format!("--lesson {l}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Draws every chart of the record and writes the pages.
+fn draw(cli: &Cli, kept: &Kept) -> Result<()> {
     pages::write_all(
         &kept.points,
         &kept.origins,
@@ -167,13 +191,7 @@ fn redraw(cli: &Cli) -> Result<()> {
             cli.svg_into.display()
         )));
     }
-    pages::write_all(
-        &kept.points,
-        &kept.origins,
-        &cli.svg_into,
-        &cli.book_into,
-        &cli.write_into,
-    )
+    draw(cli, &kept)
 }
 
 /// The specs named with `--lesson`, or all of them.

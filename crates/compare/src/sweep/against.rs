@@ -7,8 +7,8 @@ use super::words::{figure, series_names};
 
 /// One sentence naming the limit at the largest point it shares with the series of its figure,
 /// and each series' figure there as a share (below the limit) or a multiple (above) of it; `None`
-/// when the lesson has no limit.
-pub fn sentence(points: &[Point]) -> Option<String> {
+/// when the lesson has no limit. Only the series `bounds` says the line bounds are put against it.
+pub fn sentence(points: &[Point], bounds: impl Fn(&str) -> bool) -> Option<String> {
     let limit = points.iter().find(|p| p.language == "machine")?;
     let x = points
         .iter()
@@ -19,7 +19,7 @@ pub fn sentence(points: &[Point]) -> Option<String> {
         .iter()
         .find(|p| p.series == limit.series && p.x == x)?;
     let mut parts = Vec::new();
-    for name in series_names(points) {
+    for name in series_names(points).into_iter().filter(|n| bounds(n)) {
         let Some(p) = points.iter().find(|p| {
             p.series == name && p.x == x && p.y_name == at.y_name && p.language != "machine"
         }) else {
@@ -103,14 +103,16 @@ mod tests {
             limit.language = "machine";
             points.push(limit);
         }
-        let text = sentence(&points).unwrap();
+        let text = sentence(&points, |_| true).unwrap();
         assert_eq!(
             text,
             "Against the machine's own line, ideal = 2.00, at workers = 8: Rust fork 1.80 (90% of \
              it), Python threads 0.900 (45% of it)."
         );
         let wall = [point("Rust io-gather", "wall_s", 4, &[0.1])];
-        assert_eq!(sentence(&wall), None);
+        assert_eq!(sentence(&wall, |_| true), None);
+        let only_fork = sentence(&points, |s| s == "Rust fork").unwrap();
+        assert!(!only_fork.contains("Python"), "{only_fork}");
     }
 
     #[test]

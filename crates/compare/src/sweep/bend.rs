@@ -24,9 +24,10 @@ pub enum Shape {
 /// Two slopes must differ by this much (a factor of 1.15 a doubling) to count as a bend.
 const MIN_CHANGE: f64 = 0.2;
 
-/// The shape of a curve of at least three points, all above zero; `None` otherwise.
+/// The shape of a curve of at least four points, all above zero; `None` otherwise. Two lines fit
+/// any three points exactly, so a bend in three would be whatever the noise made it.
 pub fn shape(curve: &[(u64, f64)]) -> Option<Shape> {
-    if curve.len() < 3 || curve.iter().any(|&(x, y)| x == 0 || y <= 0.0) {
+    if curve.len() < 4 || curve.iter().any(|&(x, y)| x == 0 || y <= 0.0) {
         return None;
     }
     let logs: Vec<(f64, f64)> = curve
@@ -118,7 +119,7 @@ mod tests {
             shape(&[(1, 1.0), (2, 2.0), (4, 4.0), (8, 8.0)]),
             Some(Shape::Straight(2.0))
         );
-        assert_eq!(shape(&[(1, 1.0), (2, 0.0), (4, 4.0)]), None);
-        assert_eq!(shape(&[(1, 1.0), (2, 2.0)]), None);
+        assert_eq!(shape(&[(1, 1.0), (2, 0.0), (4, 4.0), (8, 8.0)]), None);
+        assert_eq!(shape(&[(1, 1.0), (2, 2.0), (4, 8.0)]), None);
     }
 }

@@ -65,13 +65,18 @@ impl Kept {
         }
     }
 
-    /// Writes the record into `dir`.
+    /// Writes the record into `dir`, each file whole or not at all (written beside, then renamed
+    /// over), the runs first: a run named for a chart with no points yet is harmless, points with
+    /// no run named would stop every later drawing.
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::write(dir.join(POINTS), record::jsonl(&self.points))
-            .with_context(|| format!("writing {POINTS} in {}", dir.display()))?;
-        std::fs::write(dir.join(ORIGINS), origins_to_json(&self.origins))
-            .with_context(|| format!("writing {ORIGINS} in {}", dir.display()))
+        let whole = |name: &str, text: String| -> Result<()> {
+            let (part, path) = (dir.join(format!("{name}.part")), dir.join(name));
+            std::fs::write(&part, text).with_context(|| format!("writing {}", part.display()))?;
+            std::fs::rename(&part, &path).with_context(|| format!("replacing {}", path.display()))
+        };
+        whole(ORIGINS, origins_to_json(&self.origins))?;
+        whole(POINTS, record::jsonl(&self.points))
     }
 }
 
@@ -86,6 +91,8 @@ mod tests {
             command: "just sweep".into(),
             machine: "test".into(),
             seconds: 60.0,
+            cores: 2,
+            threads: "none".into(),
         }
     }
 

@@ -70,9 +70,11 @@ pub enum Y {
     /// `p99_ns` in milliseconds: a latency's 99th percentile (the heartbeat's, in async-mixed).
     P99Ms,
     /// The broker's main-thread CPU time (`INFO cpu`) over the row's invocation, per item, in µs.
+    /// The invocation's start and clean-up are counted too, so this is what a job cost at most.
     BrokerCpuUs,
     /// The broker's main-thread CPU time over the row's `wall_s`, in percent: near 100 the one
-    /// thread Redis runs commands on is the limit.
+    /// thread Redis runs commands on is the limit. The CPU covers the whole invocation and
+    /// `wall_s` its timed part, so this is at most how busy it was.
     BrokerBusyPct,
     /// The jobs a second the broker's one thread could serve at the CPU it spent a job in the
     /// row's run, `items / CPU seconds`, in `per_s`'s panel: the ceiling of that queue on it.
@@ -204,6 +206,8 @@ pub struct Spec {
     pub series: &'static [Series],
     /// The limit drawn beside the series of the first panel.
     pub limit: Limit,
+    /// The series the limit bounds, by name; all of the first panel's when empty.
+    pub limit_for: &'static [&'static str],
     /// About how long one run of both sides takes at a point, in seconds, for the estimate.
     pub seconds: fn(u64) -> f64,
     /// Whether the lesson needs a Redis broker: one is found or started for it, its URL stands
@@ -238,17 +242,4 @@ impl Spec {
             .map(|&x| (self.seconds)(x) * runs as f64)
             .sum()
     }
-}
-
-/// One invocation's arguments: `--variant V` for each of `variants`, then `--flag value` pairs.
-pub fn args(variants: &[&str], more: &[(&str, u64)]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for v in variants {
-        out.extend(["--variant".to_string(), v.to_string()]);
-    }
-    for (flag, value) in more {
-        out.push(format!("--{flag}"));
-        out.push(value.to_string());
-    }
-    out
 }

@@ -23,6 +23,10 @@ pub struct Origin {
     pub machine: String,
     /// How long the whole run took, in seconds.
     pub seconds: f64,
+    /// The machine's cores, which the CPUs found free are read against.
+    pub cores: usize,
+    /// What the machine allows threads ([`super::stops::thread_limits`]).
+    pub threads: String,
 }
 
 impl Origin {
@@ -45,6 +49,8 @@ impl Origin {
             "command": self.command,
             "machine": self.machine,
             "seconds": self.seconds,
+            "cores": self.cores,
+            "threads": self.threads,
         })
     }
 
@@ -58,23 +64,31 @@ impl Origin {
             command: field("command")?,
             machine: field("machine")?,
             seconds: v["seconds"].as_f64().context("no seconds")?,
+            cores: v["cores"].as_u64().context("no cores")? as usize,
+            threads: field("threads")?,
         })
     }
 }
 
-/// A chart's body: the chart at `image`, a sentence a series, its tables.
-pub fn chart_body(points: &[Point], image: &str) -> String {
+/// A chart's body: the chart at `image`, a sentence a series, its tables; what it says of the
+/// machine from `origin`, the run's, not the one drawing it.
+pub fn chart_body(points: &[Point], image: &str, origin: &Origin) -> String {
     let lesson = points.first().map_or("", |p| p.lesson.as_str());
     let x_name = points.first().map_or("", |p| p.x_name);
     let mut out = format!("![{lesson}: how its cost grows with {x_name}]({image})\n\n");
-    let limit = super::against::sentence(points);
-    let cpus = super::against::cpus_sentence(points, timing::cores());
+    let chart = points.first().map_or("", |p| p.chart.as_str());
+    let limit = super::against::sentence(points, |series| limited(chart, series));
+    let cpus = super::against::cpus_sentence(points, origin.cores);
     for line in words::sentences(points)
         .into_iter()
         .chain(super::crossing::sentences(points))
         .chain(limit)
         .chain(super::stops::broker_sentence(points))
-        .chain(super::stops::short_sentences(points, cap_of))
+        .chain(super::stops::short_sentences(
+            points,
+            &origin.threads,
+            cap_of,
+        ))
         .chain(cpus)
     {
         out.push_str(&format!("- {line}\n"));
@@ -92,7 +106,8 @@ pub fn origins_to_json(origins: &Origins) -> String {
         .iter()
         .map(|(chart, o)| (chart.clone(), o.to_json()))
         .collect();
-    serde_json::to_string_pretty(&map).unwrap_or_default() + "\n"
+    // A map of strings and numbers has nothing serde_json could fail on.
+    serde_json::to_string_pretty(&map).expect("strings and numbers serialise") + "\n"
 }
 
 /// [`Origins`] from the text of `origins.json`.
@@ -104,6 +119,14 @@ pub fn origins_from_json(text: &str) -> Result<Origins> {
         .collect()
 }
 
+/// Whether the machine's line of `chart` bounds the series `series`, as its spec says.
+fn limited(chart: &str, series: &str) -> bool {
+    super::specs::SPECS
+        .iter()
+        .find(|s| s.chart == chart)
+        .is_none_or(|s| s.limit_for.is_empty() || s.limit_for.contains(&series))
+}
+
 /// Why the series named `name` stops short, from the spec that draws it.
 fn cap_of(name: &str) -> Option<super::Cap> {
     super::specs::SPECS
@@ -113,7 +136,7 @@ fn cap_of(name: &str) -> Option<super::Cap> {
         .map(|s| s.cap)
 }
 
-/// Each chart's points, in the order run.
+/// Each chart's points, charts in the order their points come.
 pub fn by_chart(points: &[Point]) -> Vec<Vec<Point>> {
     let mut charts: Vec<Vec<Point>> = Vec::new();
     for p in points {
@@ -158,7 +181,7 @@ pub fn write_all(
         let page = format!(
             "{}\n\n{}",
             origin.line(),
-            chart_body(&chart, &format!("generated/sweep-{name}.svg"))
+            chart_body(&chart, &format!("generated/sweep-{name}.svg"), origin)
         );
         let book_md = book_dir.join(format!("sweep-{name}.md"));
         std::fs::write(&book_md, page).with_context(|| format!("writing {}", book_md.display()))?;
@@ -166,7 +189,7 @@ pub fn write_all(
         section.push_str(&format!(
             "\n### {name}\n\n{}\n\n{}",
             origin.line(),
-            chart_body(&chart, &image)
+            chart_body(&chart, &image, origin)
         ));
     }
     crate::record::write_section(results, "sweep", &section)
@@ -183,6 +206,8 @@ mod tests {
             command: "just sweep".into(),
             machine: "2 CPUs".into(),
             seconds: 312.5,
+            cores: 2,
+            threads: "about 16382 Rust threads".into(),
         };
         let origins = Origins::from([("race-lock".to_string(), origin)]);
         assert_eq!(

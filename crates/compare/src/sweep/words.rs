@@ -4,7 +4,8 @@
 use super::bend::{Shape, shape};
 use super::record::Point;
 
-/// A figure in three significant digits, with k, M or G past a thousand.
+/// A figure in three significant digits, with k from ten thousand, M from a million, G from a
+/// billion.
 pub fn figure(v: f64) -> String {
     let (scaled, unit) = match v.abs() {
         a if a >= 1e9 => (v / 1e9, " G"),
@@ -75,6 +76,13 @@ pub fn curve(points: &[Point], series: &str) -> Vec<(u64, f64)> {
         .collect()
 }
 
+/// What each one added took, in KiB, along a memory curve (x, MiB): the growth from its first
+/// point to its last over the x between; `None` for a curve of one x.
+pub fn kib_each(curve: &[(u64, f64)]) -> Option<f64> {
+    let (a, b) = (curve.first()?, curve.last()?);
+    (b.0 > a.0).then(|| (b.1 - a.1) / (b.0 - a.0) as f64 * 1024.0)
+}
+
 /// A sentence for every series of a lesson's points that is not the machine's limit; a
 /// memory's also says what each one added took.
 pub fn sentences(points: &[Point]) -> Vec<String> {
@@ -85,10 +93,8 @@ pub fn sentences(points: &[Point]) -> Vec<String> {
             let line = curve(points, name);
             let mut text = sentence(name, first.x_name, first.y_name, &line);
             if first.y_name == "peak_rss_mib"
-                && let (Some(a), Some(b)) = (line.first(), line.last())
-                && b.0 > a.0
+                && let (Some(kib), Some(a), Some(b)) = (kib_each(&line), line.first(), line.last())
             {
-                let kib = (b.1 - a.1) / (b.0 - a.0) as f64 * 1024.0;
                 text.pop();
                 text.push_str(&format!(
                     "; about {} KiB more for each one added from {} = {} to {}.",
@@ -107,10 +113,13 @@ pub fn sentences(points: &[Point]) -> Vec<String> {
 /// each cell the median with the range of the runs.
 pub fn tables(points: &[Point]) -> String {
     let mut out = String::new();
-    let mut y_names: Vec<&str> = points.iter().map(|p| p.y_name).collect();
-    y_names.dedup();
-    y_names.sort_unstable();
-    y_names.dedup();
+    // In the order the panels are drawn: the first figure a series reads first.
+    let mut y_names: Vec<&str> = Vec::new();
+    for p in points {
+        if !y_names.contains(&p.y_name) {
+            y_names.push(p.y_name);
+        }
+    }
     for y_name in y_names {
         let these: Vec<Point> = points
             .iter()
@@ -177,7 +186,14 @@ mod tests {
             text.contains("no bend: each doubling of tasks multiplied it by 2.00"),
             "{text}"
         );
-        let lost = [(1, 0.0), (2, 0.0), (4, 10.0), (8, 30.0), (16, 300.0)];
+        let lost = [
+            (1, 0.0),
+            (2, 0.0),
+            (4, 10.0),
+            (8, 30.0),
+            (16, 300.0),
+            (32, 3000.0),
+        ];
         let text = sentence("Rust racy", "workers", "lost", &lost);
         assert!(text.contains("zero until workers = 4"), "{text}");
         assert!(text.contains("bends at workers = 8"), "{text}");

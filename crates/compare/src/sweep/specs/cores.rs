@@ -1,9 +1,9 @@
 //! The lessons about using the cores and moving data between them: locks, CPU-bound work,
 //! pools, pipes.
 
-use super::{line, messages};
+use super::{args, line, messages};
 use crate::sweep::Lang::{Python as Py, Rust as Rs};
-use crate::sweep::{Limit, Spec, Y, args};
+use crate::sweep::{Limit, Spec, Y};
 
 /// race-lock over threads: each lock's rate, and the updates the racy variants lose.
 pub const RACE_LOCK: Spec = Spec {
@@ -43,6 +43,7 @@ pub const RACE_LOCK: Spec = Spec {
         line("Python add-one-call", Py, "add-one-call", Y::Lost),
     ],
     limit: Limit::None,
+    limit_for: &[],
     seconds: |w| 0.3 + 0.055 * w as f64,
     needs_redis: false,
 };
@@ -79,6 +80,7 @@ pub const CPU_PROCESSES: Spec = Spec {
         line("Python fork", Py, "fork", Y::Speedup),
     ],
     limit: Limit::Cores,
+    limit_for: &[],
     seconds: |w| 5.0 + 0.2 * w as f64,
     needs_redis: false,
 };
@@ -128,6 +130,7 @@ pub const POOL_BATCH: Spec = Spec {
         ),
     ],
     limit: Limit::None,
+    limit_for: &[],
     seconds: |c| 1.2 + 3.0 / c as f64,
     needs_redis: false,
 };
@@ -164,6 +167,7 @@ pub const QUEUE_IPC: Spec = Spec {
         line("Python pipe-batched", Py, "pipe-batched", Y::MegabytesPerS),
     ],
     limit: Limit::Memcpy,
+    limit_for: &[],
     seconds: |_| 2.0,
     needs_redis: false,
 };

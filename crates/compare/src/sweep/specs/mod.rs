@@ -35,6 +35,19 @@ const fn line(name: &'static str, lang: Lang, variant: &'static str, y: Y) -> Se
     }
 }
 
+/// One invocation's arguments: `--variant V` for each of `variants`, then `--flag value` pairs.
+pub fn args(variants: &[&str], more: &[(&str, u64)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in variants {
+        out.extend(["--variant".to_string(), v.to_string()]);
+    }
+    for (flag, value) in more {
+        out.push(format!("--{flag}"));
+        out.push(value.to_string());
+    }
+    out
+}
+
 /// Messages at `bytes` each: 64 MiB in all, between 64 and 50 000 of them, so the small messages
 /// are many enough to time and the large ones few enough to finish.
 fn messages(bytes: u64) -> u64 {

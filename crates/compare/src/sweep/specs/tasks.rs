@@ -1,9 +1,9 @@
 //! The lessons about many tasks and many waits: executors, async requests, threads per request,
 //! a task queue.
 
-use super::line;
+use super::{args, line};
 use crate::sweep::Lang::{Python as Py, Rust as Rs};
-use crate::sweep::{BROKER, Limit, Spec, Y, args};
+use crate::sweep::{BROKER, Limit, Spec, Y};
 
 /// executor-completed over tasks: what each task costs, pool start-up included.
 pub const EXECUTOR_COMPLETED: Spec = Spec {
@@ -52,6 +52,7 @@ pub const EXECUTOR_COMPLETED: Spec = Spec {
         ),
     ],
     limit: Limit::None,
+    limit_for: &[],
     seconds: |t| 0.5 + 0.000_15 * t as f64,
     needs_redis: false,
 };
@@ -106,6 +107,7 @@ pub const THREADS_BASIC: Spec = Spec {
         ),
     ],
     limit: Limit::OneDelay(0.010),
+    limit_for: &[],
     seconds: |r| 0.6 + 0.0055 * r as f64,
     needs_redis: false,
 };
@@ -162,6 +164,8 @@ pub const TASK_QUEUE: Spec = Spec {
         line("Celery: Redis busy", Py, "celery-prefork", Y::BrokerBusyPct),
     ],
     limit: Limit::Broker,
+    // SQLite's queue never touches the broker, and the ceilings are lines of their own.
+    limit_for: &["Rust redis", "Python celery-prefork"],
     seconds: |w| 8.0 + 1.0 * w as f64,
     needs_redis: true,
 };

@@ -1,10 +1,10 @@
 //! The sweeps about waiting and memory: what an idle thread holds, how many waits fit as tasks
 //! and as threads, and how long a CPU step may hold an async runtime's thread.
 
-use super::line;
+use super::{args, line};
 use crate::sweep::Cap::{Machine, Time};
 use crate::sweep::Lang::{Python as Py, Rust as Rs};
-use crate::sweep::{Limit, Spec, Y, args};
+use crate::sweep::{Limit, Spec, Y};
 
 /// Threads past this many are left out of a sweep: a kernel's defaults allow a few tens of
 /// thousands (`pid_max` 32 768 process IDs for the whole machine, `max_map_count` 65 530 maps,
@@ -40,6 +40,7 @@ pub const THREADS_MEMORY: Spec = Spec {
         line("Python idle-threads", Py, "idle-threads", Y::PeakRssMib),
     ],
     limit: Limit::None,
+    limit_for: &[],
     // Python's threads start and end far more slowly than Rust's as they grow.
     seconds: |t| 0.5 + 0.001_5 * t as f64,
     needs_redis: false,
@@ -81,6 +82,7 @@ pub const ASYNC_WAITS: Spec = Spec {
         .upto(MOST_PYTHON_THREADS, Time),
     ],
     limit: Limit::OneDelay(1.0),
+    limit_for: &[],
     seconds: |w| 4.6 + 0.000_02 * w as f64,
     needs_redis: false,
 };
@@ -123,6 +125,7 @@ pub const ASYNC_HEARTBEAT: Spec = Spec {
         ),
     ],
     limit: Limit::StepLength,
+    limit_for: &[],
     seconds: |j| 1.5 + 0.012 * j as f64,
     needs_redis: false,
 };
