@@ -335,6 +335,8 @@ fn kill_9_of_a_streaming_child_is_noticed_promptly() {
     for (variant, messages, words) in [
         ("ipc-channel", "2000000", "2 000 000"),
         ("pipe", "20000000", "20 000 000"),
+        // The ring's reader must notice a dead writer on an empty ring, not wait on it.
+        ("shm-ring", "50000000", "50 000 000"),
     ] {
         let args = [
             "--json",

@@ -43,18 +43,9 @@ impl WaitOutcome {
 /// Step 5 on a fresh runtime of `workers` workers.
 pub fn wait_tasks(waits: u64, delay: Duration, workers: usize) -> anyhow::Result<Measured> {
     let runtime = runtime(workers).context("building the tokio runtime")?;
-    let base_rss_kib = reset_peak_rss()?;
-    let watch = Stopwatch::start();
-    let waited = runtime.block_on(s5_wait_tasks::run(count(waits), delay))?;
-    let wall = watch.elapsed();
-    let peak_rss_kib = status_kib("VmHWM")?;
-    let outcome = WaitOutcome {
-        variant: "wait-tasks",
-        waited,
-        delay,
-        base_rss_kib,
-        peak_rss_kib,
-    };
+    let (outcome, wall) = watched("wait-tasks", delay, || {
+        Ok(runtime.block_on(s5_wait_tasks::run(count(waits), delay))?)
+    })?;
     Ok(measured(outcome, row("wait-tasks", workers), wall))
 }
 
@@ -63,24 +54,36 @@ pub fn wait_tasks(waits: u64, delay: Duration, workers: usize) -> anyhow::Result
 pub fn wait_threads(waits: u64, delay: Duration) -> anyhow::Result<Measured> {
     let limits = ThreadLimits::read()?;
     limits.refuse(waits)?;
-    let base_rss_kib = reset_peak_rss()?;
-    let watch = Stopwatch::start();
-    let waited = s6_wait_threads::run(count(waits), delay)
-        .with_context(|| format!("wait-threads ({})", limits.describe()))?;
-    let wall = watch.elapsed();
-    let peak_rss_kib = status_kib("VmHWM")?;
-    let outcome = WaitOutcome {
-        variant: "wait-threads",
-        waited,
-        delay,
-        base_rss_kib,
-        peak_rss_kib,
-    };
+    let (outcome, wall) = watched("wait-threads", delay, || {
+        s6_wait_threads::run(count(waits), delay)
+            .with_context(|| format!("wait-threads ({})", limits.describe()))
+    })?;
     let row = Row::new(crate::LESSON, "wait-threads")
         .mechanism(Mechanism::Threads)
         .workers(count(waits))
         .extra("stack_kib", (s6_wait_threads::STACK / 1024) as u64);
     Ok(measured(outcome, row, wall))
+}
+
+/// Runs a wait step (`variant`, each wait `delay` long), timed, with the process's resident set
+/// just before it and its peak during it.
+fn watched(
+    variant: &'static str,
+    delay: Duration,
+    step: impl FnOnce() -> anyhow::Result<Waited>,
+) -> anyhow::Result<(WaitOutcome, Duration)> {
+    let base_rss_kib = reset_peak_rss()?;
+    let watch = Stopwatch::start();
+    let waited = step()?;
+    let wall = watch.elapsed();
+    let outcome = WaitOutcome {
+        variant,
+        waited,
+        delay,
+        base_rss_kib,
+        peak_rss_kib: status_kib("VmHWM")?,
+    };
+    Ok((outcome, wall))
 }
 
 /// The row of a wait step: the waits under way at once checked against those asked for.
